@@ -1,0 +1,17 @@
+"""magenta_wavenet: NSynth's WaveNet autoencoder in TensorFlow 2 / Keras 3."""
+
+from magenta_wavenet.autoencoder import NSynthAutoencoder
+from magenta_wavenet.config import PRESETS
+from magenta_wavenet.config import WaveNetConfig
+from magenta_wavenet.config import get_config
+from magenta_wavenet.errors import AudioError
+from magenta_wavenet.errors import CheckpointError
+from magenta_wavenet.errors import ConfigError
+from magenta_wavenet.errors import DataError
+from magenta_wavenet.errors import EncodingError
+from magenta_wavenet.errors import MagentaWavenetError
+from magenta_wavenet.audio import bundled_sound
+from magenta_wavenet.audio import load_audio
+from magenta_wavenet.audio import save_wav
+from magenta_wavenet.checkpoint import load_model
+from magenta_wavenet.checkpoint import save_model

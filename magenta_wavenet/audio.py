@@ -1,0 +1,198 @@
+"""Reading any audio file as 16 kHz mono float32, and writing WAVs atomically.
+
+Decoding uses tensorflow-io when its ops actually run (it installs with
+`pip install .[tfio]` and works with TensorFlow 2.16/2.17 only), otherwise
+soundfile, with librosa (audioread) for formats libsndfile cannot read.
+Resampling is always soxr's (through librosa), so both backends give the
+same samples.
+"""
+
+import functools
+import logging
+import os
+import tempfile
+import warnings
+
+import numpy as np
+
+from magenta_wavenet.errors import AudioError
+
+logger = logging.getLogger(__name__)
+
+SAMPLE_RATE = 16000
+BACKEND_ENV = 'MAGENTA_WAVENET_AUDIO_BACKEND'
+SOUNDS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'sounds')
+
+
+def bundled_sound(name):
+  """Path of a sound shipped with the package: 'nsynth_e5', 'nsynth_a1' or
+  'nsynth_b4' (2.5 s NSynth notes, see sounds/README.md)."""
+  path = os.path.join(SOUNDS_DIR, name if name.endswith('.wav')
+                      else name + '.wav')
+  if not os.path.isfile(path):
+    names = sorted(f[:-4] for f in os.listdir(SOUNDS_DIR) if f.endswith('.wav'))
+    raise AudioError(f'{name}: no such bundled sound; choose one of '
+                     f'{", ".join(names)}.')
+  return path
+
+
+@functools.lru_cache(maxsize=None)
+def _tfio_works():
+  """True when tensorflow-io imports and one of its ops really runs."""
+  try:
+    import tensorflow as tf
+    import tensorflow_io as tfio  # pylint: disable=import-outside-toplevel
+    silence = np.zeros(4, np.int16).tobytes()
+    header = (b'RIFF' + (36 + len(silence)).to_bytes(4, 'little') + b'WAVEfmt '
+              + (16).to_bytes(4, 'little') + (1).to_bytes(2, 'little')
+              + (1).to_bytes(2, 'little') + SAMPLE_RATE.to_bytes(4, 'little')
+              + (2 * SAMPLE_RATE).to_bytes(4, 'little')
+              + (2).to_bytes(2, 'little') + (16).to_bytes(2, 'little')
+              + b'data' + len(silence).to_bytes(4, 'little'))
+    tfio.audio.decode_wav(tf.constant(header + silence), dtype=tf.int16)
+    return True
+  except Exception:  # pylint: disable=broad-except
+    # Import errors, NotImplementedError from unloadable ops, and anything
+    # else a broken install raises all mean the same: not usable.
+    return False
+
+
+def audio_backend():
+  """Name of the decoder in use: 'tensorflow-io' or 'soundfile'.
+
+  The environment variable MAGENTA_WAVENET_AUDIO_BACKEND ('soundfile' or
+  'tensorflow-io') forces one; forcing tensorflow-io where it cannot run is an
+  error.
+  """
+  wanted = os.environ.get(BACKEND_ENV, '').strip().lower()
+  if wanted == 'soundfile':
+    return 'soundfile'
+  if wanted in ('tensorflow-io', 'tfio'):
+    if not _tfio_works():
+      raise AudioError(f'{BACKEND_ENV}={wanted} but tensorflow-io ops do not '
+                       'run here (it needs TensorFlow 2.16 or 2.17).')
+    return 'tensorflow-io'
+  if wanted:
+    raise AudioError(f'{BACKEND_ENV} must be "soundfile" or "tensorflow-io", '
+                     f'not {wanted!r}.')
+  return 'tensorflow-io' if _tfio_works() else 'soundfile'
+
+
+def _decode_tfio(path):
+  """Returns (samples [frames, channels] float32, rate) via tensorflow-io."""
+  import tensorflow_io as tfio  # pylint: disable=import-outside-toplevel
+  io_tensor = tfio.audio.AudioIOTensor(path, dtype=None)
+  samples = io_tensor.to_tensor().numpy()
+  if samples.dtype.kind == 'i':
+    samples = samples.astype(np.float32) / float(np.iinfo(samples.dtype).max + 1)
+  return samples.astype(np.float32), int(io_tensor.rate.numpy())
+
+
+def _decode_soundfile(path):
+  """Returns (samples [frames, channels] float32, rate) via libsndfile."""
+  import soundfile  # pylint: disable=import-outside-toplevel
+  try:
+    samples, rate = soundfile.read(path, dtype='float32', always_2d=True)
+    return samples, rate
+  except (soundfile.LibsndfileError, RuntimeError):
+    pass
+  import librosa  # pylint: disable=import-outside-toplevel
+  with warnings.catch_warnings():
+    warnings.simplefilter('ignore')  # librosa's "PySoundFile failed" notice
+    samples, rate = librosa.load(path, sr=None, mono=False)
+  samples = np.atleast_2d(samples).T
+  return samples.astype(np.float32), int(rate)
+
+
+def load_audio(path, sample_rate=SAMPLE_RATE, min_samples=1):
+  """Loads an audio file as mono float32 at `sample_rate`.
+
+  Multi-channel audio is averaged to mono and other rates are resampled
+  (soxr, high quality); both are logged at INFO level.
+
+  Args:
+    path: File to read (wav, flac, ogg, mp3, or anything audioread reads).
+    sample_rate: Rate of the returned samples, in Hz.
+    min_samples: Fewest samples accepted after resampling, e.g. one hop (512).
+
+  Returns:
+    float32 numpy array [samples], values nominally in [-1, 1].
+
+  Raises:
+    AudioError: naming the file, when it is missing, a directory, empty, not
+      decodable as audio, has no samples, has NaN or infinite samples, or is
+      shorter than `min_samples`.
+  """
+  path = os.fspath(path)
+  if not os.path.exists(path):
+    raise AudioError(f'{path}: no such file.')
+  if os.path.isdir(path):
+    raise AudioError(f'{path}: is a directory, not an audio file.')
+  if os.path.getsize(path) == 0:
+    raise AudioError(f'{path}: the file is empty.')
+  backend = audio_backend()
+  try:
+    samples, rate = (_decode_tfio(path) if backend == 'tensorflow-io'
+                     else _decode_soundfile(path))
+  except Exception as error:  # pylint: disable=broad-except
+    # Decoders raise many unrelated types for a non-audio file.
+    reason = str(error).strip().splitlines()[0] if str(error).strip() else (
+        type(error).__name__)
+    raise AudioError(
+        f'{path}: not a readable audio file ({reason}).') from error
+  if samples.size == 0:
+    raise AudioError(f'{path}: contains no audio samples.')
+  if not np.all(np.isfinite(samples)):
+    raise AudioError(f'{path}: contains NaN or infinite samples.')
+  if samples.shape[1] > 1:
+    logger.info('%s: down-mixing %d channels to mono.', path, samples.shape[1])
+  mono = samples.mean(axis=1)
+  if rate != sample_rate:
+    import librosa  # pylint: disable=import-outside-toplevel
+    logger.info('%s: resampling from %d Hz to %d Hz.', path, rate, sample_rate)
+    mono = librosa.resample(mono, orig_sr=rate, target_sr=sample_rate,
+                            res_type='soxr_hq')
+  if mono.shape[0] < min_samples:
+    raise AudioError(
+        f'{path}: too short: {mono.shape[0]} samples at {sample_rate} Hz, '
+        f'at least {min_samples} needed.')
+  return np.ascontiguousarray(mono, dtype=np.float32)
+
+
+def atomic_write(path, write_fn):
+  """Calls `write_fn(temporary_path)`, then renames the result onto `path`.
+
+  Readers never see a half-written file: an interrupted write leaves the old
+  file (or none). The temporary file sits beside `path`, so the rename stays
+  on one file system.
+
+  Raises:
+    OSError: when the folder does not exist or is not writable.
+  """
+  path = os.fspath(path)
+  folder = os.path.dirname(os.path.abspath(path))
+  suffix = os.path.splitext(path)[1]
+  handle, temporary = tempfile.mkstemp(prefix='.partial-', suffix=suffix,
+                                       dir=folder)
+  os.close(handle)
+  try:
+    write_fn(temporary)
+    os.replace(temporary, path)
+  except BaseException:
+    if os.path.exists(temporary):
+      os.remove(temporary)
+    raise
+
+
+def save_wav(path, audio, sample_rate=SAMPLE_RATE):
+  """Writes mono float audio as a 16-bit PCM WAV, atomically.
+
+  Args:
+    path: Destination `.wav` path.
+    audio: float array [samples] in [-1, 1]; values outside are clipped.
+    sample_rate: Rate in Hz.
+  """
+  import soundfile  # pylint: disable=import-outside-toplevel
+  samples = np.clip(np.asarray(audio, np.float32), -1.0, 1.0)
+  atomic_write(path, lambda temporary: soundfile.write(
+      temporary, samples, sample_rate, subtype='PCM_16', format='WAV'))

@@ -1,0 +1,157 @@
+"""The NSynth WaveNet autoencoder: encoder, decoder and the training loss."""
+
+import keras
+import tensorflow as tf
+
+from magenta_wavenet import dsp
+from magenta_wavenet.config import WaveNetConfig
+from magenta_wavenet.config import get_config
+from magenta_wavenet.decoder import WaveNetDecoder
+from magenta_wavenet.encoder import NSynthEncoder
+from magenta_wavenet.errors import AudioError
+from magenta_wavenet.errors import EncodingError
+from magenta_wavenet.layers.conv import PACKAGE
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class NSynthAutoencoder(keras.Model):
+  """NSynth's WaveNet autoencoder, number for number the reference model.
+
+  Args:
+    config: A `WaveNetConfig` or a preset name ('h512_bo16', 'h64_bo16',
+      'tiny').
+    **kwargs: Passed to `keras.Model`.
+
+  Example:
+    >>> model = NSynthAutoencoder('tiny')
+    >>> code = model.encode(audio)              # [batch, frames, 16]
+    >>> logits = model.decoder_logits(audio, code)  # [batch, samples, 256]
+  """
+
+  def __init__(self, config='h512_bo16', **kwargs):
+    kwargs.setdefault('name', 'nsynth_autoencoder')
+    super().__init__(**kwargs)
+    if isinstance(config, dict):
+      config = WaveNetConfig.from_dict(config)
+    self.config = get_config(config)
+    self.encoder = NSynthEncoder(self.config)
+    self.decoder = WaveNetDecoder(self.config)
+    self.build((None, None))
+
+  def build(self, input_shape):
+    code_shape = (input_shape[0], None, self.config.bottleneck_width)
+    self.encoder.build(input_shape)
+    self.decoder.build(input_shape, code_shape)
+    self.built = True
+
+  def conv_layers(self):
+    """Every convolution, keyed by its checkpoint scope ('dilatedconv_12')."""
+    layers = [self.encoder.startconv, self.encoder.bottleneck,
+              self.decoder.startconv, self.decoder.skip_start,
+              self.decoder.out1, self.decoder.cond_map_out1,
+              self.decoder.logits]
+    for block in self.encoder.blocks:
+      layers += [block.dilated, block.res]
+    for block in self.decoder.blocks:
+      layers += [block.dilated, block.cond_map, block.res, block.skip]
+    return {layer.name: layer for layer in layers}
+
+  def _network_input(self, audio):
+    """float audio [batch, samples] -> mu-law network input q / 128."""
+    return dsp.to_network_input(dsp.mu_law_encode(audio))
+
+  def _as_batch(self, audio):
+    audio = tf.convert_to_tensor(audio, tf.float32)
+    if audio.shape.rank != 2:
+      raise AudioError(
+          f'audio must be [batch, samples], got shape {audio.shape}.')
+    return audio
+
+  def encode(self, audio):
+    """Encodes audio into the NSynth code.
+
+    The audio is first trimmed to a whole number of hops as the reference
+    does (40,000 samples -> 39,936 -> 78 frames for h512_bo16).
+
+    Args:
+      audio: float32 [batch, samples] at 16 kHz in [-1, 1].
+
+    Returns:
+      float32 tensor [batch, samples // hop_length, bottleneck_width].
+    """
+    audio = self._as_batch(audio)
+    length = dsp.trimmed_length(audio.shape[1], self.config.hop_length)
+    if length == 0:
+      raise AudioError(
+          f'audio has {audio.shape[1]} samples, fewer than one hop '
+          f'({self.config.hop_length}).')
+    return self.encoder(self._network_input(audio[:, :length]))
+
+  def decoder_logits(self, audio, encoding):
+    """Teacher-forced decoder logits, the reference's pre-softmax output.
+
+    Args:
+      audio: float32 [batch, samples], the audio being predicted.
+      encoding: float32 [batch, frames, bottleneck_width] with
+        frames * hop_length >= samples; sample t uses frame t // hop_length.
+
+    Returns:
+      float32 tensor [batch, samples, 256]; softmax gives the reference's
+      `predictions`, the distribution of sample t given samples < t.
+    """
+    audio = self._as_batch(audio)
+    encoding = tf.convert_to_tensor(encoding, tf.float32)
+    check_encoding(encoding, self.config, audio.shape[1])
+    return self.decoder(self._network_input(audio), encoding)
+
+  def call(self, audio):
+    """Autoencodes trimmed audio: logits [batch, samples, 256]."""
+    length = (tf.shape(audio)[1] // self.config.hop_length
+              ) * self.config.hop_length
+    audio = audio[:, :length]
+    inputs = self._network_input(audio)
+    return self.decoder(inputs, self.encoder(inputs))
+
+  def nll(self, audio):
+    """Mean cross-entropy in nats of the mu-law classes, as the reference's loss.
+
+    Args:
+      audio: float32 [batch, samples], samples a multiple of hop_length.
+
+    Returns:
+      Scalar float32 tensor.
+    """
+    logits = self(audio)
+    labels = dsp.to_class(dsp.mu_law_encode(audio[:, :tf.shape(logits)[1]]))
+    return tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(
+        labels=labels, logits=logits))
+
+  def get_config(self):
+    return {'config': self.config.to_dict(), 'name': self.name}
+
+  @classmethod
+  def from_config(cls, config):
+    return cls(**config)
+
+
+def check_encoding(encoding, config, num_samples=None, source='encoding'):
+  """Raises EncodingError unless `encoding` is [batch, frames, bottleneck].
+
+  Args:
+    encoding: Array or tensor to check.
+    config: The model's `WaveNetConfig`.
+    num_samples: If given, the frames must cover this many samples.
+    source: What to call the encoding in the message (e.g. a file name).
+  """
+  shape = tuple(encoding.shape)
+  if len(shape) != 3 or shape[2] != config.bottleneck_width:
+    raise EncodingError(
+        f'{source}: expected shape [batch, frames, {config.bottleneck_width}]'
+        f', got {list(shape)}.')
+  if shape[1] is not None and shape[1] < 1:
+    raise EncodingError(f'{source}: has no frames.')
+  if num_samples is not None and shape[1] is not None and (
+      shape[1] * config.hop_length < num_samples):
+    raise EncodingError(
+        f'{source}: {shape[1]} frames cover {shape[1] * config.hop_length} '
+        f'samples, fewer than the {num_samples} asked for.')

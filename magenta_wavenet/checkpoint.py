@@ -1,0 +1,236 @@
+"""Loading and saving models in the published checkpoint's layout.
+
+The published NSynth checkpoint (`wavenet-ckpt/model.ckpt-200000`) is a TF1
+`tf.train.Saver` checkpoint whose variables are named `<scope>/W` (shape
+[1, filter_length, in, out]) and `<scope>/biases` with no outer scope, next to
+`<scope>/W/ExponentialMovingAverage` copies, Adam slots and `global_step`.
+This project saves its own models the same way (plus a `config.json`), so one
+loader serves both.
+"""
+
+import glob
+import json
+import os
+import re
+import shutil
+import tempfile
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from magenta_wavenet.autoencoder import NSynthAutoencoder
+from magenta_wavenet.config import PRESETS
+from magenta_wavenet.config import WaveNetConfig
+from magenta_wavenet.errors import CheckpointError
+from magenta_wavenet.errors import ConfigError
+
+CONFIG_FILE = 'config.json'
+WEIGHTS_PREFIX = 'model.ckpt'
+EMA_SUFFIX = '/ExponentialMovingAverage'
+_DATA_SUFFIX = re.compile(r'\.(index|meta|data-\d{5}-of-\d{5})$')
+
+
+def variable_table(model):
+  """Maps each checkpoint name to (model variable, checkpoint shape).
+
+  Returns:
+    dict like {'dilatedconv_12/W': (kernel, (1, 3, 512, 1024)),
+    'dilatedconv_12/biases': (bias, (1024,)), ...}.
+  """
+  table = {}
+  for scope, layer in model.conv_layers().items():
+    table[f'{scope}/W'] = (layer.kernel, (1,) + tuple(layer.kernel.shape))
+    table[f'{scope}/biases'] = (layer.bias, tuple(layer.bias.shape))
+  return table
+
+
+def resolve_prefix(path):
+  """Turns what users pass into a checkpoint prefix.
+
+  Accepts the prefix itself (`.../model.ckpt-200000`), the prefix with
+  `.index`, `.meta` or `.data-00000-of-00001` appended, or the folder holding
+  it (the newest checkpoint there).
+
+  Raises:
+    CheckpointError: when nothing there is a checkpoint.
+  """
+  path = os.fspath(path)
+  if os.path.isdir(path):
+    latest = tf.train.latest_checkpoint(path)
+    if latest and os.path.exists(latest + '.index'):
+      return latest
+    indexes = glob.glob(os.path.join(path, '*.index'))
+    if not indexes:
+      raise CheckpointError(f'{path}: folder holds no checkpoint (no .index).')
+    newest = max(indexes, key=lambda name: (_step(name), name))
+    return newest[:-len('.index')]
+  prefix = _DATA_SUFFIX.sub('', path)
+  if not os.path.exists(prefix + '.index'):
+    if os.path.exists(path) or os.path.exists(prefix):
+      raise CheckpointError(
+          f'{path}: not a TensorFlow checkpoint ({prefix}.index is missing).')
+    raise CheckpointError(f'{path}: no such checkpoint.')
+  return prefix
+
+
+def _step(index_path):
+  match = re.search(r'-(\d+)\.index$', index_path)
+  return int(match.group(1)) if match else -1
+
+
+def _read_shapes(prefix):
+  try:
+    reader = tf.train.load_checkpoint(prefix)
+    return reader, reader.get_variable_to_shape_map()
+  except (tf.errors.OpError, ValueError) as error:
+    raise CheckpointError(
+        f'{prefix}: unreadable checkpoint ({error.__class__.__name__}: '
+        f'{str(error).splitlines()[0]}).') from error
+
+
+def infer_config(shapes, source='checkpoint'):
+  """Builds the `WaveNetConfig` whose variables have these shapes.
+
+  Widths, layer counts and filter lengths are read off the shapes. A preset
+  with those values is returned as it is (its dilation cycle and hop too);
+  otherwise dilations are assumed to cycle every 10 layers (fewer when there
+  are fewer layers), with hop 512, as in the published model.
+
+  Args:
+    shapes: {checkpoint name: shape}.
+    source: Name used in error messages.
+  """
+  required = ['ae_startconv/W', 'ae_bottleneck/W', 'startconv/W',
+              'skip_start/W']
+  missing = [name for name in required if name not in shapes]
+  if missing:
+    raise CheckpointError(
+        f'{source}: not an NSynth WaveNet checkpoint; missing '
+        f'{", ".join(missing)}.')
+  count = lambda pattern: len([n for n in shapes if re.fullmatch(pattern, n)])
+  read = dict(
+      encoder_width=shapes['ae_startconv/W'][-1],
+      encoder_layers=count(r'ae_dilatedconv_\d+/W'),
+      encoder_filter_length=shapes['ae_startconv/W'][1],
+      bottleneck_width=shapes['ae_bottleneck/W'][-1],
+      decoder_width=shapes['startconv/W'][-1],
+      skip_width=shapes['skip_start/W'][-1],
+      decoder_layers=count(r'dilatedconv_\d+/W'),
+      filter_length=shapes['startconv/W'][1])
+  for preset in PRESETS.values():
+    if all(getattr(preset, key) == value for key, value in read.items()):
+      return preset
+  try:
+    return WaveNetConfig(
+        name='inferred', encoder_stages=min(10, read['encoder_layers']),
+        decoder_stages=min(10, read['decoder_layers']), **read)
+  except ConfigError as error:
+    raise CheckpointError(f'{source}: cannot infer the model: {error}') from None
+
+
+def load_weights(model, prefix, use_ema=False):
+  """Assigns a TF1-layout checkpoint's weights to `model`.
+
+  Args:
+    model: An `NSynthAutoencoder`.
+    prefix: Checkpoint prefix (see `resolve_prefix`).
+    use_ema: Take `<name>/ExponentialMovingAverage` where the checkpoint has
+      it. The reference's own generation and encoding restore the raw
+      variables, so the default (False) gives the reference's numbers.
+
+  Raises:
+    CheckpointError: listing every missing or mis-shaped variable.
+  """
+  reader, shapes = _read_shapes(prefix)
+  table = variable_table(model)
+  problems, chosen = [], {}
+  for name, (_, expected) in sorted(table.items()):
+    source = name + EMA_SUFFIX if use_ema and (
+        name + EMA_SUFFIX) in shapes else name
+    if source not in shapes:
+      problems.append(f'missing {name} (expected {list(expected)})')
+    elif tuple(shapes[source]) != expected:
+      problems.append(f'{source} has shape {list(shapes[source])}, '
+                      f'expected {list(expected)}')
+    else:
+      chosen[name] = source
+  if problems:
+    raise CheckpointError(
+        f'{prefix}: does not fit the {model.config.name} model: '
+        + '; '.join(problems) + '.')
+  for name, source in chosen.items():
+    variable = table[name][0]
+    variable.assign(np.reshape(reader.get_tensor(source), variable.shape))
+
+
+def save_model(model, folder):
+  """Writes `config.json` and TF1-layout weights (`model.ckpt`) atomically.
+
+  The weights use the published checkpoint's names and shapes, so Magenta's
+  own `tf.train.Saver` could restore them too.
+  """
+  folder = os.path.abspath(os.fspath(folder))
+  parent = os.path.dirname(folder)
+  os.makedirs(parent, exist_ok=True)
+  staging = tempfile.mkdtemp(prefix='.partial-', dir=parent)
+  try:
+    with open(os.path.join(staging, CONFIG_FILE), 'w') as handle:
+      json.dump(model.config.to_dict(), handle, indent=2)
+    table = variable_table(model)
+    names = sorted(table)
+    tf.raw_ops.SaveV2(
+        prefix=os.path.join(staging, WEIGHTS_PREFIX), tensor_names=names,
+        shape_and_slices=[''] * len(names),
+        tensors=[tf.reshape(table[name][0], table[name][1]) for name in names])
+    if os.path.isdir(folder):
+      shutil.rmtree(folder)
+    os.replace(staging, folder)
+  except BaseException:
+    shutil.rmtree(staging, ignore_errors=True)
+    raise
+
+
+def load_model(path, config=None, use_ema=False):
+  """Returns an `NSynthAutoencoder` with the weights stored at `path`.
+
+  Args:
+    path: One of
+      * a Magenta TF1 checkpoint: its prefix (`.../model.ckpt-200000`), the
+        prefix with `.index`/`.data-00000-of-00001` appended, or its folder;
+      * a folder written by `save_model` (config.json + model.ckpt);
+      * a `.keras` file.
+    config: Optional `WaveNetConfig` or preset name; by default read from
+      config.json or inferred from the variable shapes.
+    use_ema: Prefer the exponential-moving-average weights where a TF1
+      checkpoint has them (see `load_weights`).
+
+  Raises:
+    CheckpointError: naming the path and every variable that is missing or
+      has the wrong shape.
+  """
+  path = os.fspath(path)
+  if path.endswith('.keras'):
+    if not os.path.isfile(path):
+      raise CheckpointError(f'{path}: no such file.')
+    try:
+      model = keras.saving.load_model(path)
+    except Exception as error:  # pylint: disable=broad-except
+      raise CheckpointError(f'{path}: unreadable Keras file ({error}).') from error
+    if not isinstance(model, NSynthAutoencoder):
+      raise CheckpointError(f'{path}: holds a {type(model).__name__}, not an '
+                            'NSynthAutoencoder.')
+    return model
+  config_path = os.path.join(path, CONFIG_FILE)
+  if config is None and os.path.isfile(config_path):
+    try:
+      with open(config_path) as handle:
+        config = WaveNetConfig.from_dict(json.load(handle))
+    except (ValueError, TypeError) as error:
+      raise CheckpointError(f'{config_path}: invalid config ({error}).') from None
+  prefix = resolve_prefix(path)
+  if config is None:
+    config = infer_config(_read_shapes(prefix)[1], source=prefix)
+  model = NSynthAutoencoder(config)
+  load_weights(model, prefix, use_ema=use_ema)
+  return model

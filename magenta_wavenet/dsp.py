@@ -1,0 +1,91 @@
+"""Signal maths of NSynth: 8-bit mu-law and trimming to whole code frames.
+
+Pure functions, no Keras. The mu-law functions take numpy arrays or tensors
+and run the same float32 TensorFlow ops, in the same order, as the reference
+implementation, so the integers agree bit for bit.
+"""
+
+import numpy as np
+import tensorflow as tf
+
+MU = 255
+_LOG_1_PLUS_MU = np.log(1.0 + MU)  # float64, cast to float32 like the reference
+
+
+def mu_law_encode(audio):
+  """Quantizes audio to 8-bit mu-law integers.
+
+  `q = floor(sign(x) * ln(1 + 255 |x|) / ln(256) * 128)`. The reference maps
+  |x| = 1.0 to 128, which is not an 8-bit value; here it is clipped to 127,
+  the only input where the two differ.
+
+  Args:
+    audio: Float samples in [-1, 1], any shape.
+
+  Returns:
+    int32 tensor of the same shape, values in [-128, 127].
+  """
+  x = tf.convert_to_tensor(audio, tf.float32)
+  companded = tf.sign(x) * tf.math.log(1.0 + MU * tf.abs(x)) / tf.constant(
+      _LOG_1_PLUS_MU, tf.float32)
+  quantized = tf.floor(companded * 128.0)
+  return tf.cast(tf.clip_by_value(quantized, -128.0, 127.0), tf.int32)
+
+
+def mu_law_decode(quantized):
+  """Inverse of `mu_law_encode`: integers in [-128, 127] to floats in [-1, 1].
+
+  `y = (q + 0.5) * 2 / 256; x = sign(y) / 255 * (256^|y| - 1)`, and q = 0
+  maps to exactly 0 as in the reference.
+
+  Args:
+    quantized: Integer (or integer-valued float) mu-law codes, any shape.
+
+  Returns:
+    float32 tensor of the same shape.
+  """
+  q = tf.cast(quantized, tf.float32)
+  y = (q + 0.5) * 2.0 / (MU + 1)
+  x = tf.sign(y) / MU * (tf.pow(float(MU + 1), tf.abs(y)) - 1.0)
+  return tf.where(tf.equal(q, 0.0), q, x)
+
+
+def to_network_input(quantized):
+  """Mu-law integers to the decoder's float input, `q / 128`, in [-1, 1)."""
+  return tf.cast(quantized, tf.float32) / 128.0
+
+
+def to_class(quantized):
+  """Mu-law integers to class labels `q + 128` in [0, 255], int32."""
+  return tf.cast(quantized, tf.int32) + 128
+
+
+def from_class(label):
+  """Class labels in [0, 255] back to mu-law integers in [-128, 127]."""
+  return tf.cast(label, tf.int32) - 128
+
+
+def trimmed_length(num_samples, hop_length, sample_length=None):
+  """Length the reference encodes: a whole number of hops, at most `sample_length`.
+
+  40,000 samples with hop 512 give 39,936 (78 frames).
+  """
+  if sample_length is not None:
+    num_samples = min(num_samples, sample_length)
+  return (num_samples // hop_length) * hop_length
+
+
+def trim_for_encoding(audio, hop_length, sample_length=None):
+  """Cuts audio to a whole number of hops, as the reference does.
+
+  Args:
+    audio: numpy array [samples] or [batch, samples].
+    hop_length: Samples per code frame (512).
+    sample_length: Optional maximum length in samples.
+
+  Returns:
+    The audio cut to `trimmed_length(...)` samples along its last axis.
+  """
+  audio = np.asarray(audio)
+  length = trimmed_length(audio.shape[-1], hop_length, sample_length)
+  return audio[..., :length]

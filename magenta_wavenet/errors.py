@@ -1,0 +1,30 @@
+"""One error hierarchy for everything a user can get wrong.
+
+Command lines catch `MagentaWavenetError`, print its message (which names the
+file and the problem) on one line and exit non-zero; library callers can catch
+the specific subclass.
+"""
+
+
+class MagentaWavenetError(Exception):
+  """Base class of every error this package raises for bad input."""
+
+
+class AudioError(MagentaWavenetError):
+  """An audio file is missing, unreadable, empty, too short or not finite."""
+
+
+class EncodingError(MagentaWavenetError):
+  """An encoding (`.npy` code) has the wrong rank, width or content."""
+
+
+class CheckpointError(MagentaWavenetError):
+  """A checkpoint is missing, unreadable, or its variables do not fit."""
+
+
+class DataError(MagentaWavenetError):
+  """A TFRecord dataset is missing, corrupt or does not follow the schema."""
+
+
+class ConfigError(MagentaWavenetError, ValueError):
+  """A hyperparameter or preset name is invalid."""

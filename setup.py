@@ -1,0 +1,51 @@
+"""pip-installable package of magenta_wavenet.
+
+`pip install -e .` installs the library and its command lines;
+`.[test]` adds the test tools, `.[tfio]` the optional tensorflow-io decoder
+(its ops only load with TensorFlow 2.16/2.17).
+"""
+
+import os
+import shutil
+
+import setuptools
+
+
+def tensorflow_requirement():
+  """tensorflow-cpu unless a GPU driver is present (or the user says)."""
+  chosen = os.environ.get('MAGENTA_WAVENET_TENSORFLOW')
+  if chosen:
+    return chosen
+  if shutil.which('nvidia-smi'):
+    return 'tensorflow[and-cuda]>=2.16,<2.22'
+  return 'tensorflow-cpu>=2.16,<2.22'
+
+
+setuptools.setup(
+    name='magenta_wavenet',
+    version='0.1.0',
+    description=("NSynth's WaveNet autoencoder in TensorFlow 2 / Keras 3: "
+                 'encode, mix and resynthesize sounds.'),
+    long_description=open('README.md', encoding='utf-8').read(),
+    long_description_content_type='text/markdown',
+    license='Apache-2.0',
+    python_requires='>=3.10',
+    packages=setuptools.find_packages(include=['magenta_wavenet*']),
+    package_data={'magenta_wavenet': ['sounds/*.wav']},
+    install_requires=[
+        tensorflow_requirement(),
+        'keras>=3.3,<4',
+        'numpy>=1.23',
+        'librosa>=0.11,<1',
+        'soundfile>=0.12',
+        'soxr>=0.3',
+        'matplotlib>=3.7',
+        'absl-py>=1.0',
+    ],
+    extras_require={
+        'tfio': ['tensorflow-io==0.37.1'],
+        'test': ['pytest>=8', 'nbclient>=0.10', 'nbformat>=5.9',
+                 'ipykernel>=6'],
+    },
+    entry_points={'console_scripts': []},
+)
