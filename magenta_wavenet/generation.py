@@ -1,0 +1,277 @@
+"""Audio from codes: the sample loop, compiled once with XLA.
+
+The loop over samples runs inside one `tf.function(jit_compile=True)` as a
+`tf.while_loop` over a chunk of samples (4,096 by default): no Python and no
+host round trip per sample. Between chunks the caller gets progress and the
+audio so far (to write partial WAVs). Sampling happens in the graph with a
+stateless RNG seeded by (seed, t), so the same seed gives the same audio.
+"""
+
+import sys
+import time
+
+import numpy as np
+import tensorflow as tf
+
+from magenta_wavenet import dsp
+from magenta_wavenet.autoencoder import check_encoding
+from magenta_wavenet.incremental import IncrementalDecoder
+from magenta_wavenet.incremental import feedback
+
+DEFAULT_CHUNK = 4096
+
+
+class Synthesizer:
+  """Compiled generation loops for one model; reuse it for many calls.
+
+  Args:
+    model: An `NSynthAutoencoder`. Its weights are read once, here.
+    weight_dtype: 'float32' (exact) or 'bfloat16' (16-bit weights, float32
+      activations and accumulation).
+    chunk_size: Samples per compiled loop call; progress and `on_chunk`
+      come once per chunk.
+  """
+
+  def __init__(self, model, weight_dtype='float32', chunk_size=DEFAULT_CHUNK):
+    self.config = model.config
+    self.decoder = IncrementalDecoder(model.decoder, weight_dtype)
+    self.chunk_size = int(chunk_size)
+    self._sample_chunk = tf.function(self._sample_loop, jit_compile=True)
+    self._forced_chunk = tf.function(self._forced_loop, jit_compile=True)
+
+  def _frame_at(self, projected, position):
+    return IncrementalDecoder.frame(projected,
+                                    position // self.config.hop_length)
+
+  def _sample_loop(self, state, x_prev, projected, num_steps, seed,
+                   temperature):
+    """Samples `num_steps` (<= chunk_size) samples; returns the new state,
+    the last network input and audio [chunk_size, batch] (zeros past
+    num_steps)."""
+    batch = tf.shape(x_prev)[0]
+    audio = tf.zeros([self.chunk_size, batch])
+
+    def body(i, state, x_prev, audio):
+      position = state[0]
+      logits, state = self.decoder.step(state, x_prev,
+                                        self._frame_at(projected, position))
+      sample, x_prev = feedback(_sample(logits, temperature, seed, position))
+      audio = tf.tensor_scatter_nd_update(audio, [[i]], sample[tf.newaxis])
+      return i + 1, state, x_prev, audio
+
+    _, state, x_prev, audio = tf.while_loop(
+        lambda i, *_: i < num_steps, body, (0, state, x_prev, audio))
+    return state, x_prev, audio
+
+  def _forced_loop(self, state, x_prev, projected, inputs, num_steps):
+    """Teacher forcing: inputs [chunk_size, batch] are the network inputs of
+    the samples being predicted; returns the state, the last input and the
+    logits [chunk_size, batch, 256]."""
+    batch = tf.shape(x_prev)[0]
+    logits_out = tf.zeros([self.chunk_size, batch,
+                           self.config.quantization_channels])
+
+    def body(i, state, x_prev, logits_out):
+      logits, state = self.decoder.step(
+          state, x_prev, self._frame_at(projected, state[0]))
+      logits_out = tf.tensor_scatter_nd_update(logits_out, [[i]],
+                                               logits[tf.newaxis])
+      return i + 1, state, inputs[i], logits_out
+
+    _, state, x_prev, logits_out = tf.while_loop(
+        lambda i, *_: i < num_steps, body, (0, state, x_prev, logits_out))
+    return state, x_prev, logits_out
+
+  def _chunks(self, start, stop):
+    for begin in range(start, stop, self.chunk_size):
+      yield begin, min(self.chunk_size, stop - begin)
+
+  def _teacher_force(self, audio, projected, state, x_prev, keep_logits):
+    """Runs the forced loop over audio [batch, samples]; returns the state,
+    last input and (if keep_logits) logits [batch, samples, 256]."""
+    inputs = dsp.to_network_input(dsp.mu_law_encode(audio))
+    inputs = tf.transpose(inputs)  # [samples, batch]
+    pieces = []
+    for begin, steps in self._chunks(0, int(inputs.shape[0])):
+      chunk = tf.pad(inputs[begin:begin + steps],
+                     [[0, self.chunk_size - steps], [0, 0]])
+      state, x_prev, logits = self._forced_chunk(state, x_prev, projected,
+                                                 chunk, tf.constant(steps))
+      if keep_logits:
+        pieces.append(logits[:steps])
+    logits = (tf.transpose(tf.concat(pieces, 0), [1, 0, 2]) if keep_logits
+              else None)
+    return state, x_prev, logits
+
+  def teacher_forced_logits(self, audio, encoding):
+    """See `incremental_logits`."""
+    audio = tf.convert_to_tensor(audio, tf.float32)
+    encoding = tf.convert_to_tensor(encoding, tf.float32)
+    check_encoding(encoding, self.config, audio.shape[1])
+    state = self.decoder.init_state(audio.shape[0])
+    x_prev = tf.zeros([audio.shape[0]])
+    return self._teacher_force(audio, self.decoder.project_code(encoding),
+                               state, x_prev, keep_logits=True)[2]
+
+  def generate(self, encodings, temperature=1.0, seed=None, prime=None,
+               lengths=None, progress=None, on_chunk=None):
+    """See `synthesize` (one batch, no splitting)."""
+    encodings = np.asarray(encodings, np.float32)
+    check_encoding(encodings, self.config)
+    batch, frames = encodings.shape[:2]
+    total = frames * self.config.hop_length
+    lengths = _check_lengths(lengths, batch, total)
+    total = max(lengths)
+    seed = np.random.SeedSequence().entropy if seed is None else seed
+    projected = self.decoder.project_code(encodings)
+    state = self.decoder.init_state(batch)
+    x_prev = tf.zeros([batch])
+    audio = np.zeros([batch, total], np.float32)
+    start = 0
+    if prime is not None:
+      prime = np.asarray(prime, np.float32)
+      start = _check_prime(prime, batch, total)
+      state, x_prev, _ = self._teacher_force(prime, projected, state, x_prev,
+                                             keep_logits=False)
+      audio[:, :start] = prime
+    report = _progress_reporter(progress, total - start)
+    for begin, steps in self._chunks(start, total):
+      state, x_prev, chunk = self._sample_chunk(
+          state, x_prev, projected, tf.constant(steps),
+          tf.constant(int(seed) % 2**31, tf.int32),
+          tf.constant(temperature, tf.float32))
+      audio[:, begin:begin + steps] = tf.transpose(chunk[:steps]).numpy()
+      done = begin + steps
+      if report:
+        report(done - start)
+      if on_chunk:
+        on_chunk(_trimmed(audio[:, :done], lengths), done)
+    return _trimmed(audio, lengths)
+
+
+def _sample(logits, temperature, seed, position):
+  """Draws classes [batch] from softmax(logits / temperature), in the graph.
+
+  Gumbel-max: argmax(logits + temperature * g) with g standard Gumbel noise
+  from a stateless RNG keyed by (seed, position), so a seed replays exactly;
+  temperature 0 is the argmax.
+  """
+  uniform = tf.random.stateless_uniform(
+      tf.shape(logits), seed=tf.stack([seed, position]),
+      minval=np.finfo(np.float32).tiny, maxval=1.0)
+  gumbel = -tf.math.log(-tf.math.log(uniform))
+  return tf.argmax(logits + temperature * gumbel, axis=-1,
+                   output_type=tf.int32)
+
+
+def _check_lengths(lengths, batch, total):
+  if lengths is None:
+    return [total] * batch
+  lengths = [int(length) for length in lengths]
+  if len(lengths) != batch or not all(0 < n <= total for n in lengths):
+    raise ValueError(f'lengths must hold {batch} values in [1, {total}], '
+                     f'got {lengths}.')
+  return lengths
+
+
+def _check_prime(prime, batch, total):
+  if prime.ndim != 2 or prime.shape[0] != batch or prime.shape[1] >= total:
+    raise ValueError(f'prime must be [{batch}, samples] with fewer than '
+                     f'{total} samples, got {list(prime.shape)}.')
+  return prime.shape[1]
+
+
+def _trimmed(audio, lengths):
+  """Zeros each row past its own length (a batch stops at its longest)."""
+  audio = audio.copy()
+  for row, length in enumerate(lengths):
+    audio[row, length:] = 0.0
+  return audio
+
+
+def _progress_reporter(progress, total):
+  """Turns `progress` (None/False, True, or a callable) into a callable
+  taking the number of samples done, or None."""
+  if not progress:
+    return None
+  started = time.monotonic()
+
+  def report(done):
+    elapsed = max(time.monotonic() - started, 1e-9)
+    rate = done / elapsed
+    left = (total - done) / rate if rate else float('inf')
+    if callable(progress):
+      progress(done, total, rate)
+    else:
+      print(f'generated {done}/{total} samples ({100 * done // total}%), '
+            f'{rate:,.0f} samples/s, {left:,.0f} s left',
+            file=sys.stderr, flush=True)
+  return report
+
+
+def synthesize(model, encodings, *, temperature=1.0, seed=None, prime=None,
+               lengths=None, batch_size=None, progress=None, on_chunk=None,
+               weight_dtype='float32', chunk_size=DEFAULT_CHUNK):
+  """Generates audio from codes, one sample at a time.
+
+  Args:
+    model: An `NSynthAutoencoder`.
+    encodings: float32 [batch, frames, bottleneck]; sample t is conditioned
+      on frame t // hop_length.
+    temperature: Softmax temperature; 0 picks the most likely class.
+    seed: Integer; the same seed gives the same audio. None picks one.
+    prime: Optional audio [batch, samples] to continue: the state is warmed by
+      teacher forcing on it and it becomes the start of the output (this also
+      resumes an interrupted run from its partial output).
+    lengths: Optional per-item lengths in samples (files of different
+      lengths); each output row is zero past its length and generation stops
+      at the longest.
+    batch_size: Generate at most this many items at once (memory bound);
+      default all.
+    progress: True prints samples done, samples/s and time left to stderr
+      after each chunk; a callable gets (done, total, samples_per_second).
+    on_chunk: Called as on_chunk(audio_so_far [batch, done], done) after each
+      chunk, e.g. to write partial WAVs. With batch_size, rows are those of
+      the current sub-batch.
+    weight_dtype: 'float32' or 'bfloat16' (see `IncrementalDecoder`).
+    chunk_size: Samples per compiled loop call.
+
+  Returns:
+    float32 numpy array [batch, frames * hop_length] in [-1, 1] (or
+    [batch, max(lengths)]).
+  """
+  encodings = np.asarray(encodings, np.float32)
+  check_encoding(encodings, model.config)
+  synthesizer = Synthesizer(model, weight_dtype, chunk_size)
+  batch = encodings.shape[0]
+  step = batch_size or batch
+  outputs = []
+  for begin in range(0, batch, step):
+    rows = slice(begin, begin + step)
+    outputs.append(synthesizer.generate(
+        encodings[rows], temperature=temperature, seed=seed,
+        prime=None if prime is None else np.asarray(prime)[rows],
+        lengths=None if lengths is None else list(lengths)[rows],
+        progress=progress, on_chunk=on_chunk))
+  width = max(output.shape[1] for output in outputs)
+  return np.concatenate(
+      [np.pad(o, [[0, 0], [0, width - o.shape[1]]]) for o in outputs])
+
+
+def incremental_logits(model, audio, encoding, weight_dtype='float32',
+                       chunk_size=DEFAULT_CHUNK):
+  """Runs the incremental decoder over given audio (teacher forcing).
+
+  Equals `model.decoder_logits(audio, encoding)` up to float32 rounding: the
+  correctness claim of the fast path.
+
+  Args:
+    model: An `NSynthAutoencoder`.
+    audio: float32 [batch, samples].
+    encoding: float32 [batch, frames, bottleneck], frames * hop >= samples.
+
+  Returns:
+    float32 tensor [batch, samples, 256].
+  """
+  return Synthesizer(model, weight_dtype, chunk_size).teacher_forced_logits(
+      audio, encoding)

@@ -1,0 +1,181 @@
+"""Incremental (fast) WaveNet decoding: one sample per step, O(layers) work.
+
+Each causal convolution of dilation d keeps its last 2d inputs in a ring
+buffer (Paine et al. 2016), so a step reads the taps x[t - 2d] and x[t - d]
+from the buffer instead of recomputing the receptive field. The weights are
+the decoder's own variables, rearranged once per `IncrementalDecoder` into
+the layout that makes a batch-B step a few matrix products:
+
+* the three taps of a dilated conv become one [2W, 3C] matrix applied to
+  concat(x[t - 2d], x[t - d], x[t]) (stored [out, in]: STACK.md measured this
+  layout fastest for batches on CPU),
+* `res_i` and `skip_i` become one [W + S, W] matrix,
+* `cond_map_i(code)` is computed once per code frame for all layers.
+"""
+
+import tensorflow as tf
+
+from magenta_wavenet import dsp
+from magenta_wavenet.layers.decoder_block import gate
+
+
+def _as_matrix(conv, dtype):
+  """[taps, in, out] kernel -> [out, taps * in] matrix, taps oldest first."""
+  kernel = tf.convert_to_tensor(conv.kernel)
+  taps, channels_in, channels_out = kernel.shape
+  return tf.cast(tf.transpose(tf.reshape(
+      kernel, [taps * channels_in, channels_out])), dtype)
+
+
+def _apply(inputs, matrix):
+  """inputs [B, in] (float32) x matrix [out, in] -> [B, out] float32."""
+  if matrix.dtype == tf.float32:
+    return tf.matmul(inputs, matrix, transpose_b=True)
+  product = tf.matmul(tf.cast(inputs, matrix.dtype), matrix, transpose_b=True)
+  return tf.cast(product, tf.float32)
+
+
+class IncrementalDecoder:
+  """Step-by-step view of a `WaveNetDecoder`, sharing its weights.
+
+  The weight matrices are snapshots taken at construction: build a new one
+  after the model's weights change.
+
+  Args:
+    decoder: The `WaveNetDecoder` (`model.decoder`) to run.
+    weight_dtype: 'float32' (default, exact) or 'bfloat16' (weights stored in
+      16 bits, products accumulated and activations kept in float32).
+
+  Example:
+    >>> fast = IncrementalDecoder(model.decoder)
+    >>> state = fast.init_state(batch_size=2)
+    >>> frames = fast.project_code(code)          # once per encoding
+    >>> logits, state = fast.step(state, x_prev, fast.frame(frames, 0))
+  """
+
+  def __init__(self, decoder, weight_dtype='float32'):
+    if weight_dtype not in ('float32', 'bfloat16'):
+      raise ValueError(
+          f"weight_dtype must be 'float32' or 'bfloat16', got {weight_dtype!r}.")
+    self.config = decoder.config
+    self.weight_dtype = weight_dtype
+    dtype = tf.as_dtype(weight_dtype)
+    self.dilations = (1,) + tuple(self.config.decoder_dilations)
+    self._start = (_as_matrix(decoder.startconv, dtype),
+                   tf.convert_to_tensor(decoder.startconv.bias))
+    self._skip_start = (_as_matrix(decoder.skip_start, dtype),
+                        tf.convert_to_tensor(decoder.skip_start.bias))
+    self._taps = [(_as_matrix(block.dilated, dtype),
+                   tf.convert_to_tensor(block.dilated.bias))
+                  for block in decoder.blocks]
+    self._res_skip = [
+        (tf.concat([_as_matrix(block.res, dtype),
+                    _as_matrix(block.skip, dtype)], axis=0),
+         tf.concat([block.res.bias, block.skip.bias], axis=0))
+        for block in decoder.blocks]
+    self._cond_maps = [block.cond_map for block in decoder.blocks]
+    self._out1 = (_as_matrix(decoder.out1, dtype),
+                  tf.convert_to_tensor(decoder.out1.bias))
+    self._cond_out = decoder.cond_map_out1
+    self._logits = (_as_matrix(decoder.logits, dtype),
+                    tf.convert_to_tensor(decoder.logits.bias))
+
+  @property
+  def weight_bytes(self):
+    """Bytes of weights read per step (the memory-bandwidth floor's size)."""
+    matrices = ([self._start, self._skip_start, self._out1, self._logits]
+                + self._taps + self._res_skip)
+    return sum(int(m.shape.num_elements()) * m.dtype.size
+               + int(b.shape.num_elements()) * 4 for m, b in matrices)
+
+  def init_state(self, batch_size):
+    """Zero state: the time step and one ring buffer per causal convolution.
+
+    Returns:
+      (t int32 scalar, tuple of [2 * d, batch, channels] float32 buffers:
+      the start convolution's (channels 1) then each layer's (channels
+      width)).
+    """
+    width = self.config.decoder_width
+    buffers = [tf.zeros([2, batch_size, 1])] + [
+        tf.zeros([2 * d, batch_size, width]) for d in self.dilations[1:]]
+    return tf.constant(0, tf.int32), tuple(buffers)
+
+  def project_code(self, code):
+    """Conditioning of every frame for every layer, computed once.
+
+    Args:
+      code: [batch, frames, bottleneck] float32.
+
+    Returns:
+      (layer terms [frames, layers, batch, 2 * width] including the dilated
+      convs' biases, output term [frames, batch, skip] including out1's bias).
+    """
+    code = tf.convert_to_tensor(code, tf.float32)
+    layers = tf.stack([cond_map(code) + taps[1] for cond_map, taps
+                       in zip(self._cond_maps, self._taps)])
+    out = self._cond_out(code) + self._out1[1]
+    return (tf.transpose(layers, [2, 0, 1, 3]), tf.transpose(out, [1, 0, 2]))
+
+  @staticmethod
+  def frame(projected, index):
+    """The projected conditioning of frame `index` (see `project_code`)."""
+    layers, out = projected
+    return layers[index], out[index]
+
+  def _causal_taps(self, buffer, position, dilation, current):
+    """Reads x[t - 2d], x[t - d] from a ring buffer and stores x[t].
+
+    Slot t mod 2d holds x[t - 2d] (written 2d steps ago) and slot
+    (t + d) mod 2d holds x[t - d].
+    """
+    slot = position % (2 * dilation)
+    oldest = buffer[slot]
+    middle = buffer[(slot + dilation) % (2 * dilation)]
+    buffer = tf.tensor_scatter_nd_update(buffer, [[slot]], current[tf.newaxis])
+    return tf.concat([oldest, middle, current], axis=-1), buffer
+
+  def step(self, state, x_prev, frame):
+    """One decoder step.
+
+    Args:
+      state: From `init_state` or a previous step.
+      x_prev: Network input of the previous sample (q / 128), [batch];
+        0 at t = 0.
+      frame: `frame(projected, t // hop_length)`.
+
+    Returns:
+      (logits [batch, 256] of sample t, the state for t + 1).
+    """
+    position, buffers = state
+    layer_terms, out_term = frame
+    taps, start_buffer = self._causal_taps(
+        buffers[0], position, 1, x_prev[:, tf.newaxis])
+    residual = _apply(taps, self._start[0]) + self._start[1]
+    skips = _apply(residual, self._skip_start[0]) + self._skip_start[1]
+    new_buffers = [start_buffer]
+    width = self.config.decoder_width
+    for i, dilation in enumerate(self.dilations[1:]):
+      taps, buffer = self._causal_taps(buffers[i + 1], position, dilation,
+                                       residual)
+      new_buffers.append(buffer)
+      gated = gate(_apply(taps, self._taps[i][0]) + layer_terms[i])
+      res_skip = _apply(gated, self._res_skip[i][0]) + self._res_skip[i][1]
+      residual += res_skip[:, :width]
+      skips += res_skip[:, width:]
+    hidden = tf.nn.relu(_apply(tf.nn.relu(skips), self._out1[0]) + out_term)
+    logits = _apply(hidden, self._logits[0]) + self._logits[1]
+    return logits, (position + 1, tuple(new_buffers))
+
+
+def feedback(sample_class):
+  """Network input for the next step from a sampled class in [0, 255].
+
+  As the reference: the class becomes audio by inverse mu-law, and that audio
+  is mu-law encoded again as the next input.
+
+  Returns:
+    (audio sample float32 [batch], next network input float32 [batch]).
+  """
+  audio = dsp.mu_law_decode(dsp.from_class(sample_class))
+  return audio, dsp.to_network_input(dsp.mu_law_encode(audio))
