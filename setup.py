@@ -10,6 +10,10 @@ import shutil
 
 import setuptools
 
+HERE = os.path.dirname(os.path.abspath(__file__))
+with open(os.path.join(HERE, 'README.md'), encoding='utf-8') as _readme:
+  README = _readme.read()
+
 
 def tensorflow_requirement():
   """tensorflow-cpu unless a GPU driver is present (or the user says)."""
@@ -26,7 +30,7 @@ setuptools.setup(
     version='0.1.0',
     description=("NSynth's WaveNet autoencoder in TensorFlow 2 / Keras 3: "
                  'encode, mix and resynthesize sounds.'),
-    long_description=open(os.path.join(os.path.dirname(os.path.abspath(__file__)), 'README.md'), encoding='utf-8').read(),
+    long_description=README,
     long_description_content_type='text/markdown',
     license='Apache-2.0',
     python_requires='>=3.10',
