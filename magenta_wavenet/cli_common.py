@@ -1,0 +1,313 @@
+"""What every command line shares: flags parsing, logging, one-line errors,
+input listing, output naming, code files and the batch summary.
+
+Each command keeps its flags in its own `flags.FlagValues`, so the commands
+can be imported together and run in-process (`main(argv)`), as the tests do.
+User errors (`MagentaWavenetError`, and `OSError` from reading or writing
+files) print one line naming the file and the problem and exit with status 1;
+the traceback is shown only with `--log=DEBUG`. Unexpected exceptions are bugs
+and keep their traceback.
+"""
+
+import collections
+import glob
+import logging
+import os
+import sys
+
+from absl import flags
+import numpy as np
+
+from magenta_wavenet.audio import atomic_write
+from magenta_wavenet.audio import load_audio
+from magenta_wavenet.autoencoder import check_encoding
+from magenta_wavenet.checkpoint import load_model
+from magenta_wavenet.dsp import trim_for_encoding
+from magenta_wavenet.errors import EncodingError
+from magenta_wavenet.errors import MagentaWavenetError
+
+logger = logging.getLogger('magenta_wavenet')
+
+USER_ERRORS = (MagentaWavenetError, OSError)
+EXIT_FAILURE = 1
+EXIT_USAGE = 2
+AUDIO_EXTENSIONS = ('.wav', '.flac', '.ogg', '.mp3', '.aiff', '.aif')
+LOG_LEVELS = ('DEBUG', 'INFO', 'WARN', 'WARNING', 'ERROR', 'FATAL')
+
+
+def new_flags():
+  """A fresh `FlagValues` with `--log`, the reference's logging threshold."""
+  flag_values = flags.FlagValues()
+  flags.DEFINE_enum('log', 'INFO', LOG_LEVELS,
+                    'Threshold of the messages shown; DEBUG also shows '
+                    'tracebacks of errors.', flag_values=flag_values,
+                    case_sensitive=False)
+  return flag_values
+
+
+def define_checkpoint_flag(flag_values, default=''):
+  flags.DEFINE_string(
+      'checkpoint_path', default,
+      'Model to use: a Magenta checkpoint (prefix, file or folder), a folder '
+      'from save_model, or a .keras file. Empty: the shipped model.',
+      flag_values=flag_values)
+
+
+def _setup_logging(level):
+  level = {'WARN': 'WARNING', 'FATAL': 'CRITICAL'}.get(level.upper(),
+                                                       level.upper())
+  logging.basicConfig(stream=sys.stderr, level=level, force=True,
+                      format='%(levelname)s: %(message)s')
+
+
+def run(body, flag_values, argv, doc):
+  """Parses `argv` into `flag_values`, then calls `body(flag_values)`.
+
+  Args:
+    body: Function of the parsed flags returning an exit status (or None
+      for 0).
+    flag_values: The command's `FlagValues` (from `new_flags`).
+    argv: Full argument list, program name first (None: `sys.argv`).
+    doc: The command's module docstring, printed by `--help`.
+
+  Returns:
+    Exit status: 0 on success, 1 after user errors, 2 for bad flags.
+  """
+  argv = list(sys.argv if argv is None else argv)
+  if any(arg in ('-h', '--help', '-help', '--helpfull') for arg in argv[1:]):
+    print(doc.strip() + '\n\nFlags:\n' + flag_values.get_help())
+    return 0
+  for name in flag_values:  # a second in-process run starts from defaults
+    flag_values[name].unparse()
+  try:
+    rest = flag_values(argv)
+  except flags.Error as error:
+    print(f'error: {error}', file=sys.stderr)
+    return EXIT_USAGE
+  if len(rest) > 1:
+    print(f'error: unexpected arguments: {" ".join(rest[1:])}',
+          file=sys.stderr)
+    return EXIT_USAGE
+  _setup_logging(flag_values.log)
+  try:
+    status = body(flag_values)
+  except USER_ERRORS as error:
+    logger.debug('Traceback of the error below:', exc_info=True)
+    print(f'error: {describe(error)}', file=sys.stderr)
+    return EXIT_FAILURE
+  return status or 0
+
+
+def describe(error):
+  """One line for a user error; an OSError gets its file name in front."""
+  if isinstance(error, OSError) and error.strerror:
+    name = f'{error.filename}: ' if error.filename else ''
+    return f'{name}{error.strerror}.'
+  return str(error).splitlines()[0] if str(error) else type(error).__name__
+
+
+def model_from_flag(checkpoint_path):
+  """The model at `checkpoint_path`, or the shipped model when it is empty."""
+  if checkpoint_path:
+    logger.info('Loading the model from %s.', checkpoint_path)
+    return load_model(checkpoint_path)
+  from magenta_wavenet import pretrained  # pylint: disable=import-outside-toplevel
+  logger.info('Loading the shipped model.')
+  return pretrained.default_model()
+
+
+def list_inputs(source_path, extensions):
+  """Input files: one file, the matching files of a folder, or a glob.
+
+  Args:
+    source_path: A file, a folder (not searched recursively) or a quoted
+      glob pattern such as 'notes/*/*.wav'.
+    extensions: Lower-case extensions a folder's or glob's files must have.
+
+  Returns:
+    Sorted list of paths.
+
+  Raises:
+    MagentaWavenetError: when nothing is found.
+  """
+  if not source_path:
+    raise MagentaWavenetError('--source_path is required.')
+  if os.path.isfile(source_path):
+    return [source_path]
+  if os.path.isdir(source_path):
+    names = [os.path.join(source_path, name)
+             for name in os.listdir(source_path)]
+  elif glob.has_magic(source_path):
+    names = glob.glob(source_path)
+  else:
+    raise MagentaWavenetError(f'{source_path}: no such file or folder.')
+  found = sorted(name for name in names if os.path.isfile(name)
+                 and name.lower().endswith(tuple(extensions)))
+  if not found:
+    raise MagentaWavenetError(
+        f'{source_path}: no {" or ".join(extensions)} files there.')
+  return found
+
+
+def output_paths(inputs, save_path, prefix='', suffix=''):
+  """One distinct output path per input, named after its whole file stem.
+
+  The stem is everything before the last extension, so 'a.b.c.wav' gives
+  'a.b.c'. Inputs that would share a name (same stem, different extension
+  or folder) get their extension and then their folder added:
+  'x/a.wav' and 'y/a.wav' -> 'x_a.wav', 'y_a.wav'.
+
+  Returns:
+    List of paths under `save_path`, e.g. prefix + stem + suffix.
+  """
+  def names(key):
+    return [prefix + key(path) + suffix for path in inputs]
+
+  stem = lambda path: os.path.splitext(os.path.basename(path))[0]
+  base = lambda path: os.path.basename(path)
+  parent = lambda path: '_'.join(
+      [os.path.basename(os.path.dirname(os.path.abspath(path))), base(path)])
+  full = lambda path: os.path.abspath(path).strip(os.sep).replace(os.sep, '_')
+  for key in (stem, base, parent, full):
+    candidates = names(key)
+    if len(set(candidates)) == len(candidates):
+      return [os.path.join(save_path, name) for name in candidates]
+  raise MagentaWavenetError('the same input file is listed twice.')
+
+
+def make_folder(save_path):
+  """Creates the output folder; an unwritable one is a user error."""
+  if not save_path:
+    raise MagentaWavenetError('--save_path is required.')
+  os.makedirs(save_path, exist_ok=True)
+  if not os.access(save_path, os.W_OK):
+    raise MagentaWavenetError(f'{save_path}: folder is not writable.')
+
+
+def load_code(path, config=None):
+  """Reads a code saved as `.npy`, refusing pickled files.
+
+  Args:
+    path: `.npy` file holding [frames, channels] or [1, frames, channels].
+    config: If given, the channels must equal its `bottleneck_width`.
+
+  Returns:
+    float32 array [frames, channels].
+  """
+  try:
+    code = np.load(path, allow_pickle=False)
+  except ValueError as error:
+    raise EncodingError(
+        f'{path}: not a plain numeric .npy file ({error}).') from None
+  if code.ndim == 3 and code.shape[0] == 1:
+    code = code[0]
+  if code.ndim != 2 or code.dtype.kind not in 'fiu':
+    raise EncodingError(
+        f'{path}: expected a numeric array [frames, channels], got '
+        f'{code.dtype} {list(code.shape)}.')
+  if not np.all(np.isfinite(code)):
+    raise EncodingError(f'{path}: contains NaN or infinite values.')
+  if config is not None:
+    check_encoding(code[None], config, source=path)
+  return code.astype(np.float32)
+
+
+def save_code(path, code):
+  """Writes a code [frames, channels] as float32 `.npy`, atomically."""
+  atomic_write(path, lambda temporary: np.save(
+      temporary, np.asarray(code, np.float32), allow_pickle=False))
+
+
+class Batch:
+  """Tracks the outcome of each input of a batch job.
+
+  Example:
+    >>> batch = Batch('encoded')
+    >>> with batch.item(path):
+    ...   do_work(path)
+    >>> return batch.finish()
+  """
+
+  def __init__(self, verb):
+    self.verb = verb
+    self.done = []
+    self.failed = collections.OrderedDict()
+
+  def fail(self, path, error):
+    """Records a user error of one input and prints its line."""
+    logger.debug('Traceback of the error below:', exc_info=error)
+    message = describe(error)
+    if not message.startswith(str(path)):
+      message = f'{path}: {message}'
+    print(f'error: {message}', file=sys.stderr)
+    self.failed[path] = message
+
+  def item(self, path):
+    """Context manager: a user error inside is recorded, not raised."""
+    return _Item(self, path)
+
+  def finish(self):
+    """Logs the summary; returns the exit status (1 if anything failed)."""
+    total = len(self.done) + len(self.failed)
+    if self.failed:
+      print(f'{len(self.failed)} of {total} inputs failed; {len(self.done)} '
+            f'{self.verb}.', file=sys.stderr)
+      return EXIT_FAILURE
+    logger.info('%d of %d inputs %s.', len(self.done), total, self.verb)
+    return 0
+
+
+class _Item:
+  """`Batch.item`'s context manager."""
+
+  def __init__(self, batch, path):
+    self.batch, self.path = batch, path
+
+  def __enter__(self):
+    return self
+
+  def __exit__(self, kind, error, traceback):
+    if error is None:
+      self.batch.done.append(self.path)
+      return False
+    if isinstance(error, USER_ERRORS):
+      self.batch.fail(self.path, error)
+      return True
+    return False
+
+
+def encode_files(model, paths, sample_length, batch):
+  """Loads and encodes audio files, grouping equal lengths into one call.
+
+  Each file is cut to at most `sample_length` samples and then to whole
+  hops, as the reference does; files of equal trimmed length are encoded
+  together, so every code equals the file's code encoded alone. A file that
+  cannot be read is recorded in `batch` and skipped.
+
+  Args:
+    model: An `NSynthAutoencoder`.
+    paths: Audio files.
+    sample_length: Most samples to use per file.
+    batch: The `Batch` that records failures.
+
+  Returns:
+    List of (path, audio float32 [samples], code float32 [frames, channels])
+    for the files that loaded, in input order.
+  """
+  hop = model.config.hop_length
+  loaded = {}
+  for path in paths:
+    try:
+      audio = load_audio(path, model.config.sample_rate, min_samples=hop)
+    except USER_ERRORS as error:
+      batch.fail(path, error)
+      continue
+    loaded[path] = trim_for_encoding(audio, hop, sample_length)
+  by_length = collections.defaultdict(list)
+  for path, audio in loaded.items():
+    by_length[audio.shape[0]].append(path)
+  codes = {}
+  for group in by_length.values():
+    group_codes = model.encode(np.stack([loaded[p] for p in group])).numpy()
+    codes.update(zip(group, group_codes))
+  return [(path, loaded[path], codes[path]) for path in paths if path in codes]

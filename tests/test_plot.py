@@ -1,0 +1,70 @@
+"""plotting.plot_code and the plot command line."""
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+import soundfile
+
+import magenta_wavenet as mw
+from magenta_wavenet import plot
+from magenta_wavenet import plotting
+from magenta_wavenet.errors import EncodingError
+from conftest import randomize
+
+PNG_MAGIC = b'\x89PNG\r\n\x1a\n'
+
+
+def test_waveform_and_code_share_a_time_axis_in_seconds():
+  audio = np.sin(np.arange(16000) / 10.0).astype(np.float32)
+  code = np.random.default_rng(0).normal(size=(31, 16))
+  figure = plotting.plot_code(audio, code[None], title='note')
+  try:
+    top, bottom = figure.axes
+    assert top.get_shared_x_axes().joined(top, bottom)
+    assert bottom.get_xlabel() == 'time (s)'
+    assert top.get_title(loc='left') == 'note'
+    assert len(bottom.lines) == 16
+    # Frame i is drawn at the centre of its hop: (i + 0.5) * 512 / 16000 s.
+    np.testing.assert_allclose(bottom.lines[3].get_xdata(),
+                               (np.arange(31) + 0.5) * 0.032)
+    np.testing.assert_array_equal(bottom.lines[3].get_ydata(),
+                                  code[:, 3].astype(np.float32))
+    np.testing.assert_allclose(top.lines[0].get_xdata()[-1], 15999 / 16000)
+    assert bottom.get_xlim() == (0.0, 1.0)
+  finally:
+    plt.close(figure)
+  with pytest.raises(EncodingError, match=r'\[frames, channels\]'):
+    plotting.plot_code(audio, np.zeros(5))
+
+
+def test_save_plot_writes_a_png(tmp_path):
+  plotting.save_plot(tmp_path / 'p.png', np.zeros(1024),
+                     np.zeros((2, 16)))
+  assert (tmp_path / 'p.png').read_bytes()[:8] == PNG_MAGIC
+  assert [p.name for p in tmp_path.iterdir()] == ['p.png']
+
+
+def test_plot_command_audio_plus_code_and_audio_only(tmp_path, capsys):
+  model = randomize(mw.NSynthAutoencoder('tiny'))
+  mw.save_model(model, tmp_path / 'model')
+  audio = (0.3 * np.sin(np.arange(640) / 5.0)).astype(np.float32)
+  soundfile.write(tmp_path / 'a.wav', audio, 16000)
+  np.save(tmp_path / 'a.npy', np.ones((1, 20, 16), np.float32))
+  assert plot.main(['plot', f'--source_path={tmp_path / "a.wav"}',
+                    f'--encoding={tmp_path / "a.npy"}',
+                    f'--save_path={tmp_path / "one.png"}']) == 0
+  assert (tmp_path / 'one.png').read_bytes()[:8] == PNG_MAGIC
+  soundfile.write(tmp_path / 'b.v2.wav', audio[::-1].copy(), 16000)
+  assert plot.main(['plot', f'--source_path={tmp_path}',
+                    f'--checkpoint_path={tmp_path / "model"}',
+                    f'--save_path={tmp_path / "plots"}']) == 0
+  assert sorted(p.name for p in (tmp_path / 'plots').iterdir()) == [
+      'a.png', 'b.v2.png']
+  capsys.readouterr()
+  np.save(tmp_path / 'bad.npy', np.ones((2, 3, 4, 5)))
+  assert plot.main(['plot', f'--source_path={tmp_path / "a.wav"}',
+                    f'--encoding={tmp_path / "bad.npy"}',
+                    f'--save_path={tmp_path / "bad.png"}']) == 1
+  err = capsys.readouterr().err
+  assert err == (f'error: {tmp_path / "bad.npy"}: expected a numeric array '
+                 '[frames, channels], got float64 [2, 3, 4, 5].\n')
