@@ -1,0 +1,116 @@
+"""generate: the reference's flags, every input saved, partial WAVs, errors."""
+
+import functools
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import soundfile
+
+import magenta_wavenet as mw
+from magenta_wavenet import generate
+from magenta_wavenet import generation
+from conftest import randomize
+
+RATE = 16000
+
+
+@pytest.fixture(scope='module')
+def tiny_checkpoint(tmp_path_factory):
+  model = randomize(mw.NSynthAutoencoder('tiny'), seed=5)
+  folder = tmp_path_factory.mktemp('model') / 'tiny'
+  mw.save_model(model, folder)
+  return str(folder), model
+
+
+def tone(samples, frequency=440.0):
+  return (0.5 * np.sin(2 * np.pi * frequency * np.arange(samples) / RATE)
+          ).astype(np.float32)
+
+
+def test_codes_every_batch_partial_last_batch_same_as_library(
+    tiny_checkpoint, tmp_path, capsys):
+  checkpoint, model = tiny_checkpoint
+  source = tmp_path / 'codes'
+  source.mkdir()
+  rng = np.random.default_rng(0)
+  codes = {name: rng.normal(size=(frames, 4)).astype(np.float32)
+           for name, frames in (('n.1.a', 3), ('n.1.b', 4), ('c', 5))}
+  for name, code in codes.items():
+    np.save(source / f'{name}.npy', code)
+  np.save(source / 'pickled.npy', np.array([None]), allow_pickle=True)
+  np.save(source / 'wide.npy', np.zeros((3, 16), np.float32))
+  status = generate.main([
+      'generate', f'--checkpoint_path={checkpoint}', f'--source_path={source}',
+      f'--save_path={tmp_path / "out"}', '--batch_size=2', '--seed=3',
+      '--sample_length=256', '--temperature=0.8'])
+  err = capsys.readouterr().err
+  assert status == 1
+  assert sorted(os.listdir(tmp_path / 'out')) == [
+      'gen_c.wav', 'gen_n.1.a.wav', 'gen_n.1.b.wav']
+  assert 'pickled.npy: not a plain numeric .npy file' in err
+  assert 'wide.npy: expected shape [batch, frames, 4], got [1, 3, 16]' in err
+  assert '2 of 5 inputs failed; 3 generated.' in err
+  assert 'Traceback' not in err
+  # Batch 1 is [c, n.1.a]: c is cut to 256 samples (4 frames), n.1.a has 3.
+  expected = generation.synthesize(
+      model, np.stack([codes['c'][:4], np.pad(codes['n.1.a'], [[0, 1], [0, 0]])
+                       ]), temperature=0.8, seed=3, lengths=[256, 192])
+  for name, row, length in (('c', 0, 256), ('n.1.a', 1, 192)):
+    saved, rate = soundfile.read(tmp_path / 'out' / f'gen_{name}.wav',
+                                 dtype='float32')
+    assert rate == RATE and saved.shape == (length,)
+    np.testing.assert_allclose(saved, expected[row, :length], atol=1 / 32768)
+
+
+def test_audio_input_is_encoded_and_partial_wavs_are_written(
+    tiny_checkpoint, tmp_path, monkeypatch, capsys):
+  checkpoint, model = tiny_checkpoint
+  soundfile.write(tmp_path / 'note.wav', tone(700), RATE)
+  np.save(tmp_path / 'ignored.npy', np.zeros((3, 4), np.float32))
+  monkeypatch.setattr(generation, 'synthesize', functools.partial(
+      generation.synthesize, chunk_size=100))
+  writes = []
+  original_save = generate.save_wav
+  monkeypatch.setattr(generate, 'save_wav', lambda path, audio: (
+      writes.append((os.path.basename(path), len(audio))),
+      original_save(path, audio)))
+  assert generate.main([
+      'generate', f'--checkpoint_path={checkpoint}',
+      f'--source_path={tmp_path}', f'--save_path={tmp_path / "out"}',
+      '--sample_length=640', '--save_every=250', '--seed=1']) == 0
+  # Rewritten at the first chunk end past 250 and 500, then at the end.
+  assert writes == [('gen_note.wav', 300), ('gen_note.wav', 500),
+                    ('gen_note.wav', 640)]
+  assert 'Generated 640 of 640 samples (100%)' in capsys.readouterr().err
+  code = model.encode(tone(640)[None]).numpy()
+  expected = generation.synthesize(model, code, seed=1)
+  saved, _ = soundfile.read(tmp_path / 'out' / 'gen_note.wav',
+                            dtype='float32')
+  np.testing.assert_allclose(saved, expected[0], atol=1 / 32768)
+
+
+def test_npy_only_and_bad_audio_in_a_real_process(tiny_checkpoint, tmp_path):
+  checkpoint, _ = tiny_checkpoint
+  (tmp_path / 'text.wav').write_text('not audio')
+  np.save(tmp_path / 'code.npy', np.zeros((2, 4), np.float32))
+  common = [sys.executable, '-m', 'magenta_wavenet.generate',
+            f'--checkpoint_path={checkpoint}', f'--source_path={tmp_path}',
+            '--log=WARN']
+  env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL='3')
+  result = subprocess.run(
+      common + [f'--save_path={tmp_path / "a"}', '--npy_only'],
+      capture_output=True, text=True, timeout=120, check=False, env=env)
+  assert result.returncode == 0, result.stderr
+  assert os.listdir(tmp_path / 'a') == ['gen_code.wav']
+  result = subprocess.run(common + [f'--save_path={tmp_path / "b"}'],
+                          capture_output=True, text=True, timeout=120,
+                          check=False, env=env)
+  assert result.returncode == 1
+  last_lines = result.stderr.splitlines()[-2:]
+  assert last_lines[0].startswith(
+      f'error: {tmp_path / "text.wav"}: not a readable audio file (')
+  assert last_lines[1] == '1 of 1 inputs failed; 0 generated.'
+  assert 'Traceback' not in result.stderr
