@@ -106,6 +106,13 @@ def describe(error):
   return str(error).splitlines()[0] if str(error) else type(error).__name__
 
 
+def log_progress(done, total, rate):
+  """`progress` callback of `generation.synthesize` logging at INFO."""
+  logger.info('Generated %d of %d samples (%d%%), %.0f samples/s, %.0f s '
+              'left.', done, total, 100 * done // total, rate,
+              (total - done) / rate if rate else float('inf'))
+
+
 def model_from_flag(checkpoint_path):
   """The model at `checkpoint_path`, or the shipped model when it is empty."""
   if checkpoint_path:

@@ -80,12 +80,6 @@ def _codes(model, paths, use_npy, sample_length, batch):
   return codes
 
 
-def _log_progress(done, total, rate):
-  logger.info('Generated %d of %d samples (%d%%), %.0f samples/s, %.0f s '
-              'left.', done, total, 100 * done // total, rate,
-              (total - done) / rate if rate else float('inf'))
-
-
 def _partial_writer(outputs, lengths, save_every):
   """on_chunk callback rewriting each WAV once per `save_every` samples."""
   written = [0]
@@ -130,7 +124,7 @@ def generate_files(model, paths, save_path, use_npy, sample_length,
                     path for path, _ in items))
     audio = generation.synthesize(
         model, padded, temperature=temperature, seed=seed, lengths=lengths,
-        progress=_log_progress,
+        progress=cli_common.log_progress,
         on_chunk=_partial_writer(names, lengths, save_every))
     for (path, _), name, length, row in zip(items, names, lengths, audio):
       with batch.item(path):

@@ -1,0 +1,95 @@
+"""The mix command line: each mode writes the library's result; errors."""
+
+import os
+import re
+
+import numpy as np
+import pytest
+import soundfile
+
+import magenta_wavenet as mw
+from magenta_wavenet import generation
+from magenta_wavenet import mix
+from magenta_wavenet import mixing
+from conftest import randomize
+
+
+@pytest.fixture
+def codes(tmp_path):
+  rng = np.random.default_rng(0)
+  paths = []
+  for index, frames in enumerate((6, 5, 6, 7)):
+    path = tmp_path / f'c{index}.v1.npy'
+    np.save(path, rng.normal(size=(frames, 4)).astype(np.float32))
+    paths.append(str(path))
+  return paths
+
+
+def run_mix(tmp_path, *flags):
+  return mix.main(['mix', f'--save_path={tmp_path / "out"}'] + list(flags))
+
+
+def saved(tmp_path, name):
+  return np.load(tmp_path / 'out' / f'{name}.npy')
+
+
+def test_each_mode_saves_the_library_result(tmp_path, codes):
+  a, b, c, d = (np.load(path) for path in codes)
+  assert run_mix(tmp_path, f'--mix={codes[0]}:0.25,{codes[1]}:0.75') == 0
+  np.testing.assert_allclose(saved(tmp_path, 'mix'),
+                             0.25 * a[:5] + 0.75 * b, atol=1e-6)
+  assert run_mix(tmp_path, f'--interpolate={codes[0]},{codes[2]}',
+                 '--steps=3') == 0
+  np.testing.assert_allclose(saved(tmp_path, 'interp_1'), (a + c) / 2,
+                             atol=1e-6)
+  assert run_mix(tmp_path, f'--grid={",".join(codes)}', '--steps=2') == 0
+  np.testing.assert_allclose(saved(tmp_path, 'grid_1_0'), c[:5], atol=1e-6)
+  assert run_mix(tmp_path, f'--timestretch={codes[3]}', '--factor=1.5') == 0
+  np.testing.assert_allclose(saved(tmp_path, 'c3.v1_stretch_1.5'),
+                             mixing.timestretch(d, 1.5), atol=1e-6)
+  assert run_mix(tmp_path, f'--crossfade={codes[0]},{codes[1]}',
+                 '--overlap=2') == 0
+  np.testing.assert_allclose(saved(tmp_path, 'crossfade'),
+                             mixing.crossfade(a, b, 2), atol=1e-6)
+  assert sorted(os.listdir(tmp_path / 'out')) == sorted(
+      ['mix.npy', 'interp_0.npy', 'interp_1.npy', 'interp_2.npy',
+       'grid_0_0.npy', 'grid_0_1.npy', 'grid_1_0.npy', 'grid_1_1.npy',
+       'c3.v1_stretch_1.5.npy', 'crossfade.npy'])
+
+
+@pytest.mark.parametrize('flags, message', [
+    (['--mix=A:0.5,B'], r'c1\.v1\.npy" is not path:weight'),
+    (['--mix=A:half,B:1'], r'c0\.v1\.npy:half" is not path:weight'),
+    (['--mix=A:1,B:1', '--crossfade=A,B'], 'give exactly one of .*got --mix, '
+     '--crossfade'),
+    ([], 'give exactly one of --mix'),
+    (['--grid=A,B'], '--grid needs 4 comma-separated sounds, got 2'),
+    (['--crossfade=A,B', '--overlap=9'], 'overlap must be between 0 and 5'),
+    (['--interpolate=A,{tmp}/missing.npy'], '1 of 2 inputs could not be '),
+])
+def test_bad_requests_are_one_line(tmp_path, codes, capsys, flags, message):
+  flags = [f.replace('A', codes[0]).replace('B', codes[1])
+           .format(tmp=tmp_path) for f in flags]
+  assert run_mix(tmp_path, *flags) == 1
+  err = capsys.readouterr().err
+  assert 'Traceback' not in err
+  assert re.search(message, err.splitlines()[-1]), err
+
+
+def test_audio_inputs_are_encoded_and_synthesized(tmp_path, capsys):
+  model = randomize(mw.NSynthAutoencoder('tiny'), seed=2)
+  mw.save_model(model, tmp_path / 'model')
+  audio = [(0.4 * np.sin(np.arange(320) * f)).astype(np.float32)
+           for f in (0.05, 0.11)]
+  for name, samples in zip(('x.wav', 'y.wav'), audio):
+    soundfile.write(tmp_path / name, samples, 16000)
+  assert run_mix(tmp_path, f'--checkpoint_path={tmp_path / "model"}',
+                 f'--mix={tmp_path / "x.wav"}:0.5,{tmp_path / "y.wav"}:0.5',
+                 '--synthesize', '--seed=4') == 0
+  loaded = [mw.load_audio(tmp_path / name) for name in ('x.wav', 'y.wav')]
+  expected = 0.5 * (model.encode(np.stack(loaded)).numpy().sum(axis=0))
+  np.testing.assert_allclose(saved(tmp_path, 'mix'), expected, atol=1e-5)
+  wav, _ = soundfile.read(tmp_path / 'out' / 'mix.wav', dtype='float32')
+  reference = generation.synthesize(model, expected[None], seed=4)[0]
+  np.testing.assert_allclose(wav, reference, atol=1 / 32768)
+  assert f'wrote {tmp_path / "out" / "mix.wav"}' in capsys.readouterr().out
