@@ -1,0 +1,79 @@
+"""SavedModel export: reloaded signatures equal the library's results."""
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import magenta_wavenet as mw
+from magenta_wavenet import dsp
+from magenta_wavenet import export
+from magenta_wavenet import generation
+from conftest import randomize
+
+CHUNK = 96  # not a divisor of the lengths below: the last chunk is partial
+
+
+@pytest.fixture(scope='module')
+def exported(tmp_path_factory):
+  model = randomize(mw.NSynthAutoencoder('tiny'), seed=7)
+  folder = tmp_path_factory.mktemp('export') / 'saved'
+  mw.save_model(model, folder.parent / 'model')
+  assert export.main(['export', f'--checkpoint_path={folder.parent / "model"}',
+                      f'--save_path={folder}', f'--chunk_size={CHUNK}']) == 0
+  return model, str(folder), tf.saved_model.load(str(folder))
+
+
+def test_encode_signature_equals_model_encode(exported):
+  model, _, loaded = exported
+  audio = np.random.default_rng(0).uniform(-0.8, 0.8, (2, 300)).astype(
+      np.float32)
+  code = loaded.signatures['encode'](audio=tf.constant(audio))['encoding']
+  assert code.shape == (2, 4, 4)
+  np.testing.assert_allclose(code, model.encode(audio), rtol=1e-5, atol=1e-5)
+
+
+def test_generate_signature_equals_synthesize_with_the_same_seed(exported):
+  model, _, loaded = exported
+  code = np.random.default_rng(1).normal(size=(2, 3, 4)).astype(np.float32)
+  audio = loaded.signatures['generate'](
+      encoding=tf.constant(code), seed=tf.constant(11),
+      temperature=tf.constant(0.7))['audio'].numpy()
+  expected = generation.synthesize(model, code, seed=11, temperature=0.7,
+                                   chunk_size=CHUNK)
+  assert audio.shape == (2, 192)
+  np.testing.assert_array_equal(audio, expected)
+
+
+def test_decode_step_with_explicit_state_is_teacher_forcing(exported):
+  model, _, loaded = exported
+  rng = np.random.default_rng(2)
+  audio = rng.uniform(-0.5, 0.5, (2, 150)).astype(np.float32)
+  code = rng.normal(size=(2, 3, 4)).astype(np.float32)
+  expected = model.decoder_logits(audio, code).numpy()
+  start = loaded.signatures['init_state'](batch_size=tf.constant(2))
+  position, x_prev, state = start['position'], start['x_prev'], start['state']
+  inputs = dsp.to_network_input(dsp.mu_law_encode(audio)).numpy()
+  step = loaded.signatures['decode_step']
+  for t in range(150):
+    out = step(code_frame=tf.constant(code[:, t // 64]), x_prev=x_prev,
+               position=position, state=state)
+    np.testing.assert_allclose(out['logits'], expected[:, t], rtol=1e-4,
+                               atol=1e-4)
+    position, state = out['position'], out['state']
+    x_prev = tf.constant(inputs[:, t])
+  assert int(position) == 150
+
+
+def test_saved_model_cli_lists_the_signatures(exported):
+  _, folder, _ = exported
+  cli = os.path.join(os.path.dirname(sys.executable), 'saved_model_cli')
+  result = subprocess.run(
+      [cli, 'show', '--dir', folder, '--tag_set', 'serve'],
+      capture_output=True, text=True, timeout=120, check=True,
+      env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL='3'))
+  for name in ('encode', 'generate', 'init_state', 'decode_step'):
+    assert f'"{name}"' in result.stdout, result.stdout
