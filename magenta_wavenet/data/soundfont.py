@@ -1,0 +1,166 @@
+"""Rendering NSynth-style notes from a SoundFont with the FluidSynth program.
+
+Each note is held 3 s and released for 1 s at 16 kHz, like NSynth's. Notes of
+one General MIDI program are rendered in one FluidSynth run from a Standard
+MIDI File written here, one note per 5 s slot (the extra second lets long
+releases die out before the next note), reverb and chorus off.
+"""
+
+import dataclasses
+import os
+import shutil
+import struct
+import subprocess
+import tempfile
+
+import numpy as np
+
+from magenta_wavenet.audio import load_audio
+from magenta_wavenet.data import schema
+from magenta_wavenet.errors import DataError
+
+DEFAULT_SOUNDFONT = '/usr/share/sounds/sf2/FluidR3_GM.sf2'
+HOLD_MS = 3000
+NOTE_MS = 4000
+SLOT_MS = 5000
+_TICKS_PER_BEAT = 1000
+_MICROSECONDS_PER_BEAT = 1000000  # so one tick is one millisecond
+
+
+@dataclasses.dataclass(frozen=True)
+class Program:
+  """A General MIDI program mapped to an NSynth family and source.
+
+  Attributes:
+    number: GM program, 0..127 (0 is Acoustic Grand Piano).
+    family: NSynth family name.
+    source: NSynth source name.
+    lowest: Lowest MIDI pitch the instrument plays.
+    highest: Highest MIDI pitch.
+  """
+
+  number: int
+  family: str
+  source: str
+  lowest: int
+  highest: int
+
+  @property
+  def instrument_str(self):
+    return f'{self.family}_{self.source}_{self.number:03d}'
+
+
+# Chosen GM programs (0-based numbers) and the NSynth family each belongs to.
+GM_PROGRAMS = {p.number: p for p in (
+    Program(0, 'keyboard', 'acoustic', 21, 108),     # Acoustic Grand Piano
+    Program(4, 'keyboard', 'electronic', 28, 103),   # Electric Piano 1
+    Program(11, 'mallet', 'acoustic', 53, 89),       # Vibraphone
+    Program(12, 'mallet', 'acoustic', 45, 96),       # Marimba
+    Program(16, 'organ', 'electronic', 36, 96),      # Drawbar Organ
+    Program(19, 'organ', 'acoustic', 24, 96),        # Church Organ
+    Program(24, 'guitar', 'acoustic', 40, 84),       # Nylon Guitar
+    Program(25, 'guitar', 'acoustic', 40, 84),       # Steel Guitar
+    Program(27, 'guitar', 'electronic', 40, 86),     # Clean Electric Guitar
+    Program(32, 'bass', 'acoustic', 28, 67),         # Acoustic Bass
+    Program(33, 'bass', 'electronic', 28, 67),       # Fingered Electric Bass
+    Program(38, 'bass', 'synthetic', 24, 72),        # Synth Bass 1
+    Program(40, 'string', 'acoustic', 55, 103),      # Violin
+    Program(42, 'string', 'acoustic', 36, 76),       # Cello
+    Program(48, 'string', 'acoustic', 28, 96),       # String Ensemble 1
+    Program(52, 'vocal', 'acoustic', 48, 79),        # Choir Aahs
+    Program(56, 'brass', 'acoustic', 52, 84),        # Trumpet
+    Program(57, 'brass', 'acoustic', 40, 72),        # Trombone
+    Program(60, 'brass', 'acoustic', 34, 77),        # French Horn
+    Program(65, 'reed', 'acoustic', 49, 81),         # Alto Sax
+    Program(68, 'reed', 'acoustic', 58, 91),         # Oboe
+    Program(71, 'reed', 'acoustic', 50, 94),         # Clarinet
+    Program(73, 'flute', 'acoustic', 60, 96),        # Flute
+    Program(80, 'synth_lead', 'synthetic', 36, 96),  # Square Lead
+    Program(81, 'synth_lead', 'synthetic', 36, 96),  # Sawtooth Lead
+)}
+
+
+def fluidsynth_path():
+  """Path of the `fluidsynth` program, or None when it is not installed."""
+  return shutil.which('fluidsynth')
+
+
+def _variable_length(value):
+  out = [value & 0x7F]
+  value >>= 7
+  while value:
+    out.append((value & 0x7F) | 0x80)
+    value >>= 7
+  return bytes(reversed(out))
+
+
+def midi_file(program, notes):
+  """A Standard MIDI File playing `notes` one per 5 s slot on channel 0.
+
+  Args:
+    program: GM program number, 0..127.
+    notes: Sequence of (pitch, velocity).
+
+  Returns:
+    The file's bytes (format 0, one tick = 1 ms).
+  """
+  events = _variable_length(0) + b'\xff\x51\x03' + (
+      _MICROSECONDS_PER_BEAT.to_bytes(3, 'big'))
+  events += _variable_length(0) + bytes([0xC0, program])
+  for index, (pitch, velocity) in enumerate(notes):
+    gap = 0 if index == 0 else SLOT_MS - HOLD_MS
+    events += _variable_length(gap) + bytes([0x90, pitch, velocity])
+    events += _variable_length(HOLD_MS) + bytes([0x80, pitch, 0])
+  events += _variable_length(SLOT_MS - HOLD_MS) + b'\xff\x2f\x00'
+  header = b'MThd' + struct.pack('>IHHH', 6, 0, 1, _TICKS_PER_BEAT)
+  return header + b'MTrk' + struct.pack('>I', len(events)) + events
+
+
+def render_notes(program, notes, soundfont=DEFAULT_SOUNDFONT, gain=0.5,
+                 normalize=True):
+  """Renders notes of one GM program with FluidSynth.
+
+  Args:
+    program: GM program number.
+    notes: Sequence of (pitch, velocity).
+    soundfont: Path of the .sf2 file.
+    gain: FluidSynth's master gain.
+    normalize: Scale each note so its peak is 0.9 (NSynth's notes use the
+      full range); silent notes are left as they are.
+
+  Returns:
+    float32 array [len(notes), 64000], 16 kHz mono.
+
+  Raises:
+    DataError: when FluidSynth or the SoundFont is missing or the render
+      fails.
+  """
+  binary = fluidsynth_path()
+  if binary is None:
+    raise DataError('fluidsynth is not installed (Debian: apt-get install '
+                    'fluidsynth fluid-soundfont-gm).')
+  if not os.path.isfile(soundfont):
+    raise DataError(f'{soundfont}: no such SoundFont.')
+  with tempfile.TemporaryDirectory() as folder:
+    midi_path = os.path.join(folder, 'notes.mid')
+    wav_path = os.path.join(folder, 'notes.wav')
+    with open(midi_path, 'wb') as handle:
+      handle.write(midi_file(program, notes))
+    command = [binary, '-n', '-i', '-q', '-R', '0', '-C', '0', '-g', str(gain),
+               '-r', str(schema.SAMPLE_RATE), '-T', 'wav', '-O', 'float',
+               '-F', wav_path, soundfont, midi_path]
+    result = subprocess.run(command, capture_output=True, text=True,
+                            check=False)
+    if result.returncode or not os.path.isfile(wav_path):
+      raise DataError(f'{soundfont}: fluidsynth failed on program {program} '
+                      f'({result.stderr.strip() or result.returncode}).')
+    audio = load_audio(wav_path)
+  slot = SLOT_MS * schema.SAMPLE_RATE // 1000
+  audio = np.pad(audio, (0, max(0, slot * len(notes) - audio.shape[0])))
+  clips = np.stack([audio[i * slot:i * slot + schema.NOTE_SAMPLES]
+                    for i in range(len(notes))])
+  if normalize:
+    peaks = np.abs(clips).max(axis=1, keepdims=True)
+    clips = np.where(peaks > 1e-4, clips * (0.9 / np.maximum(peaks, 1e-4)),
+                     clips)
+  return np.clip(clips, -1.0, 1.0).astype(np.float32)

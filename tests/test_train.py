@@ -1,0 +1,140 @@
+"""Training: schedule, weight average, resume, export, summaries, the CLI."""
+
+import glob
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import magenta_wavenet as mw
+from magenta_wavenet import data
+from magenta_wavenet.training import schedule
+from magenta_wavenet.training import trainer
+from magenta_wavenet.training.ema import WeightAverage
+
+
+def write_notes(path, count=6, seed=0):
+  """Tiny NSynth records: harmonic notes at a few pitches."""
+  rng = np.random.default_rng(seed)
+  t = np.arange(data.schema.NOTE_SAMPLES) / 16000.0
+  examples = []
+  for index in range(count):
+    pitch = 48 + 5 * index
+    frequency = 440.0 * 2**((pitch - 69) / 12)
+    audio = 0.5 * np.sin(2 * np.pi * frequency * t) + 0.01 * rng.normal(
+        size=t.shape)
+    labels = data.NoteLabels('keyboard_acoustic_000', pitch, 100,
+                             note=index)
+    examples.append(data.make_example(np.clip(audio, -1, 1), labels))
+  data.write_examples(path, examples)
+  return path
+
+
+@pytest.fixture(scope='module')
+def train_file(tmp_path_factory):
+  return write_notes(str(tmp_path_factory.mktemp('data') / 'train.tfrecord'))
+
+
+def options(train_file, logdir, **changes):
+  values = dict(train_path=train_file, logdir=str(logdir), config='tiny',
+                total_batch_size=2, num_steps=4, crop_length=512,
+                save_every=2, log_every=2, eval_every=4, eval_samples=640,
+                lr_scale=5.0)
+  values.update(changes)
+  return trainer.TrainOptions(**values)
+
+
+def test_reference_schedule_steps_and_scaling():
+  rates = schedule.ReferenceSchedule()
+  for step, rate in [(0, 2e-4), (89999, 2e-4), (90000, 4e-4 / 3),
+                     (150000, 4e-5), (239999, 6e-6), (10**6, 2e-6)]:
+    assert float(rates(step)) == pytest.approx(rate)
+  short = schedule.ReferenceSchedule(scale=10.0, step_scale=0.01)
+  assert float(short(899)) == pytest.approx(2e-3)
+  assert float(short(900)) == pytest.approx(4e-3 / 3)
+
+
+def test_ema_decay_warms_up_like_tf1():
+  assert float(schedule.ema_decay(0)) == pytest.approx(0.1)
+  assert float(schedule.ema_decay(90)) == pytest.approx(91 / 100)
+  assert float(schedule.ema_decay(10**7)) == pytest.approx(0.9999)
+
+
+def test_weight_average_follows_the_formula():
+  weight = tf.Variable([1.0, 2.0])
+  average = WeightAverage([weight], decay=0.5)
+  weight.assign([3.0, 6.0])
+  average.update(tf.constant(100))  # decay min(0.5, 101/110) = 0.5
+  np.testing.assert_allclose(average.values()[0], [2.0, 4.0])
+
+
+def test_resume_equals_an_uninterrupted_run(train_file, tmp_path):
+  straight = trainer.Trainer(options(train_file, tmp_path / 'a'))
+  straight.train()
+  first = trainer.Trainer(options(train_file, tmp_path / 'b', num_steps=2))
+  first.train()
+  resumed = trainer.Trainer(options(train_file, tmp_path / 'b'))
+  assert resumed.restore() == 2
+  resumed.train()
+  assert int(resumed.step.numpy()) == 4
+  for a, b in zip(straight.model.weights, resumed.model.weights):
+    np.testing.assert_array_equal(a.numpy(), b.numpy())
+  for a, b in zip(straight.average.values(), resumed.average.values()):
+    np.testing.assert_array_equal(a, b)
+
+
+def test_export_holds_the_averaged_weights(train_file, tmp_path):
+  loop = trainer.Trainer(options(train_file, tmp_path))
+  loop.train()
+  exported = mw.load_model(tmp_path / 'export')
+  assert exported.config.name == 'tiny'
+  for variable, value in zip(exported.trainable_variables,
+                             loop.average.values()):
+    np.testing.assert_array_equal(variable.numpy(), value)
+  raw = [v.numpy() for v in loop.model.trainable_variables]
+  assert any(not np.array_equal(a, b) for a, b in
+             zip(raw, loop.average.values()))
+
+
+def test_summaries_hold_scalars_and_audio(train_file, tmp_path):
+  trainer.Trainer(options(train_file, tmp_path)).train()
+  tags = {}
+  for path in glob.glob(str(tmp_path / 'events.out.tfevents.*')):
+    for event in tf.compat.v1.train.summary_iterator(path):
+      for value in event.summary.value:
+        tags[value.tag] = value.metadata.plugin_data.plugin_name or tags.get(
+            value.tag)
+  for tag in ('loss', 'learning_rate', 'steps_per_second'):
+    assert tags[tag] == 'scalars'
+  assert tags['eval/teacher_forced_argmax'] == 'audio'
+
+
+def test_corrupt_record_names_the_file(train_file, tmp_path):
+  broken = tmp_path / 'broken.tfrecord'
+  content = open(train_file, 'rb').read()
+  broken.write_bytes(content[:len(content) - 1000])  # mid-record
+  loop = trainer.Trainer(options(str(broken), tmp_path / 'run',
+                                 num_steps=50))
+  with pytest.raises(mw.DataError, match='broken.tfrecord.*truncated'):
+    loop.train()
+
+
+def test_command_line_trains_and_resumes(train_file, tmp_path):
+  command = [sys.executable, '-m', 'magenta_wavenet.train',
+             '--train_path', train_file, '--logdir', str(tmp_path),
+             '--config', 'tiny', '--total_batch_size', '2',
+             '--crop_length', '512', '--save_every', '1', '--log_every', '1',
+             '--eval_samples', '640']
+  env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL='2')
+  first = subprocess.run(command + ['--num_steps', '2'], capture_output=True,
+                         text=True, env=env, timeout=120, check=False)
+  assert first.returncode == 0, first.stderr[-2000:]
+  assert 'step 2/2' in first.stdout
+  second = subprocess.run(command + ['--num_steps', '3'], capture_output=True,
+                          text=True, env=env, timeout=120, check=False)
+  assert second.returncode == 0, second.stderr[-2000:]
+  assert 'step 3/3' in second.stdout and 'step 1/' not in second.stdout
+  assert mw.load_model(tmp_path / 'export').config.name == 'tiny'
