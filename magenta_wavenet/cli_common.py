@@ -186,6 +186,8 @@ def make_folder(save_path):
   """Creates the output folder; an unwritable one is a user error."""
   if not save_path:
     raise MagentaWavenetError('--save_path is required.')
+  if os.path.exists(save_path) and not os.path.isdir(save_path):
+    raise MagentaWavenetError(f'{save_path}: exists and is not a folder.')
   os.makedirs(save_path, exist_ok=True)
   if not os.access(save_path, os.W_OK):
     raise MagentaWavenetError(f'{save_path}: folder is not writable.')

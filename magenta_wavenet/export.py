@@ -36,6 +36,7 @@ import tensorflow as tf
 
 from magenta_wavenet import cli_common
 from magenta_wavenet import dsp
+from magenta_wavenet.errors import MagentaWavenetError
 from magenta_wavenet.generation import DEFAULT_CHUNK
 from magenta_wavenet.generation import Synthesizer
 from magenta_wavenet.incremental import IncrementalDecoder
@@ -141,9 +142,17 @@ class ServingModule(tf.Module):
 def export_saved_model(model, folder, chunk_size=DEFAULT_CHUNK):
   """Writes `model` as a SavedModel with the signatures listed above.
 
-  The folder is replaced atomically: written beside it, then renamed.
+  The folder is replaced atomically: written beside it, then renamed. Only
+  an empty folder or an earlier SavedModel is replaced.
+
+  Raises:
+    MagentaWavenetError: when `folder` holds something else.
   """
   folder = os.path.abspath(os.fspath(folder))
+  if os.path.isdir(folder) and os.listdir(folder) and not os.path.isfile(
+      os.path.join(folder, 'saved_model.pb')):
+    raise MagentaWavenetError(
+        f'{folder}: not empty and not a SavedModel; not replacing it.')
   parent = os.path.dirname(folder)
   os.makedirs(parent, exist_ok=True)
   module = ServingModule(model, chunk_size)
@@ -163,7 +172,9 @@ def export_saved_model(model, folder, chunk_size=DEFAULT_CHUNK):
 
 def _body(flag_values):
   if not flag_values.save_path:
-    raise cli_common.MagentaWavenetError('--save_path is required.')
+    raise MagentaWavenetError('--save_path is required.')
+  cli_common.make_folder(os.path.dirname(
+      os.path.abspath(flag_values.save_path)))
   model = cli_common.model_from_flag(flag_values.checkpoint_path)
   export_saved_model(model, flag_values.save_path, flag_values.chunk_size)
   print(f'wrote {flag_values.save_path}; see its signatures with: '

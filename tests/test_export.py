@@ -77,3 +77,19 @@ def test_saved_model_cli_lists_the_signatures(exported):
       env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL='3'))
   for name in ('encode', 'generate', 'init_state', 'decode_step'):
     assert f'"{name}"' in result.stdout, result.stdout
+
+
+def test_export_refuses_to_replace_a_folder_that_is_not_a_saved_model(
+    exported, tmp_path, capsys):
+  model, _, _ = exported
+  mw.save_model(model, tmp_path / 'model')
+  (tmp_path / 'keep').mkdir()
+  (tmp_path / 'keep' / 'notes.txt').write_text('mine')
+  assert export.main(['export', f'--checkpoint_path={tmp_path / "model"}',
+                      f'--save_path={tmp_path / "keep"}']) == 1
+  assert capsys.readouterr().err.endswith(
+      'keep: not empty and not a SavedModel; not replacing it.\n')
+  assert (tmp_path / 'keep' / 'notes.txt').read_text() == 'mine'
+  assert export.main(['export', f'--checkpoint_path={tmp_path / "model"}'
+                      ]) == 1
+  assert capsys.readouterr().err.endswith('--save_path is required.\n')
