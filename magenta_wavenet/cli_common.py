@@ -118,7 +118,8 @@ def model_from_flag(checkpoint_path):
   if checkpoint_path:
     logger.info('Loading the model from %s.', checkpoint_path)
     return load_model(checkpoint_path)
-  from magenta_wavenet import pretrained  # pylint: disable=import-outside-toplevel
+  # Imported here: the shipped weights are read only when they are used.
+  from magenta_wavenet import pretrained  # pylint: disable=g-import-not-at-top
   logger.info('Loading the shipped model.')
   return pretrained.default_model()
 

@@ -101,8 +101,10 @@ class ServingModule(tf.Module):
 
     def body(index, state, x_prev, pieces):
       steps = tf.minimum(chunk, total - index * chunk)
-      state, x_prev, audio = self.synthesizer._sample_chunk(  # pylint: disable=protected-access
-          state, x_prev, projected, steps, seed, temperature)
+      # The same compiled chunk loop as synthesize, hence the same audio.
+      sample_chunk = self.synthesizer._sample_chunk  # pylint: disable=W0212
+      state, x_prev, audio = sample_chunk(state, x_prev, projected, steps,
+                                          seed, temperature)
       return index + 1, state, x_prev, pieces.write(index, audio)
 
     _, _, _, pieces = tf.while_loop(

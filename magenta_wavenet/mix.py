@@ -17,21 +17,23 @@ different lengths are cut to the shortest. Exactly one of --mix,
   over --overlap frames (32 ms each).
 
 Usage:
-  # Half flute, half bass, heard through the shipped model:
-  python -m magenta_wavenet.mix --save_path=output/mix \
-      --mix=magenta_wavenet/sounds/nsynth_e5.wav:0.5,magenta_wavenet/sounds/nsynth_a1.wav:0.5 \
+  # Half the bright E5 note, half the A1 bass, heard through the shipped
+  # model:
+  cd magenta_wavenet/sounds && python -m magenta_wavenet.mix \
+      --mix=nsynth_e5.wav:0.5,nsynth_a1.wav:0.5 --save_path=/tmp/mix \
       --synthesize
 
-  # A 5-step morph between two saved codes:
+  # A 5-step morph between two saved codes (from save_embeddings):
   python -m magenta_wavenet.mix --save_path=output/morph --steps=5 \
-      --interpolate=output/nsynth_e5_embeddings.npy,output/nsynth_a1_embeddings.npy
+      --interpolate=codes/e5_embeddings.npy,codes/a1_embeddings.npy
 
   # The 4-instrument grid, 3 x 3:
   python -m magenta_wavenet.mix --save_path=output/grid --steps=3 \
       --grid=a.wav,b.wav,c.wav,d.wav
 
   # Twice as slow, and a crossfade of 20 frames:
-  python -m magenta_wavenet.mix --save_path=output/ --timestretch=a.wav --factor=2
+  python -m magenta_wavenet.mix --save_path=output/ --timestretch=a.wav \
+      --factor=2
   python -m magenta_wavenet.mix --save_path=output/ --crossfade=a.wav,b.wav \
       --overlap=20
 """

@@ -1,18 +1,19 @@
 """Pictures of a sound and its NSynth code on one time axis.
 
-matplotlib with the Agg backend (no display needed); the notebook and the
-`plot` command line both draw with `plot_code`.
+Figures are drawn on matplotlib's Agg canvas directly, without pyplot: no
+display is needed and the caller's own backend (e.g. a notebook's) is left
+alone. The notebook and the `plot` command line both draw with `plot_code`.
 """
 
 import io
 
 import matplotlib
-matplotlib.use('Agg')
-import matplotlib.pyplot as plt  # pylint: disable=wrong-import-position
-import numpy as np  # pylint: disable=wrong-import-position
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+import numpy as np
 
-from magenta_wavenet.audio import atomic_write  # pylint: disable=wrong-import-position
-from magenta_wavenet.errors import EncodingError  # pylint: disable=wrong-import-position
+from magenta_wavenet.audio import atomic_write
+from magenta_wavenet.errors import EncodingError
 
 
 def plot_code(audio, code, sample_rate=16000, hop_length=512, title=None):
@@ -30,7 +31,7 @@ def plot_code(audio, code, sample_rate=16000, hop_length=512, title=None):
     title: Optional title above the waveform.
 
   Returns:
-    A `matplotlib.figure.Figure` (close it with `plt.close(figure)`).
+    A `matplotlib.figure.Figure` on an Agg canvas.
   """
   audio = np.asarray(audio, np.float32).reshape(-1)
   code = np.asarray(code, np.float32)
@@ -40,16 +41,16 @@ def plot_code(audio, code, sample_rate=16000, hop_length=512, title=None):
     raise EncodingError(
         f'code must be [frames, channels], got shape {list(code.shape)}.')
   frames, channels = code.shape
-  figure, (top, bottom) = plt.subplots(
-      2, 1, sharex=True, figsize=(10, 5.5), height_ratios=[1, 1.6],
-      layout='constrained')
+  figure = Figure(figsize=(10, 5.5), layout='constrained')
+  FigureCanvasAgg(figure)
+  top, bottom = figure.subplots(2, 1, sharex=True, height_ratios=[1, 1.6])
   seconds = np.arange(audio.size) / sample_rate
   top.plot(seconds, audio, color='#1f4e79', linewidth=0.4)
   top.set_ylim(-1.05, 1.05)
   top.set_ylabel('amplitude')
   top.set_title(title or f'waveform ({audio.size} samples, '
                 f'{audio.size / sample_rate:.2f} s)', loc='left')
-  colours = plt.get_cmap('viridis')(np.linspace(0.0, 0.95, channels))
+  colours = matplotlib.colormaps['viridis'](np.linspace(0.0, 0.95, channels))
   frame_seconds = (np.arange(frames) + 0.5) * hop_length / sample_rate
   for channel in range(channels):
     bottom.plot(frame_seconds, code[:, channel], color=colours[channel],
@@ -75,12 +76,8 @@ def save_plot(path, audio, code, **kwargs):
     code: float array [frames, channels].
     **kwargs: Passed to `plot_code`.
   """
-  figure = plot_code(audio, code, **kwargs)
-  try:
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format='png', dpi=100)
-  finally:
-    plt.close(figure)
+  buffer = io.BytesIO()
+  plot_code(audio, code, **kwargs).savefig(buffer, format='png', dpi=100)
 
   def write(temporary):
     with open(temporary, 'wb') as handle:

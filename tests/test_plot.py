@@ -1,6 +1,6 @@
 """plotting.plot_code and the plot command line."""
 
-import matplotlib.pyplot as plt
+import matplotlib
 import numpy as np
 import pytest
 import soundfile
@@ -17,22 +17,21 @@ PNG_MAGIC = b'\x89PNG\r\n\x1a\n'
 def test_waveform_and_code_share_a_time_axis_in_seconds():
   audio = np.sin(np.arange(16000) / 10.0).astype(np.float32)
   code = np.random.default_rng(0).normal(size=(31, 16))
+  backend = matplotlib.get_backend()
   figure = plotting.plot_code(audio, code[None], title='note')
-  try:
-    top, bottom = figure.axes
-    assert top.get_shared_x_axes().joined(top, bottom)
-    assert bottom.get_xlabel() == 'time (s)'
-    assert top.get_title(loc='left') == 'note'
-    assert len(bottom.lines) == 16
-    # Frame i is drawn at the centre of its hop: (i + 0.5) * 512 / 16000 s.
-    np.testing.assert_allclose(bottom.lines[3].get_xdata(),
-                               (np.arange(31) + 0.5) * 0.032)
-    np.testing.assert_array_equal(bottom.lines[3].get_ydata(),
-                                  code[:, 3].astype(np.float32))
-    np.testing.assert_allclose(top.lines[0].get_xdata()[-1], 15999 / 16000)
-    assert bottom.get_xlim() == (0.0, 1.0)
-  finally:
-    plt.close(figure)
+  assert matplotlib.get_backend() == backend  # the caller's is left alone
+  top, bottom = figure.axes
+  assert top.get_shared_x_axes().joined(top, bottom)
+  assert bottom.get_xlabel() == 'time (s)'
+  assert top.get_title(loc='left') == 'note'
+  assert len(bottom.lines) == 16
+  # Frame i is drawn at the centre of its hop: (i + 0.5) * 512 / 16000 s.
+  np.testing.assert_allclose(bottom.lines[3].get_xdata(),
+                             (np.arange(31) + 0.5) * 0.032)
+  np.testing.assert_array_equal(bottom.lines[3].get_ydata(),
+                                code[:, 3].astype(np.float32))
+  np.testing.assert_allclose(top.lines[0].get_xdata()[-1], 15999 / 16000)
+  assert bottom.get_xlim() == (0.0, 1.0)
   with pytest.raises(EncodingError, match=r'\[frames, channels\]'):
     plotting.plot_code(audio, np.zeros(5))
 
