@@ -1,8 +1,11 @@
 """Incremental (fast) WaveNet decoding: one sample per step, O(layers) work.
 
-Each causal convolution of dilation d keeps its last 2d inputs in a ring
+Each causal convolution of dilation d keeps its last 2d + 1 inputs in a ring
 buffer (Paine et al. 2016), so a step reads the taps x[t - 2d] and x[t - d]
-from the buffer instead of recomputing the receptive field. The weights are
+from the buffer instead of recomputing the receptive field. The step writes
+x[t] first and reads the taps afterwards from other slots: reading a slot
+that the same step overwrites makes XLA copy the whole loop-carried buffer
+every step (measured: 21 us per step for a 256 kB buffer, 0.3 us without). The weights are
 the decoder's own variables, rearranged once per `IncrementalDecoder` into
 the layout that makes a batch-B step a few matrix products:
 
@@ -92,13 +95,13 @@ class IncrementalDecoder:
     """Zero state: the time step and one ring buffer per causal convolution.
 
     Returns:
-      (t int32 scalar, tuple of [2 * d, batch, channels] float32 buffers:
+      (t int32 scalar, tuple of [2 * d + 1, batch, channels] float32 buffers:
       the start convolution's (channels 1) then each layer's (channels
       width)).
     """
     width = self.config.decoder_width
-    buffers = [tf.zeros([2, batch_size, 1])] + [
-        tf.zeros([2 * d, batch_size, width]) for d in self.dilations[1:]]
+    buffers = [tf.zeros([3, batch_size, 1])] + [
+        tf.zeros([2 * d + 1, batch_size, width]) for d in self.dilations[1:]]
     return tf.constant(0, tf.int32), tuple(buffers)
 
   def project_code(self, code):
@@ -124,15 +127,16 @@ class IncrementalDecoder:
     return layers[index], out[index]
 
   def _causal_taps(self, buffer, position, dilation, current):
-    """Reads x[t - 2d], x[t - d] from a ring buffer and stores x[t].
+    """Stores x[t] in a ring buffer, then reads x[t - 2d] and x[t - d].
 
-    Slot t mod 2d holds x[t - 2d] (written 2d steps ago) and slot
-    (t + d) mod 2d holds x[t - d].
+    With n = 2d + 1 slots, x[s] lives in slot s mod n: x[t] goes to
+    t mod n, x[t - 2d] is in (t + 1) mod n and x[t - d] in (t + d + 1) mod n.
     """
-    slot = position % (2 * dilation)
-    oldest = buffer[slot]
-    middle = buffer[(slot + dilation) % (2 * dilation)]
-    buffer = tf.tensor_scatter_nd_update(buffer, [[slot]], current[tf.newaxis])
+    size = 2 * dilation + 1
+    buffer = tf.tensor_scatter_nd_update(buffer, [[position % size]],
+                                         current[tf.newaxis])
+    oldest = buffer[(position + 1) % size]
+    middle = buffer[(position + dilation + 1) % size]
     return tf.concat([oldest, middle, current], axis=-1), buffer
 
   def step(self, state, x_prev, frame):
