@@ -206,9 +206,12 @@ def load_code(path, config=None):
   """
   try:
     code = np.load(path, allow_pickle=False)
-  except ValueError as error:
+  except (ValueError, EOFError) as error:
     raise EncodingError(
         f'{path}: not a plain numeric .npy file ({error}).') from None
+  if not isinstance(code, np.ndarray):  # an .npz archive
+    code.close()
+    raise EncodingError(f'{path}: an .npz archive, not a single .npy array.')
   if code.ndim == 3 and code.shape[0] == 1:
     code = code[0]
   if code.ndim != 2 or code.dtype.kind not in 'fiu':

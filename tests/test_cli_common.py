@@ -67,6 +67,12 @@ def test_load_code_refuses_pickles_bad_shapes_and_nan(tmp_path):
   (tmp_path / 'text.npy').write_text('hello')
   with pytest.raises(EncodingError, match='text.npy: not a plain numeric'):
     cli_common.load_code(tmp_path / 'text.npy')
+  (tmp_path / 'empty.npy').write_bytes(b'')
+  with pytest.raises(EncodingError, match='empty.npy: not a plain numeric'):
+    cli_common.load_code(tmp_path / 'empty.npy')
+  np.savez(tmp_path / 'archive.npz', a=good)
+  with pytest.raises(EncodingError, match='archive.npz: an .npz archive'):
+    cli_common.load_code(tmp_path / 'archive.npz')
 
 
 def test_save_code_round_trips(tmp_path):
