@@ -16,7 +16,7 @@ import tensorflow as tf
 from magenta_wavenet import dsp
 from magenta_wavenet.autoencoder import check_encoding
 from magenta_wavenet.incremental import IncrementalDecoder
-from magenta_wavenet.incremental import feedback
+from magenta_wavenet.incremental import feedback_tables
 
 DEFAULT_CHUNK = 4096
 
@@ -50,12 +50,15 @@ class Synthesizer:
     num_steps)."""
     batch = tf.shape(x_prev)[0]
     audio = tf.zeros([self.chunk_size, batch])
+    audio_table, input_table = feedback_tables()
 
     def body(i, state, x_prev, audio):
       position = state[0]
       logits, state = self.decoder.step(state, x_prev,
                                         self._frame_at(projected, position))
-      sample, x_prev = feedback(_sample(logits, temperature, seed, position))
+      sample_class = _sample(logits, temperature, seed, position)
+      sample = tf.gather(audio_table, sample_class)
+      x_prev = tf.gather(input_table, sample_class)
       audio = tf.tensor_scatter_nd_update(audio, [[i]], sample[tf.newaxis])
       return i + 1, state, x_prev, audio
 

@@ -172,14 +172,12 @@ class IncrementalDecoder:
     return logits, (position + 1, tuple(new_buffers))
 
 
-def feedback(sample_class):
-  """Network input for the next step from a sampled class in [0, 255].
+def feedback_tables():
+  """Per class in [0, 255]: (audio sample, next network input), float32 [256].
 
-  As the reference: the class becomes audio by inverse mu-law, and that audio
-  is mu-law encoded again as the next input.
-
-  Returns:
-    (audio sample float32 [batch], next network input float32 [batch]).
+  As the reference: a sampled class becomes audio by inverse mu-law, and that
+  audio is mu-law encoded again as the next input. Tabulated once so the
+  sample loop does a gather instead of pow/log per step.
   """
-  audio = dsp.mu_law_decode(dsp.from_class(sample_class))
+  audio = dsp.mu_law_decode(dsp.from_class(tf.range(256)))
   return audio, dsp.to_network_input(dsp.mu_law_encode(audio))
