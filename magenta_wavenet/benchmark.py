@@ -148,7 +148,7 @@ def run_benchmark(model, batch_sizes, weight_dtypes, steps, repeats,
 
 def _row(name, batch, step_ms, baseline_ms, floor_ms, sample_rate):
   per_second = batch * 1000 / step_ms
-  return (f'| {name} | {batch} | {step_ms:.2f} | {per_second:,.0f} | '
+  return (f'| {name} | {batch} | {step_ms:.3g} | {per_second:,.0f} | '
           f'{per_second / sample_rate:.3f} | '
           f'{batch * baseline_ms / step_ms:.1f}x | {floor_ms:.2f} | '
           f'{step_ms / floor_ms:.2f} |')
