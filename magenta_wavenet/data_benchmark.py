@@ -7,25 +7,28 @@ Compare it with the `examples/s` of the training progress line: the reader
 must be faster, or training waits for data.
 """
 
-import sys
 import time
 
-from absl import app
 from absl import flags
 
+from magenta_wavenet import cli_common
 from magenta_wavenet.data import reader
 from magenta_wavenet.errors import MagentaWavenetError
 
-FLAGS = flags.FLAGS
-flags.DEFINE_string('train_path', None, 'Glob pattern(s) of TFRecords.')
-flags.DEFINE_integer('batch_size', 8, 'Examples per batch.')
-flags.DEFINE_integer('num_batches', 200, 'Batches timed (after a warm-up).')
-flags.DEFINE_integer('crop_length', reader.TRAIN_CROP, 'Samples per crop.')
-flags.DEFINE_boolean('training', True, 'Random crops and shuffling.')
-flags.mark_flag_as_required('train_path')
+FLAGS = cli_common.new_flags()
+flags.DEFINE_string('train_path', None, 'Glob pattern(s) of TFRecords.',
+                    flag_values=FLAGS)
+flags.DEFINE_integer('batch_size', 8, 'Examples per batch.', lower_bound=1,
+                     flag_values=FLAGS)
+flags.DEFINE_integer('num_batches', 200, 'Batches timed (after a warm-up).',
+                     lower_bound=1, flag_values=FLAGS)
+flags.DEFINE_integer('crop_length', reader.TRAIN_CROP, 'Samples per crop.',
+                     flag_values=FLAGS)
+flags.DEFINE_boolean('training', True, 'Random crops and shuffling.',
+                     flag_values=FLAGS)
 
 
-def measure(dataset, batch_size, num_batches, warmup=5):
+def measure(dataset, num_batches, warmup=5):
   """Examples per second of iterating `dataset` for `num_batches` batches."""
   iterator = iter(dataset)
   for _ in range(warmup):
@@ -40,18 +43,22 @@ def measure(dataset, batch_size, num_batches, warmup=5):
   return count / (time.perf_counter() - start)
 
 
-def main(argv):
-  del argv
-  try:
-    dataset = reader.nsynth_dataset(FLAGS.train_path, FLAGS.batch_size,
-                                    training=FLAGS.training,
-                                    crop_length=FLAGS.crop_length)
-    rate = measure(dataset, FLAGS.batch_size, FLAGS.num_batches)
-  except MagentaWavenetError as error:
-    sys.exit(f'error: {error}')
-  print(f'{rate:.1f} examples/s ({rate / FLAGS.batch_size:.1f} batches/s of '
-        f'{FLAGS.batch_size})')
+def _body(flag_values):
+  if not flag_values.train_path:
+    raise MagentaWavenetError('--train_path is required.')
+  dataset = reader.nsynth_dataset(flag_values.train_path,
+                                  flag_values.batch_size,
+                                  training=flag_values.training,
+                                  crop_length=flag_values.crop_length)
+  rate = measure(dataset, flag_values.num_batches)
+  print(f'{rate:.1f} examples/s ({rate / flag_values.batch_size:.1f} '
+        f'batches/s of {flag_values.batch_size})')
+
+
+def main(argv=None):
+  """Console entry point; returns the exit status."""
+  return cli_common.run(_body, FLAGS, argv, __doc__)
 
 
 if __name__ == '__main__':
-  app.run(main)
+  raise SystemExit(main())

@@ -11,65 +11,73 @@ From a SoundFont rendered with FluidSynth (3 s held + 1 s release, 16 kHz):
       --pitch_min 36 --pitch_max 84 --velocities 75,127 --output_dir data/
 """
 
-import logging
-import sys
-
-from absl import app
 from absl import flags
 
+from magenta_wavenet import cli_common
 from magenta_wavenet.data import builders
 from magenta_wavenet.data import soundfont
 from magenta_wavenet.errors import MagentaWavenetError
 
-FLAGS = flags.FLAGS
-flags.DEFINE_string('input_dir', None, 'Folder of NSynth-named audio files.')
+FLAGS = cli_common.new_flags()
+flags.DEFINE_string('input_dir', None, 'Folder of NSynth-named audio files.',
+                    flag_values=FLAGS)
 flags.DEFINE_string('soundfont', None, 'A .sf2 file to render notes from, '
-                    f'e.g. {soundfont.DEFAULT_SOUNDFONT}.')
-flags.DEFINE_string('output_dir', None, 'Where the TFRecords are written.')
+                    f'e.g. {soundfont.DEFAULT_SOUNDFONT}.', flag_values=FLAGS)
+flags.DEFINE_string('output_dir', None, 'Where the TFRecords are written.',
+                    flag_values=FLAGS)
 flags.DEFINE_list('programs', ['0', '24', '40', '56', '73'],
                   'GM programs to render (0-based); known: '
-                  + ','.join(str(p) for p in sorted(soundfont.GM_PROGRAMS)))
-flags.DEFINE_integer('pitch_min', 36, 'Lowest MIDI pitch rendered.')
-flags.DEFINE_integer('pitch_max', 84, 'Highest MIDI pitch rendered.')
-flags.DEFINE_integer('pitch_step', 1, 'Render every n-th pitch.')
-flags.DEFINE_list('velocities', ['75', '100', '127'], 'MIDI velocities.')
-flags.DEFINE_boolean('normalize', True, 'Peak-normalize rendered notes.')
-flags.DEFINE_float('valid_fraction', 0.1, 'Share of notes in the valid split.')
-flags.DEFINE_float('test_fraction', 0.1, 'Share of notes in the test split.')
-flags.DEFINE_integer('num_shards', 1, 'TFRecord files per split.')
-flags.DEFINE_boolean('gzip', False, 'GZIP-compress the records.')
-flags.mark_flag_as_required('output_dir')
+                  + ','.join(str(p) for p in sorted(soundfont.GM_PROGRAMS)),
+                  flag_values=FLAGS)
+flags.DEFINE_integer('pitch_min', 36, 'Lowest MIDI pitch rendered.',
+                     flag_values=FLAGS)
+flags.DEFINE_integer('pitch_max', 84, 'Highest MIDI pitch rendered.',
+                     flag_values=FLAGS)
+flags.DEFINE_integer('pitch_step', 1, 'Render every n-th pitch.',
+                     lower_bound=1, flag_values=FLAGS)
+flags.DEFINE_list('velocities', ['75', '100', '127'], 'MIDI velocities.',
+                  flag_values=FLAGS)
+flags.DEFINE_boolean('normalize', True, 'Peak-normalize rendered notes.',
+                     flag_values=FLAGS)
+flags.DEFINE_float('valid_fraction', 0.1, 'Share of notes in the valid split.',
+                   flag_values=FLAGS)
+flags.DEFINE_float('test_fraction', 0.1, 'Share of notes in the test split.',
+                   flag_values=FLAGS)
+flags.DEFINE_integer('num_shards', 1, 'TFRecord files per split.',
+                     lower_bound=1, flag_values=FLAGS)
+flags.DEFINE_boolean('gzip', False, 'GZIP-compress the records.',
+                     flag_values=FLAGS)
 
 
-def main(argv):
-  del argv
-  logging.getLogger().setLevel(logging.INFO)
-  if (FLAGS.input_dir is None) == (FLAGS.soundfont is None):
-    sys.exit('Give exactly one of --input_dir and --soundfont.')
-  common = dict(valid_fraction=FLAGS.valid_fraction,
-                test_fraction=FLAGS.test_fraction,
-                num_shards=FLAGS.num_shards,
-                compression='GZIP' if FLAGS.gzip else '')
-  try:
-    if FLAGS.input_dir:
-      counts = builders.build_from_folder(FLAGS.input_dir, FLAGS.output_dir,
-                                          **common)
-    else:
-      counts = builders.build_from_soundfont(
-          FLAGS.output_dir, [int(p) for p in FLAGS.programs],
-          pitch_range=(FLAGS.pitch_min, FLAGS.pitch_max),
-          velocities=[int(v) for v in FLAGS.velocities],
-          pitch_step=FLAGS.pitch_step, soundfont_path=FLAGS.soundfont,
-          normalize=FLAGS.normalize, **common)
-  except MagentaWavenetError as error:
-    sys.exit(f'error: {error}')
+def _body(flag_values):
+  if not flag_values.output_dir:
+    raise MagentaWavenetError('--output_dir is required.')
+  if (flag_values.input_dir is None) == (flag_values.soundfont is None):
+    raise MagentaWavenetError('give exactly one of --input_dir and '
+                              '--soundfont.')
+  common = dict(valid_fraction=flag_values.valid_fraction,
+                test_fraction=flag_values.test_fraction,
+                num_shards=flag_values.num_shards,
+                compression='GZIP' if flag_values.gzip else '')
+  if flag_values.input_dir:
+    counts = builders.build_from_folder(flag_values.input_dir,
+                                        flag_values.output_dir, **common)
+  else:
+    counts = builders.build_from_soundfont(
+        flag_values.output_dir, [int(p) for p in flag_values.programs],
+        pitch_range=(flag_values.pitch_min, flag_values.pitch_max),
+        velocities=[int(v) for v in flag_values.velocities],
+        pitch_step=flag_values.pitch_step,
+        soundfont_path=flag_values.soundfont,
+        normalize=flag_values.normalize, **common)
   print(', '.join(f'{split}: {count} notes' for split, count in counts.items())
-        + f' -> {FLAGS.output_dir}')
+        + f' -> {flag_values.output_dir}')
 
 
-def run():
-  app.run(main)
+def main(argv=None):
+  """Console entry point; returns the exit status."""
+  return cli_common.run(_body, FLAGS, argv, __doc__)
 
 
 if __name__ == '__main__':
-  run()
+  raise SystemExit(main())

@@ -2,15 +2,13 @@
 
 import glob
 import os
-import subprocess
-import sys
-
 import numpy as np
 import pytest
 import tensorflow as tf
 
 import magenta_wavenet as mw
 from magenta_wavenet import data
+from magenta_wavenet import train
 from magenta_wavenet.training import schedule
 from magenta_wavenet.training import trainer
 from magenta_wavenet.training.ema import WeightAverage
@@ -71,12 +69,18 @@ def test_weight_average_follows_the_formula():
   np.testing.assert_allclose(average.values()[0], [2.0, 4.0])
 
 
-def test_resume_equals_an_uninterrupted_run(train_file, tmp_path):
-  straight = trainer.Trainer(options(train_file, tmp_path / 'a'))
-  straight.train()
-  first = trainer.Trainer(options(train_file, tmp_path / 'b', num_steps=2))
-  first.train()
-  resumed = trainer.Trainer(options(train_file, tmp_path / 'b'))
+@pytest.fixture(scope='module')
+def straight(train_file, tmp_path_factory):
+  """A 4-step run, uninterrupted."""
+  loop = trainer.Trainer(options(train_file,
+                                 tmp_path_factory.mktemp('straight')))
+  loop.train()
+  return loop
+
+
+def test_resume_equals_an_uninterrupted_run(train_file, straight, tmp_path):
+  trainer.Trainer(options(train_file, tmp_path, num_steps=2)).train()
+  resumed = trainer.Trainer(options(train_file, tmp_path))
   assert resumed.restore() == 2
   resumed.train()
   assert int(resumed.step.numpy()) == 4
@@ -86,23 +90,21 @@ def test_resume_equals_an_uninterrupted_run(train_file, tmp_path):
     np.testing.assert_array_equal(a, b)
 
 
-def test_export_holds_the_averaged_weights(train_file, tmp_path):
-  loop = trainer.Trainer(options(train_file, tmp_path))
-  loop.train()
-  exported = mw.load_model(tmp_path / 'export')
+def test_export_holds_the_averaged_weights(straight):
+  exported = mw.load_model(os.path.join(straight.options.logdir, 'export'))
   assert exported.config.name == 'tiny'
   for variable, value in zip(exported.trainable_variables,
-                             loop.average.values()):
+                             straight.average.values()):
     np.testing.assert_array_equal(variable.numpy(), value)
-  raw = [v.numpy() for v in loop.model.trainable_variables]
+  raw = [v.numpy() for v in straight.model.trainable_variables]
   assert any(not np.array_equal(a, b) for a, b in
-             zip(raw, loop.average.values()))
+             zip(raw, straight.average.values()))
 
 
-def test_summaries_hold_scalars_and_audio(train_file, tmp_path):
-  trainer.Trainer(options(train_file, tmp_path)).train()
+def test_summaries_hold_scalars_and_audio(straight):
   tags = {}
-  for path in glob.glob(str(tmp_path / 'events.out.tfevents.*')):
+  for path in glob.glob(os.path.join(straight.options.logdir,
+                                     'events.out.tfevents.*')):
     for event in tf.compat.v1.train.summary_iterator(path):
       for value in event.summary.value:
         tags[value.tag] = value.metadata.plugin_data.plugin_name or tags.get(
@@ -122,19 +124,20 @@ def test_corrupt_record_names_the_file(train_file, tmp_path):
     loop.train()
 
 
-def test_command_line_trains_and_resumes(train_file, tmp_path):
-  command = [sys.executable, '-m', 'magenta_wavenet.train',
-             '--train_path', train_file, '--logdir', str(tmp_path),
+def test_command_line_trains_and_resumes(train_file, tmp_path, capsys):
+  command = ['train', '--train_path', train_file, '--logdir', str(tmp_path),
              '--config', 'tiny', '--total_batch_size', '2',
              '--crop_length', '512', '--save_every', '1', '--log_every', '1',
              '--eval_samples', '640']
-  env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL='2')
-  first = subprocess.run(command + ['--num_steps', '2'], capture_output=True,
-                         text=True, env=env, timeout=120, check=False)
-  assert first.returncode == 0, first.stderr[-2000:]
-  assert 'step 2/2' in first.stdout
-  second = subprocess.run(command + ['--num_steps', '3'], capture_output=True,
-                          text=True, env=env, timeout=120, check=False)
-  assert second.returncode == 0, second.stderr[-2000:]
-  assert 'step 3/3' in second.stdout and 'step 1/' not in second.stdout
+  assert train.main(command + ['--num_steps', '1']) == 0
+  assert 'step 1/1' in capsys.readouterr().out
+  assert train.main(command + ['--num_steps', '2']) == 0
+  out = capsys.readouterr().out
+  assert 'step 2/2' in out and 'step 1/' not in out
   assert mw.load_model(tmp_path / 'export').config.name == 'tiny'
+
+
+def test_command_line_reports_errors_in_one_line(tmp_path, capsys):
+  assert train.main(['train', '--train_path', str(tmp_path / 'no-*'),
+                     '--logdir', str(tmp_path)]) == 1
+  assert 'no-*: no TFRecord file matches' in capsys.readouterr().err

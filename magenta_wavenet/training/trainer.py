@@ -23,6 +23,7 @@ from magenta_wavenet.autoencoder import NSynthAutoencoder
 from magenta_wavenet.checkpoint import save_model
 from magenta_wavenet.config import get_config
 from magenta_wavenet.data import reader
+from magenta_wavenet.errors import ConfigError
 from magenta_wavenet.errors import DataError
 from magenta_wavenet.training import summaries
 from magenta_wavenet.training.ema import WeightAverage
@@ -93,8 +94,8 @@ def make_strategy(name='auto'):
     return tf.distribute.MultiWorkerMirroredStrategy()
   if name == 'mirrored':
     return tf.distribute.MirroredStrategy()
-  raise ValueError(f'unknown strategy {name!r}; use auto, mirrored or '
-                   'multi_worker.')
+  raise ConfigError(f'unknown strategy {name!r}; use auto, mirrored or '
+                    'multi_worker.')
 
 
 def _cluster_size():
@@ -125,8 +126,8 @@ class Trainer:
     self.config = get_config(options.config)
     replicas = self.strategy.num_replicas_in_sync
     if options.total_batch_size % replicas:
-      raise ValueError(f'total_batch_size {options.total_batch_size} is not '
-                       f'divisible by the {replicas} replicas.')
+      raise ConfigError(f'total_batch_size {options.total_batch_size} is not '
+                        f'divisible by the {replicas} replicas.')
     self.files = reader.list_files(options.train_path)
     self.is_chief = _is_chief(self.strategy)
     keras.utils.set_random_seed(options.seed)  # same start on every worker
