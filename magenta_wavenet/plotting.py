@@ -15,12 +15,15 @@ import numpy as np
 from magenta_wavenet.audio import atomic_write
 from magenta_wavenet.errors import EncodingError
 
+_ENVELOPE_POINTS = 2000  # waveform bins; about two per pixel of the PNG
+
 
 def plot_code(audio, code, sample_rate=16000, hop_length=512, title=None):
   """Draws the waveform above its code, sharing a time axis in seconds.
 
-  Each of the code's channels is one line; frame i is drawn at the centre of
-  the samples it summarizes, (i + 0.5) * hop_length / sample_rate seconds.
+  The code is a heat map, one row per channel (red positive, blue negative,
+  white 0); frame i covers the samples it summarizes, from
+  i * hop_length / sample_rate to (i + 1) * hop_length / sample_rate seconds.
 
   Args:
     audio: float array [samples] in [-1, 1].
@@ -44,27 +47,49 @@ def plot_code(audio, code, sample_rate=16000, hop_length=512, title=None):
   figure = Figure(figsize=(10, 5.5), layout='constrained')
   FigureCanvasAgg(figure)
   top, bottom = figure.subplots(2, 1, sharex=True, height_ratios=[1, 1.6])
-  seconds = np.arange(audio.size) / sample_rate
-  top.plot(seconds, audio, color='#1f4e79', linewidth=0.4)
+  _draw_waveform(top, audio, sample_rate)
   top.set_ylim(-1.05, 1.05)
   top.set_ylabel('amplitude')
   top.set_title(title or f'waveform ({audio.size} samples, '
                 f'{audio.size / sample_rate:.2f} s)', loc='left')
-  colours = matplotlib.colormaps['viridis'](np.linspace(0.0, 0.95, channels))
-  frame_seconds = (np.arange(frames) + 0.5) * hop_length / sample_rate
-  for channel in range(channels):
-    bottom.plot(frame_seconds, code[:, channel], color=colours[channel],
-                linewidth=1.2)
-  bottom.set_ylabel('code value')
+  edges = np.arange(frames + 1) * hop_length / sample_rate
+  limit = float(np.max(np.abs(code))) or 1.0
+  mesh = bottom.pcolormesh(edges, np.arange(channels + 1) - 0.5, code.T,
+                           cmap='RdBu_r', vmin=-limit, vmax=limit)
+  figure.colorbar(mesh, ax=bottom, label='code value', pad=0.01,
+                  fraction=0.03)
+  bottom.set_ylim(channels - 0.5, -0.5)
+  bottom.set_yticks(range(0, channels, max(1, channels // 8)))
+  bottom.set_ylabel('channel')
   bottom.set_xlabel('time (s)')
   bottom.set_title(f'code: {channels} channels x {frames} frames '
                    f'({sample_rate / hop_length:g} frames/s)', loc='left')
   end = max(audio.size / sample_rate, frames * hop_length / sample_rate)
   bottom.set_xlim(0.0, end)
-  for axes in (top, bottom):
-    axes.grid(True, color='#dddddd', linewidth=0.6)
-    axes.spines[['top', 'right']].set_visible(False)
+  top.set_axisbelow(True)
+  top.grid(True, color='#dddddd', linewidth=0.6)
+  top.spines[['top', 'right']].set_visible(False)
   return figure
+
+
+def _draw_waveform(axes, audio, sample_rate, points=_ENVELOPE_POINTS):
+  """The samples as a line or, when there are many, their min-max envelope.
+
+  Above `points` samples, each of `points` equal bins is drawn as the band
+  between its smallest and largest sample: it looks the same as the dense
+  line at screen resolution, and the PNG stays small.
+  """
+  colour = '#1f4e79'
+  if audio.size <= 2 * points:
+    axes.plot(np.arange(audio.size) / sample_rate, audio, color=colour,
+              linewidth=0.6)
+    return
+  edges = np.linspace(0, audio.size, points + 1).astype(int)
+  low = np.minimum.reduceat(audio, edges[:-1])
+  high = np.maximum.reduceat(audio, edges[:-1])
+  centres = (edges[:-1] + edges[1:] - 1) / 2 / sample_rate
+  axes.fill_between(centres, low, high, color=colour, linewidth=0.3,
+                    edgecolor=colour)
 
 
 def save_plot(path, audio, code, **kwargs):

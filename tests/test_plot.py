@@ -20,20 +20,32 @@ def test_waveform_and_code_share_a_time_axis_in_seconds():
   backend = matplotlib.get_backend()
   figure = plotting.plot_code(audio, code[None], title='note')
   assert matplotlib.get_backend() == backend  # the caller's is left alone
-  top, bottom = figure.axes
+  top, bottom, colour_bar = figure.axes
+  assert colour_bar.get_ylabel() == 'code value'
   assert top.get_shared_x_axes().joined(top, bottom)
   assert bottom.get_xlabel() == 'time (s)'
   assert top.get_title(loc='left') == 'note'
-  assert len(bottom.lines) == 16
-  # Frame i is drawn at the centre of its hop: (i + 0.5) * 512 / 16000 s.
-  np.testing.assert_allclose(bottom.lines[3].get_xdata(),
-                             (np.arange(31) + 0.5) * 0.032)
-  np.testing.assert_array_equal(bottom.lines[3].get_ydata(),
-                                code[:, 3].astype(np.float32))
-  np.testing.assert_allclose(top.lines[0].get_xdata()[-1], 15999 / 16000)
+  # One heat-map row per channel; frame i spans [i, i + 1) * 512 / 16000 s.
+  mesh = bottom.collections[0]
+  np.testing.assert_array_equal(np.asarray(mesh.get_array()).reshape(16, 31),
+                                code.T.astype(np.float32))
+  corners = mesh.get_coordinates()  # [rows + 1, columns + 1, (x, y)]
+  np.testing.assert_allclose(corners[0, :, 0], np.arange(32) * 0.032)
+  np.testing.assert_allclose(corners[:, 0, 1], np.arange(17) - 0.5)
+  # A long waveform is drawn as its min-max envelope over 2000 bins.
+  band = top.collections[0].get_paths()[0].vertices
+  assert band[:, 1].max() == pytest.approx(audio.max())
+  assert band[:, 0].max() == pytest.approx(15999 / 16000 - 3.5 / 16000)
   assert bottom.get_xlim() == (0.0, 1.0)
   with pytest.raises(EncodingError, match=r'\[frames, channels\]'):
     plotting.plot_code(audio, np.zeros(5))
+
+
+def test_short_waveform_is_a_line():
+  audio = np.linspace(-1, 1, 640, dtype=np.float32)
+  top = plotting.plot_code(audio, np.zeros((1, 16))).axes[0]
+  np.testing.assert_array_equal(top.lines[0].get_ydata(), audio)
+  np.testing.assert_allclose(top.lines[0].get_xdata(), np.arange(640) / 16000)
 
 
 def test_save_plot_writes_a_png(tmp_path):
