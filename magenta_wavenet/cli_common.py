@@ -31,6 +31,7 @@ logger = logging.getLogger('magenta_wavenet')
 USER_ERRORS = (MagentaWavenetError, OSError)
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130  # as a shell reports Ctrl-C
 AUDIO_EXTENSIONS = ('.wav', '.flac', '.ogg', '.mp3', '.aiff', '.aif')
 LOG_LEVELS = ('DEBUG', 'INFO', 'WARN', 'WARNING', 'ERROR', 'FATAL')
 
@@ -45,9 +46,10 @@ def new_flags():
   return flag_values
 
 
-def define_checkpoint_flag(flag_values, default=''):
+def define_checkpoint_flag(flag_values):
+  """Adds `--checkpoint_path`, empty (the shipped model) by default."""
   flags.DEFINE_string(
-      'checkpoint_path', default,
+      'checkpoint_path', '',
       'Model to use: a Magenta checkpoint (prefix, file or folder), a folder '
       'from save_model, or a .keras file. Empty: the shipped model.',
       flag_values=flag_values)
@@ -71,7 +73,8 @@ def run(body, flag_values, argv, doc):
     doc: The command's module docstring, printed by `--help`.
 
   Returns:
-    Exit status: 0 on success, 1 after user errors, 2 for bad flags.
+    Exit status: 0 on success, 1 after user errors, 2 for bad flags, 130
+    after Ctrl-C.
   """
   argv = list(sys.argv if argv is None else argv)
   if any(arg in ('-h', '--help', '-help', '--helpfull') for arg in argv[1:]):
@@ -95,6 +98,9 @@ def run(body, flag_values, argv, doc):
     logger.debug('Traceback of the error below:', exc_info=True)
     print(f'error: {describe(error)}', file=sys.stderr)
     return EXIT_FAILURE
+  except KeyboardInterrupt:
+    print('interrupted; files written so far are complete.', file=sys.stderr)
+    return EXIT_INTERRUPTED
   return status or 0
 
 

@@ -110,6 +110,15 @@ def test_run_shows_the_traceback_only_with_debug(capsys):
   assert 'Traceback' not in capsys.readouterr().err
 
 
+def test_run_ctrl_c_is_status_130_without_traceback(capsys):
+  def body(unused_values):
+    raise KeyboardInterrupt
+
+  assert cli_common.run(body, _flags(), ['prog'], 'Doc.') == 130
+  assert capsys.readouterr().err == (
+      'interrupted; files written so far are complete.\n')
+
+
 def test_run_bad_flags_help_and_defaults_between_runs(capsys):
   values = _flags()
   seen = []
