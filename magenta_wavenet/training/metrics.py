@@ -1,0 +1,110 @@
+"""Resynthesis quality measures: NLL in bits, STFT distance, pitch accuracy.
+
+Pure functions of numpy arrays (and the model, for the NLL); no training
+state.
+"""
+
+import numpy as np
+import tensorflow as tf
+
+from magenta_wavenet import dsp
+
+STFT_SIZES = (2048, 1024, 512, 256, 128, 64)
+CENTS_TOLERANCE = 50.0
+PITCH_RANGE_HZ = (32.7, 4186.0)  # C1 to C8
+
+
+def nll_bits(model, audio):
+  """Teacher-forced negative log-likelihood per sample, in bits.
+
+  Args:
+    model: An `NSynthAutoencoder`.
+    audio: float32 [batch, samples], samples a multiple of the hop.
+
+  Returns:
+    float64 numpy array [batch]: mean over samples of -log2 p(x_t | x_<t,
+    code), the reference's loss divided by ln 2.
+  """
+  audio = tf.convert_to_tensor(audio, tf.float32)
+  logits = model(audio)
+  labels = dsp.to_class(dsp.mu_law_encode(audio[:, :tf.shape(logits)[1]]))
+  nats = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels,
+                                                        logits=logits)
+  return tf.reduce_mean(nats, axis=1).numpy().astype(np.float64) / np.log(2.0)
+
+
+def _magnitudes(audio, size):
+  stft = tf.signal.stft(tf.convert_to_tensor(audio, tf.float32), size,
+                        size // 4, size, pad_end=True)
+  return tf.abs(stft).numpy().astype(np.float64)
+
+
+def stft_distance(reference, estimate, sizes=STFT_SIZES, eps=1e-5):
+  """Multi-resolution STFT distance, lower is better (0 for equal signals).
+
+  For each FFT size n (hop n/4, Hann window) the spectral convergence
+  `||S_ref - S_est||_F / ||S_ref||_F` plus the mean absolute difference of
+  log magnitudes `|ln(S_ref + eps) - ln(S_est + eps)|`; averaged over sizes.
+
+  Args:
+    reference, estimate: float [batch, samples] audio of the same shape.
+    sizes: FFT sizes in samples.
+    eps: Floor of the magnitudes before the logarithm.
+
+  Returns:
+    float64 numpy array [batch].
+  """
+  reference = np.asarray(reference, np.float32)
+  estimate = np.asarray(estimate, np.float32)
+  if reference.shape != estimate.shape or reference.ndim != 2:
+    raise ValueError(f'expected two [batch, samples] arrays of one shape, got '
+                     f'{reference.shape} and {estimate.shape}.')
+  total = np.zeros(reference.shape[0])
+  for size in sizes:
+    ref, est = _magnitudes(reference, size), _magnitudes(estimate, size)
+    convergence = np.sqrt(np.sum((ref - est)**2, axis=(1, 2))) / np.maximum(
+        np.sqrt(np.sum(ref**2, axis=(1, 2))), eps)
+    log_distance = np.mean(np.abs(np.log(ref + eps) - np.log(est + eps)),
+                           axis=(1, 2))
+    total += convergence + log_distance
+  return total / len(sizes)
+
+
+def f0(audio, sample_rate=16000, fmin=PITCH_RANGE_HZ[0],
+       fmax=PITCH_RANGE_HZ[1]):
+  """librosa's pYIN f0 track of one signal.
+
+  Returns:
+    (f0 in Hz [frames] with NaN where unvoiced, voiced flags [frames]).
+  """
+  import librosa  # pylint: disable=import-outside-toplevel
+  frequency, voiced, _ = librosa.pyin(
+      np.asarray(audio, np.float32), fmin=fmin, fmax=fmax, sr=sample_rate,
+      frame_length=2048)
+  return frequency, voiced
+
+
+def pitch_accuracy(reference, estimate, sample_rate=16000,
+                   tolerance_cents=CENTS_TOLERANCE):
+  """Share of the reference's voiced frames whose pitch the estimate keeps.
+
+  A frame counts as correct when pYIN finds the estimate voiced there too
+  and its f0 is within `tolerance_cents` of the reference's.
+
+  Args:
+    reference, estimate: float [samples] audio of one note.
+    sample_rate: Hz.
+    tolerance_cents: Largest accepted pitch error (50 cents = a quarter
+      tone).
+
+  Returns:
+    Fraction in [0, 1], or NaN when the reference has no voiced frame.
+  """
+  f_ref, voiced_ref = f0(reference, sample_rate)
+  f_est, voiced_est = f0(estimate, sample_rate)
+  if not np.any(voiced_ref):
+    return float('nan')
+  both = voiced_ref & voiced_est
+  cents = np.full(f_ref.shape, np.inf)
+  cents[both] = np.abs(1200.0 * np.log2(f_est[both] / f_ref[both]))
+  return float(np.mean(cents[voiced_ref] <= tolerance_cents))
