@@ -18,6 +18,7 @@ import sys
 from absl import flags
 import numpy as np
 
+from magenta_wavenet import pretrained
 from magenta_wavenet.audio import atomic_write
 from magenta_wavenet.audio import load_audio
 from magenta_wavenet.autoencoder import check_encoding
@@ -124,9 +125,8 @@ def model_from_flag(checkpoint_path):
   if checkpoint_path:
     logger.info('Loading the model from %s.', checkpoint_path)
     return load_model(checkpoint_path)
-  # Imported here: the shipped weights are read only when they are used.
-  from magenta_wavenet import pretrained  # pylint: disable=g-import-not-at-top
-  logger.info('Loading the shipped model.')
+  logger.info('Loading the shipped model from %s.',
+              pretrained.shipped_model_path())
   return pretrained.default_model()
 
 

@@ -11,6 +11,7 @@ import pytest
 import soundfile
 
 import magenta_wavenet as mw
+from magenta_wavenet import pretrained
 from magenta_wavenet import save_embeddings
 from conftest import randomize
 
@@ -74,6 +75,17 @@ def test_every_file_of_every_batch_is_saved_and_bad_ones_counted(
     saved = np.load(tmp_path / 'out' / f'{name}_embeddings.npy')
     assert saved.shape == (samples // 64, 4)
     np.testing.assert_allclose(saved, expected, rtol=1e-5, atol=1e-6)
+
+
+def test_default_checkpoint_is_the_shipped_model(tmp_path):
+  assert save_embeddings.main([
+      'save_embeddings', f'--source_path={mw.bundled_sound("nsynth_b4")}',
+      f'--save_path={tmp_path}', '--sample_length=2048']) == 0
+  audio = mw.load_audio(mw.bundled_sound('nsynth_b4'))[:2048]
+  expected = pretrained.default_model().encode(audio[None]).numpy()[0]
+  saved = np.load(tmp_path / 'nsynth_b4_embeddings.npy')
+  assert saved.shape == (4, 16)
+  np.testing.assert_allclose(saved, expected, rtol=1e-5, atol=1e-5)
 
 
 def test_same_stem_in_two_folders_gives_two_files(tiny_checkpoint, tmp_path):
