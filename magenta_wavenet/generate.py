@@ -108,6 +108,9 @@ def generate_files(model, paths, save_path, use_npy, sample_length,
       paths, save_path, prefix='gen_', suffix='.wav')))
   frames_wanted = math.ceil(sample_length / hop)
   batch = cli_common.Batch('generated')
+  # One synthesizer for all batches: batches of equal shape reuse its
+  # compiled loop.
+  synthesizer = generation.Synthesizer(model)
   for start in range(0, len(paths), batch_size):
     items = _codes(model, paths[start:start + batch_size], use_npy,
                    sample_length, batch)
@@ -122,8 +125,8 @@ def generate_files(model, paths, save_path, use_npy, sample_length,
     logger.info('Batch %d: generating %s samples for %s.',
                 start // batch_size + 1, max(lengths), ', '.join(
                     path for path, _ in items))
-    audio = generation.synthesize(
-        model, padded, temperature=temperature, seed=seed, lengths=lengths,
+    audio = synthesizer.generate(
+        padded, temperature=temperature, seed=seed, lengths=lengths,
         progress=cli_common.log_progress,
         on_chunk=_partial_writer(names, lengths, save_every))
     for (path, _), name, length, row in zip(items, names, lengths, audio):
