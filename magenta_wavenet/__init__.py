@@ -1,5 +1,13 @@
 """magenta_wavenet: NSynth's WaveNet autoencoder in TensorFlow 2 / Keras 3."""
 
+import os
+
+# TensorFlow's C++ start-up banners (oneDNN, CPU features) on every command
+# hide the one line a user needs; users can still set the variable.
+os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
+
+# pylint: disable=wrong-import-position
+
 from magenta_wavenet.autoencoder import NSynthAutoencoder
 from magenta_wavenet.config import PRESETS
 from magenta_wavenet.config import WaveNetConfig

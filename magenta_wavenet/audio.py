@@ -10,12 +10,12 @@ same samples.
 import functools
 import logging
 import os
-import tempfile
 import warnings
 
 import numpy as np
 
 from magenta_wavenet.errors import AudioError
+from magenta_wavenet.files import atomic_write
 
 logger = logging.getLogger(__name__)
 
@@ -157,31 +157,6 @@ def load_audio(path, sample_rate=SAMPLE_RATE, min_samples=1):
         f'{path}: too short: {mono.shape[0]} samples at {sample_rate} Hz, '
         f'at least {min_samples} needed.')
   return np.ascontiguousarray(mono, dtype=np.float32)
-
-
-def atomic_write(path, write_fn):
-  """Calls `write_fn(temporary_path)`, then renames the result onto `path`.
-
-  Readers never see a half-written file: an interrupted write leaves the old
-  file (or none). The temporary file sits beside `path`, so the rename stays
-  on one file system.
-
-  Raises:
-    OSError: when the folder does not exist or is not writable.
-  """
-  path = os.fspath(path)
-  folder = os.path.dirname(os.path.abspath(path))
-  suffix = os.path.splitext(path)[1]
-  handle, temporary = tempfile.mkstemp(prefix='.partial-', suffix=suffix,
-                                       dir=folder)
-  os.close(handle)
-  try:
-    write_fn(temporary)
-    os.replace(temporary, path)
-  except BaseException:
-    if os.path.exists(temporary):
-      os.remove(temporary)
-    raise
 
 
 def save_wav(path, audio, sample_rate=SAMPLE_RATE):

@@ -12,8 +12,6 @@ import glob
 import json
 import os
 import re
-import shutil
-import tempfile
 
 import keras
 import numpy as np
@@ -24,6 +22,7 @@ from magenta_wavenet.config import PRESETS
 from magenta_wavenet.config import WaveNetConfig
 from magenta_wavenet.errors import CheckpointError
 from magenta_wavenet.errors import ConfigError
+from magenta_wavenet.files import atomic_folder
 
 CONFIG_FILE = 'config.json'
 WEIGHTS_PREFIX = 'model.ckpt'
@@ -170,11 +169,7 @@ def save_model(model, folder):
   The weights use the published checkpoint's names and shapes, so Magenta's
   own `tf.train.Saver` could restore them too.
   """
-  folder = os.path.abspath(os.fspath(folder))
-  parent = os.path.dirname(folder)
-  os.makedirs(parent, exist_ok=True)
-  staging = tempfile.mkdtemp(prefix='.partial-', dir=parent)
-  try:
+  def write(staging):
     with open(os.path.join(staging, CONFIG_FILE), 'w') as handle:
       json.dump(model.config.to_dict(), handle, indent=2)
     table = variable_table(model)
@@ -183,12 +178,7 @@ def save_model(model, folder):
         prefix=os.path.join(staging, WEIGHTS_PREFIX), tensor_names=names,
         shape_and_slices=[''] * len(names),
         tensors=[tf.reshape(table[name][0], table[name][1]) for name in names])
-    if os.path.isdir(folder):
-      shutil.rmtree(folder)
-    os.replace(staging, folder)
-  except BaseException:
-    shutil.rmtree(staging, ignore_errors=True)
-    raise
+  atomic_folder(folder, write)
 
 
 def load_model(path, config=None, use_ema=False):

@@ -19,7 +19,7 @@ from absl import flags
 import numpy as np
 
 from magenta_wavenet import pretrained
-from magenta_wavenet.audio import atomic_write
+from magenta_wavenet.files import atomic_write
 from magenta_wavenet.audio import load_audio
 from magenta_wavenet.autoencoder import check_encoding
 from magenta_wavenet.checkpoint import load_model

@@ -28,8 +28,6 @@ Usage:
 
 import logging
 import os
-import shutil
-import tempfile
 
 from absl import flags
 import tensorflow as tf
@@ -37,6 +35,7 @@ import tensorflow as tf
 from magenta_wavenet import cli_common
 from magenta_wavenet import dsp
 from magenta_wavenet.errors import MagentaWavenetError
+from magenta_wavenet.files import atomic_folder
 from magenta_wavenet.generation import DEFAULT_CHUNK
 from magenta_wavenet.generation import Synthesizer
 from magenta_wavenet.incremental import IncrementalDecoder
@@ -102,7 +101,7 @@ class ServingModule(tf.Module):
     def body(index, state, x_prev, pieces):
       steps = tf.minimum(chunk, total - index * chunk)
       # The same compiled chunk loop as synthesize, hence the same audio.
-      sample_chunk = self.synthesizer._sample_chunk  # pylint: disable=W0212
+      sample_chunk = self.synthesizer.sample_chunk
       state, x_prev, audio = sample_chunk(state, x_prev, projected, steps,
                                           seed, temperature)
       return index + 1, state, x_prev, pieces.write(index, audio)
@@ -155,21 +154,12 @@ def export_saved_model(model, folder, chunk_size=DEFAULT_CHUNK):
       os.path.join(folder, 'saved_model.pb')):
     raise MagentaWavenetError(
         f'{folder}: not empty and not a SavedModel; not replacing it.')
-  parent = os.path.dirname(folder)
-  os.makedirs(parent, exist_ok=True)
   module = ServingModule(model, chunk_size)
   signatures = {name: getattr(module, name).get_concrete_function()
                 for name in ('encode', 'generate', 'init_state',
                              'decode_step')}
-  staging = tempfile.mkdtemp(prefix='.partial-', dir=parent)
-  try:
-    tf.saved_model.save(module, staging, signatures=signatures)
-    if os.path.isdir(folder):
-      shutil.rmtree(folder)
-    os.replace(staging, folder)
-  except BaseException:
-    shutil.rmtree(staging, ignore_errors=True)
-    raise
+  atomic_folder(folder, lambda staging: tf.saved_model.save(
+      module, staging, signatures=signatures))
 
 
 def _body(flag_values):

@@ -36,8 +36,8 @@ class Synthesizer:
     self.config = model.config
     self.decoder = IncrementalDecoder(model.decoder, weight_dtype)
     self.chunk_size = int(chunk_size)
-    self._sample_chunk = tf.function(self._sample_loop, jit_compile=True)
-    self._forced_chunk = tf.function(self._forced_loop, jit_compile=True)
+    self.sample_chunk = tf.function(self._sample_loop, jit_compile=True)
+    self.forced_chunk = tf.function(self._forced_loop, jit_compile=True)
 
   def _frame_at(self, projected, position):
     return IncrementalDecoder.frame(projected,
@@ -98,7 +98,7 @@ class Synthesizer:
     for begin, steps in self._chunks(0, int(inputs.shape[0])):
       chunk = tf.pad(inputs[begin:begin + steps],
                      [[0, self.chunk_size - steps], [0, 0]])
-      state, x_prev, logits = self._forced_chunk(state, x_prev, projected,
+      state, x_prev, logits = self.forced_chunk(state, x_prev, projected,
                                                  chunk, tf.constant(steps))
       if keep_logits:
         pieces.append(logits[:steps])
@@ -139,7 +139,7 @@ class Synthesizer:
       audio[:, :start] = prime
     report = _progress_reporter(progress, total - start)
     for begin, steps in self._chunks(start, total):
-      state, x_prev, chunk = self._sample_chunk(
+      state, x_prev, chunk = self.sample_chunk(
           state, x_prev, projected, tf.constant(steps),
           tf.constant(int(seed) % 2**31, tf.int32),
           tf.constant(temperature, tf.float32))

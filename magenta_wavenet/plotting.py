@@ -12,7 +12,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 import numpy as np
 
-from magenta_wavenet.audio import atomic_write
+from magenta_wavenet.files import atomic_write
 from magenta_wavenet.errors import EncodingError
 
 _ENVELOPE_POINTS = 2000  # waveform bins; about two per pixel of the PNG

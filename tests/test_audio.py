@@ -4,12 +4,15 @@ Run with both decoders: the default environment (soundfile, TensorFlow 2.21)
 and, in CI, a TensorFlow 2.17 + tensorflow-io environment.
 """
 
+import os
+
 import numpy as np
 import pytest
 import soundfile
 
 import magenta_wavenet as mw
 from magenta_wavenet import audio
+from magenta_wavenet import files
 
 
 def tone(seconds=0.5, rate=16000, channels=1):
@@ -120,6 +123,7 @@ def test_save_wav_is_atomic_and_clips(tmp_path):
   assert rate == 16000
   np.testing.assert_allclose(samples, [0, 1, -1, 0.5], atol=1e-4)
   assert [p.name for p in tmp_path.iterdir()] == ['out.wav']
+  assert path.stat().st_mode & 0o777 == 0o666 & ~current_umask()
 
 
 def test_failed_write_leaves_no_partial_file(tmp_path):
@@ -128,5 +132,26 @@ def test_failed_write_leaves_no_partial_file(tmp_path):
       handle.write('half')
     raise KeyboardInterrupt
   with pytest.raises(KeyboardInterrupt):
-    audio.atomic_write(tmp_path / 'x.wav', explode)
+    files.atomic_write(tmp_path / 'x.wav', explode)
   assert list(tmp_path.iterdir()) == []
+
+
+def current_umask():
+  mask = os.umask(0)
+  os.umask(mask)
+  return mask
+
+
+def test_atomic_folder_replaces_only_when_complete(tmp_path):
+  target = tmp_path / 'model'
+  files.atomic_folder(target, lambda d: open(os.path.join(d, 'a'), 'w').close())
+  assert sorted(p.name for p in target.iterdir()) == ['a']
+  assert target.stat().st_mode & 0o777 == 0o777 & ~current_umask()
+
+  def interrupted(staging):
+    open(os.path.join(staging, 'b'), 'w').close()
+    raise KeyboardInterrupt
+  with pytest.raises(KeyboardInterrupt):
+    files.atomic_folder(target, interrupted)
+  assert sorted(p.name for p in tmp_path.iterdir()) == ['model']
+  assert sorted(p.name for p in target.iterdir()) == ['a']

@@ -2,13 +2,13 @@
 
 import tensorflow as tf
 
-from magenta_wavenet.audio import atomic_write
+from magenta_wavenet.files import atomic_write
 
 
 def write_examples(path, examples, compression=''):
   """Writes `tf.train.Example`s to one TFRecord file.
 
-  The file appears complete or not at all (see `audio.atomic_write`).
+  The file appears complete or not at all (see `files.atomic_write`).
 
   Args:
     path: Destination file.
