@@ -5,9 +5,12 @@ works with the program name swapped. `--source_path` is an audio file, a
 `.npy` code, a folder or a quoted glob: audio files are encoded first; a
 folder with no audio (or `--npy_only`) uses its `.npy` codes. Each input
 `<stem>.wav` / `<stem>.npy` gives `<save_path>/gen_<stem>.wav`, for every
-file of every batch. The WAVs are rewritten every `--save_every` samples
-while generating, so a long run can be listened to (and survives a crash);
-progress goes to stderr.
+file of every batch. While generating, the audio so far is rewritten every
+`--save_every` samples to `gen_<stem>.partial.wav` (listen while it runs;
+it survives a crash or Ctrl-C); the finished file replaces it. `--resume`
+continues from those partial files: the model is primed with them by
+teacher forcing, so with the same `--seed` the result equals an
+uninterrupted run. Progress goes to stderr.
 
 Usage:
   # Resynthesize a bundled note with the shipped model (2.5 s):
@@ -19,6 +22,10 @@ Usage:
       --save_path=generated/ --batch_size=4 --sample_length=16000 \
       --temperature=0.9 --seed=7
 
+  # Continue a run that was interrupted (same flags, plus --resume):
+  python -m magenta_wavenet.generate --source_path=codes/ --npy_only \
+      --save_path=generated/ --seed=7 --resume
+
   # The published model, as with the reference:
   python -m magenta_wavenet.generate --source_path=codes/ \
       --save_path=generated/ --checkpoint_path=wavenet-ckpt/model.ckpt-200000
@@ -26,12 +33,14 @@ Usage:
 
 import logging
 import math
+import os
 
 from absl import flags
 import numpy as np
 
 from magenta_wavenet import cli_common
 from magenta_wavenet import generation
+from magenta_wavenet.audio import load_audio
 from magenta_wavenet.audio import save_wav
 from magenta_wavenet.errors import MagentaWavenetError
 
@@ -61,6 +70,9 @@ flags.DEFINE_integer('seed', None, 'Random seed; the same seed gives the '
 flags.DEFINE_integer('save_every', 10000, 'Rewrite the WAVs after about this '
                      'many samples (at the next chunk end); 0: only at the '
                      'end.', lower_bound=0, flag_values=FLAGS)
+flags.DEFINE_boolean('resume', False, 'Continue from the gen_<stem>.partial.wav '
+                     'files an interrupted run left in --save_path.',
+                     flag_values=FLAGS)
 flags.DEFINE_integer('gpu_number', 0, 'Accepted for compatibility; choose the '
                      'GPU with CUDA_VISIBLE_DEVICES instead.',
                      flag_values=FLAGS)
@@ -80,21 +92,41 @@ def _codes(model, paths, use_npy, sample_length, batch):
   return codes
 
 
+def partial_path(output):
+  """Where the audio so far of `output` (gen_<stem>.wav) is kept."""
+  return output[:-len('.wav')] + '.partial.wav'
+
+
 def _partial_writer(outputs, lengths, save_every):
-  """on_chunk callback rewriting each WAV once per `save_every` samples."""
+  """on_chunk callback rewriting each partial WAV once per `save_every`
+  samples."""
   written = [0]
 
   def on_chunk(audio, done):
     if save_every and done // save_every > written[0] // save_every:
       written[0] = done
       for output, length, row in zip(outputs, lengths, audio):
-        save_wav(output, row[:length])
+        save_wav(partial_path(output), row[:min(done, length)])
       logger.info('Saved %d samples so far.', done)
   return on_chunk
 
 
+def _resume_prime(outputs, lengths):
+  """Audio [batch, samples] to prime with: the partial WAVs of this batch,
+  cut to the shortest; None when any of them is missing."""
+  paths = [partial_path(output) for output in outputs]
+  if not all(os.path.isfile(path) for path in paths):
+    return None
+  partials = [load_audio(path) for path in paths]
+  usable = min([len(p) for p in partials] + [n - 1 for n in lengths])
+  if usable < 1:
+    return None
+  logger.info('Resuming %s from sample %d.', ', '.join(outputs), usable)
+  return np.stack([p[:usable] for p in partials])
+
+
 def generate_files(model, paths, save_path, use_npy, sample_length,
-                   batch_size, temperature, seed, save_every):
+                   batch_size, temperature, seed, save_every, resume=False):
   """Generates gen_<stem>.wav for each input, `batch_size` at a time.
 
   Returns:
@@ -127,11 +159,14 @@ def generate_files(model, paths, save_path, use_npy, sample_length,
                     path for path, _ in items))
     audio = synthesizer.generate(
         padded, temperature=temperature, seed=seed, lengths=lengths,
+        prime=_resume_prime(names, lengths) if resume else None,
         progress=cli_common.log_progress,
         on_chunk=_partial_writer(names, lengths, save_every))
     for (path, _), name, length, row in zip(items, names, lengths, audio):
       with batch.item(path):
         save_wav(name, row[:length])
+        if os.path.exists(partial_path(name)):
+          os.remove(partial_path(name))
         print(f'{path} -> {name}')
   return batch.finish()
 
@@ -152,7 +187,7 @@ def _body(flag_values):
   return generate_files(
       model, paths, flag_values.save_path, use_npy, flag_values.sample_length,
       flag_values.batch_size, flag_values.temperature, flag_values.seed,
-      flag_values.save_every)
+      flag_values.save_every, flag_values.resume)
 
 
 def main(argv=None):

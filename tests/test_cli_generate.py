@@ -81,9 +81,11 @@ def test_audio_input_is_encoded_and_partial_wavs_are_written(
       'generate', f'--checkpoint_path={checkpoint}',
       f'--source_path={tmp_path}', f'--save_path={tmp_path / "out"}',
       '--sample_length=640', '--save_every=250', '--seed=1']) == 0
-  # Rewritten at the first chunk end past 250 and 500, then at the end.
-  assert writes == [('gen_note.wav', 300), ('gen_note.wav', 500),
-                    ('gen_note.wav', 640)]
+  # The partial file is rewritten at the first chunk end past 250 and 500,
+  # then the finished file replaces it.
+  assert writes == [('gen_note.partial.wav', 300),
+                    ('gen_note.partial.wav', 500), ('gen_note.wav', 640)]
+  assert os.listdir(tmp_path / 'out') == ['gen_note.wav']
   assert 'Generated 640 of 640 samples (100%)' in capsys.readouterr().err
   monkeypatch.undo()
   # The chunk size does not change the samples: the noise is keyed by time.
@@ -116,3 +118,23 @@ def test_npy_only_and_bad_audio_in_a_real_process(tiny_checkpoint, tmp_path):
       f'error: {tmp_path / "text.wav"}: not a readable audio file (')
   assert last_lines[1] == '1 of 1 inputs failed; 0 generated.'
   assert 'Traceback' not in result.stderr
+
+
+def test_resume_continues_an_interrupted_run(tiny_checkpoint, tmp_path):
+  checkpoint, _ = tiny_checkpoint
+  np.save(tmp_path / 'code.npy', np.random.default_rng(1).normal(
+      size=(6, 4)).astype(np.float32))
+  common = ['generate', f'--checkpoint_path={checkpoint}', '--npy_only',
+            f'--source_path={tmp_path / "code.npy"}', '--seed=4']
+  assert generate.main(common + [f'--save_path={tmp_path / "whole"}']) == 0
+  whole, _ = soundfile.read(tmp_path / 'whole' / 'gen_code.wav',
+                            dtype='float32')
+  # What an interrupted run leaves: the first 150 samples as a partial file.
+  (tmp_path / 'cut').mkdir()
+  mw.save_wav(tmp_path / 'cut' / 'gen_code.partial.wav', whole[:150])
+  assert generate.main(common + [f'--save_path={tmp_path / "cut"}',
+                                 '--resume']) == 0
+  resumed, _ = soundfile.read(tmp_path / 'cut' / 'gen_code.wav',
+                              dtype='float32')
+  np.testing.assert_array_equal(resumed, whole)
+  assert os.listdir(tmp_path / 'cut') == ['gen_code.wav']
