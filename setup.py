@@ -51,5 +51,13 @@ setuptools.setup(
         'test': ['pytest>=8', 'nbclient>=0.10', 'nbformat>=5.9',
                  'ipykernel>=6'],
     },
-    entry_points={'console_scripts': []},
+    entry_points={'console_scripts': [
+        'magenta-wavenet-save-embeddings = magenta_wavenet.save_embeddings:main',
+        'magenta-wavenet-generate = magenta_wavenet.generate:main',
+        'magenta-wavenet-mix = magenta_wavenet.mix:main',
+        'magenta-wavenet-plot = magenta_wavenet.plot:main',
+        'magenta-wavenet-export = magenta_wavenet.export:main',
+        'magenta-wavenet-demo = magenta_wavenet.demo:main',
+        'magenta-wavenet-benchmark = magenta_wavenet.benchmark:main',
+    ]},
 )

@@ -2,8 +2,8 @@
 
 import os
 
-# TensorFlow's C++ start-up banners (oneDNN, CPU features) on every command
-# hide the one line a user needs; users can still set the variable.
+# TensorFlow's C++ info and warning lines on every command hide the one line
+# a user needs; users can still set the variable.
 os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
 
 # pylint: disable=wrong-import-position

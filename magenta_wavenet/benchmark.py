@@ -19,20 +19,33 @@ import os
 import platform
 import time
 
-from absl import app
 from absl import flags
 import numpy as np
 
-FLAGS = flags.FLAGS
-flags.DEFINE_string('preset', 'h512_bo16', 'Model preset (random weights).')
-flags.DEFINE_string('checkpoint_path', None,
-                    'Benchmark this checkpoint instead of a random preset.')
-flags.DEFINE_list('batch_sizes', ['1', '4', '16'], 'Batch sizes to time.')
+import tensorflow as tf
+
+from magenta_wavenet import cli_common
+from magenta_wavenet import dsp
+from magenta_wavenet.autoencoder import NSynthAutoencoder
+from magenta_wavenet.checkpoint import load_model
+from magenta_wavenet.generation import Synthesizer
+from magenta_wavenet.incremental import IncrementalDecoder
+
+FLAGS = cli_common.new_flags()
+flags.DEFINE_string('preset', 'h512_bo16', 'Model preset (random weights).',
+                    flag_values=FLAGS)
+flags.DEFINE_string('checkpoint_path', '', 'Benchmark this checkpoint '
+                    'instead of a random preset.', flag_values=FLAGS)
+flags.DEFINE_list('batch_sizes', ['1', '4', '16'], 'Batch sizes to time.',
+                  flag_values=FLAGS)
 flags.DEFINE_list('weight_dtypes', ['float32', 'bfloat16'],
-                  'Weight precisions to time.')
-flags.DEFINE_integer('steps', 512, 'Samples generated per timed run.')
-flags.DEFINE_integer('repeats', 3, 'Timed runs per case; the fastest counts.')
-flags.DEFINE_integer('baseline_steps', 48, 'Steps of the naive baseline.')
+                  'Weight precisions to time.', flag_values=FLAGS)
+flags.DEFINE_integer('steps', 512, 'Samples generated per timed run.',
+                     lower_bound=1, flag_values=FLAGS)
+flags.DEFINE_integer('repeats', 3, 'Timed runs per case; the fastest counts.',
+                     lower_bound=1, flag_values=FLAGS)
+flags.DEFINE_integer('baseline_steps', 48, 'Steps of the naive baseline.',
+                     lower_bound=1, flag_values=FLAGS)
 
 
 def fastest(function, repeats):
@@ -48,7 +61,6 @@ def fastest(function, repeats):
 
 def read_bandwidth(num_bytes, repeats=5):
   """Bytes per second that a full read (sum) of a buffer of this size takes."""
-  import tensorflow as tf  # pylint: disable=import-outside-toplevel
   buffer = tf.random.uniform([num_bytes // 4])
   total = tf.function(tf.reduce_sum)
   return num_bytes / fastest(lambda: total(buffer).numpy(), repeats)
@@ -56,7 +68,6 @@ def read_bandwidth(num_bytes, repeats=5):
 
 def time_xla_loop(model, batch, weight_dtype, steps, repeats):
   """ms per sample-step of `Synthesizer.generate` at this batch size."""
-  from magenta_wavenet.generation import Synthesizer  # pylint: disable=import-outside-toplevel
   hop = model.config.hop_length
   frames = max(1, -(-steps // hop))
   synthesizer = Synthesizer(model, weight_dtype, chunk_size=frames * hop)
@@ -70,9 +81,6 @@ def time_xla_loop(model, batch, weight_dtype, steps, repeats):
 def time_naive_baseline(model, steps):
   """ms per step of a Python loop over a per-step graph function, sampling
   in numpy (batch 1), as the reference generates."""
-  import tensorflow as tf  # pylint: disable=import-outside-toplevel
-  from magenta_wavenet import dsp  # pylint: disable=import-outside-toplevel
-  from magenta_wavenet.incremental import IncrementalDecoder  # pylint: disable=import-outside-toplevel
   fast = IncrementalDecoder(model.decoder)
   step = tf.function(lambda state, x_prev, frame: fast.step(state, x_prev,
                                                             frame))
@@ -100,7 +108,6 @@ def time_encoding(model, repeats):
 
 
 def machine_line():
-  import tensorflow as tf  # pylint: disable=import-outside-toplevel
   cpu = platform.processor() or platform.machine()
   if os.path.exists('/proc/cpuinfo'):
     with open('/proc/cpuinfo') as handle:
@@ -114,7 +121,6 @@ def machine_line():
 def run_benchmark(model, batch_sizes, weight_dtypes, steps, repeats,
                   baseline_steps):
   """Runs every measurement; returns the Markdown report as a string."""
-  from magenta_wavenet.incremental import IncrementalDecoder  # pylint: disable=import-outside-toplevel
   sample_rate = model.config.sample_rate
   float_bytes = IncrementalDecoder(model.decoder).weight_bytes
   bandwidth = read_bandwidth(max(float_bytes, 256 * 2**20))
@@ -154,17 +160,19 @@ def _row(name, batch, step_ms, baseline_ms, floor_ms, sample_rate):
           f'{step_ms / floor_ms:.2f} |')
 
 
-def main(argv):
-  del argv
-  from magenta_wavenet.checkpoint import load_model  # pylint: disable=import-outside-toplevel
-  from magenta_wavenet.autoencoder import NSynthAutoencoder  # pylint: disable=import-outside-toplevel
-  model = (load_model(FLAGS.checkpoint_path) if FLAGS.checkpoint_path
-           else NSynthAutoencoder(FLAGS.preset))
-  print(run_benchmark(model, [int(b) for b in FLAGS.batch_sizes],
-                      FLAGS.weight_dtypes, FLAGS.steps, FLAGS.repeats,
-                      FLAGS.baseline_steps))
+def _body(flag_values):
+  model = (load_model(flag_values.checkpoint_path)
+           if flag_values.checkpoint_path
+           else NSynthAutoencoder(flag_values.preset))
+  print(run_benchmark(model, [int(b) for b in flag_values.batch_sizes],
+                      flag_values.weight_dtypes, flag_values.steps,
+                      flag_values.repeats, flag_values.baseline_steps))
+
+
+def main(argv=None):
+  """Console entry point; returns the exit status."""
+  return cli_common.run(_body, FLAGS, argv, __doc__)
 
 
 if __name__ == '__main__':
-  os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
-  app.run(main)
+  raise SystemExit(main())
