@@ -12,7 +12,8 @@ from magenta_wavenet import data_benchmark
 from magenta_wavenet.data import reader
 from magenta_wavenet.data import schema
 
-NAMES = ['keyboard_acoustic_004', 'guitar_electronic_010', 'flute_synthetic_001']
+NAMES = ['keyboard_acoustic_004', 'guitar_electronic_010',
+         'flute_synthetic_001']
 
 
 def ramp_note(index):

@@ -1,4 +1,4 @@
-"""MultiWorkerMirroredStrategy: two worker processes on 127.0.0.1 stay in step."""
+"""MultiWorkerMirroredStrategy: two workers on 127.0.0.1 stay in step."""
 
 import json
 import os

@@ -50,4 +50,5 @@ def ema_decay(step, decay=0.9999):
   weights instead of remembering their random start for ~10,000 steps.
   """
   step = tf.cast(step, tf.float32)
-  return tf.minimum(tf.constant(decay, tf.float32), (1.0 + step) / (10.0 + step))
+  return tf.minimum(tf.constant(decay, tf.float32),
+                    (1.0 + step) / (10.0 + step))
