@@ -6,6 +6,7 @@ import numpy as np
 
 from magenta_wavenet import dsp
 from magenta_wavenet.data import reader
+from magenta_wavenet.data import schema
 from magenta_wavenet.errors import DataError
 from magenta_wavenet.generation import synthesize
 from magenta_wavenet.training import metrics
@@ -43,7 +44,7 @@ def held_out_notes(file_pattern, num_notes, sample_length, note_filter=None):
     (audio float32 [num_notes, sample_length], note names, MIDI pitches).
   """
   dataset = reader.nsynth_dataset(
-      file_pattern, 64, training=False, crop_length=reader.schema.NOTE_SAMPLES,
+      file_pattern, 64, training=False, crop_length=schema.NOTE_SAMPLES,
       note_filter=note_filter)
   audio, names, pitches = [], [], []
   for batch in dataset:
