@@ -1,4 +1,4 @@
-"""Measures the NSynth reader's throughput in examples per second.
+r"""Measures the NSynth reader's throughput in examples per second.
 
   python -m magenta_wavenet.data_benchmark --train_path 'data/nsynth-train-*' \
       --batch_size 8 --num_batches 200

@@ -1,4 +1,4 @@
-"""Builds NSynth-format TFRecords from audio files or from a SoundFont.
+r"""Builds NSynth-format TFRecords from audio files or from a SoundFont.
 
 From a folder of notes named like NSynth's (keyboard_acoustic_004-060-100.wav):
 

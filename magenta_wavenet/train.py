@@ -1,4 +1,4 @@
-"""Trains the NSynth WaveNet autoencoder on NSynth-format TFRecords.
+r"""Trains the NSynth WaveNet autoencoder on NSynth-format TFRecords.
 
   python -m magenta_wavenet.train --train_path 'data/nsynth-train-*' \
       --logdir runs/h64 --config h64_bo16 --total_batch_size 8 --num_steps 2000
@@ -6,7 +6,8 @@
 Run it again with the same --logdir to resume after an interrupt. With
 TF_CONFIG set to a cluster of several workers it trains with
 MultiWorkerMirroredStrategy (start the same command on every worker).
-The averaged (EMA) weights are exported to --export_dir at the end.
+The averaged (EMA) weights are exported to --export_dir at the end;
+--num_steps 0 exports the newest checkpoint without training.
 """
 
 from absl import flags
