@@ -112,6 +112,7 @@ def test_summaries_hold_scalars_and_audio(straight):
   for tag in ('loss', 'learning_rate', 'steps_per_second'):
     assert tags[tag] == 'scalars'
   assert tags['eval/teacher_forced_argmax'] == 'audio'
+  assert tags['eval/resynthesis'] == 'audio'
 
 
 def test_corrupt_record_names_the_file(train_file, tmp_path):

@@ -25,6 +25,7 @@ from magenta_wavenet.config import get_config
 from magenta_wavenet.data import reader
 from magenta_wavenet.errors import ConfigError
 from magenta_wavenet.errors import DataError
+from magenta_wavenet.generation import synthesize
 from magenta_wavenet.training import summaries
 from magenta_wavenet.training.ema import WeightAverage
 from magenta_wavenet.training.schedule import ReferenceSchedule
@@ -272,10 +273,11 @@ class Trainer:
       logger.info('exported the averaged weights to %s', folder)
 
   def _write_audio(self, step):
-    """Audio summary: an evaluation note and its teacher-forced resynthesis.
+    """Audio summaries of an evaluation note, by the averaged weights.
 
-    Each sample is the argmax of the decoder given the true past samples, by
-    the averaged weights.
+    'eval/resynthesis' is generated sample by sample from the note's code
+    (temperature 1, seed = step); 'eval/teacher_forced_argmax' takes at each
+    sample the most likely class given the true past samples.
     """
     if self._eval_note is None:
       length = dsp.trimmed_length(self.options.eval_samples,
@@ -286,8 +288,10 @@ class Trainer:
       self._eval_note = next(iter(dataset))['audio']
     model = self.averaged_model()
     logits = model(self._eval_note)
-    resynthesis = dsp.mu_law_decode(dsp.from_class(tf.argmax(logits, -1)))
+    forced = dsp.mu_law_decode(dsp.from_class(tf.argmax(logits, -1)))
+    sampled = synthesize(model, model.encode(self._eval_note), seed=step)
     rate = self.config.sample_rate
     with self.writer.as_default(step=step):
       summaries.audio('eval/original', self._eval_note, rate)
-      summaries.audio('eval/teacher_forced_argmax', resynthesis, rate)
+      summaries.audio('eval/resynthesis', sampled, rate)
+      summaries.audio('eval/teacher_forced_argmax', forced, rate)
