@@ -59,5 +59,9 @@ setuptools.setup(
         'magenta-wavenet-export = magenta_wavenet.export:main',
         'magenta-wavenet-demo = magenta_wavenet.demo:main',
         'magenta-wavenet-benchmark = magenta_wavenet.benchmark:main',
+        'magenta-wavenet-make-dataset = magenta_wavenet.make_dataset:main',
+        'magenta-wavenet-train = magenta_wavenet.train:main',
+        'magenta-wavenet-evaluate = magenta_wavenet.evaluate:main',
+        'magenta-wavenet-data-benchmark = magenta_wavenet.data_benchmark:main',
     ]},
 )

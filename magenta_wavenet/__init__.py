@@ -27,3 +27,4 @@ from magenta_wavenet.generation import Synthesizer
 from magenta_wavenet.generation import incremental_logits
 from magenta_wavenet.generation import synthesize
 from magenta_wavenet.incremental import IncrementalDecoder
+from magenta_wavenet.pretrained import default_model
