@@ -39,6 +39,21 @@ def tiny_model():
   return randomize(mw.NSynthAutoencoder('tiny'))
 
 
+def tone(samples, rate=16000, frequency=440.0):
+  """A 0.5-amplitude sine of `samples` samples, float32."""
+  return (0.5 * np.sin(2 * np.pi * frequency * np.arange(samples) / rate)
+          ).astype(np.float32)
+
+
+@pytest.fixture(scope='module')
+def tiny_checkpoint(tmp_path_factory):
+  """A saved random 'tiny' model (hop 64, 4 channels) and the model."""
+  model = randomize(mw.NSynthAutoencoder('tiny'), seed=3)
+  folder = tmp_path_factory.mktemp('model') / 'tiny'
+  mw.save_model(model, folder)
+  return str(folder), model
+
+
 @pytest.fixture
 def real_notes():
   """Two 2.5 s NSynth notes bundled with the package, [2, 40000] float32."""

@@ -6,28 +6,14 @@ import subprocess
 import sys
 
 import numpy as np
-import pytest
 import soundfile
 
 import magenta_wavenet as mw
 from magenta_wavenet import generate
 from magenta_wavenet import generation
-from conftest import randomize
+from conftest import tone
 
 RATE = 16000
-
-
-@pytest.fixture(scope='module')
-def tiny_checkpoint(tmp_path_factory):
-  model = randomize(mw.NSynthAutoencoder('tiny'), seed=5)
-  folder = tmp_path_factory.mktemp('model') / 'tiny'
-  mw.save_model(model, folder)
-  return str(folder), model
-
-
-def tone(samples, frequency=440.0):
-  return (0.5 * np.sin(2 * np.pi * frequency * np.arange(samples) / RATE)
-          ).astype(np.float32)
 
 
 def test_codes_every_batch_partial_last_batch_same_as_library(

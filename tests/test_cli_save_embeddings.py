@@ -13,23 +13,9 @@ import soundfile
 import magenta_wavenet as mw
 from magenta_wavenet import pretrained
 from magenta_wavenet import save_embeddings
-from conftest import randomize
+from conftest import tone
 
 RATE = 16000
-
-
-@pytest.fixture(scope='module')
-def tiny_checkpoint(tmp_path_factory):
-  """A saved random 'tiny' model (hop 64, 4 channels) and the model."""
-  model = randomize(mw.NSynthAutoencoder('tiny'), seed=3)
-  folder = tmp_path_factory.mktemp('model') / 'tiny'
-  mw.save_model(model, folder)
-  return str(folder), model
-
-
-def tone(samples, rate=RATE, frequency=440.0):
-  return (0.5 * np.sin(2 * np.pi * frequency * np.arange(samples) / rate)
-          ).astype(np.float32)
 
 
 def write_bad_inputs(folder):
