@@ -7,7 +7,6 @@ alone. The notebook and the `plot` command line both draw with `plot_code`.
 
 import io
 
-import matplotlib
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 import numpy as np
