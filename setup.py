@@ -34,8 +34,14 @@ setuptools.setup(
     long_description_content_type='text/markdown',
     license='Apache-2.0',
     python_requires='>=3.10',
-    packages=setuptools.find_packages(include=['magenta_wavenet*']),
-    package_data={'magenta_wavenet': ['sounds/*.wav']},
+    # The shipped checkpoints live at the repository's top level and travel
+    # inside the package as magenta_wavenet/checkpoints/<name>/.
+    packages=setuptools.find_packages(include=['magenta_wavenet*']) + [
+        'magenta_wavenet.checkpoints'],
+    package_dir={'magenta_wavenet.checkpoints': 'checkpoints'},
+    package_data={'magenta_wavenet': ['sounds/*.wav'],
+                  'magenta_wavenet.checkpoints': ['*/config.json',
+                                                  '*/model.ckpt.*']},
     install_requires=[
         tensorflow_requirement(),
         'keras>=3.3,<4',
@@ -45,6 +51,9 @@ setuptools.setup(
         'soxr>=0.3',
         'matplotlib>=3.7',
         'absl-py>=1.0',
+        'pooch>=1.6',
+        'requests>=2.25',
+        'tqdm>=4.60',
     ],
     extras_require={
         'tfio': ['tensorflow-io==0.37.1'],

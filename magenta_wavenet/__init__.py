@@ -21,10 +21,11 @@ from magenta_wavenet.errors import MagentaWavenetError
 from magenta_wavenet.audio import bundled_sound
 from magenta_wavenet.audio import load_audio
 from magenta_wavenet.audio import save_wav
-from magenta_wavenet.checkpoint import load_model
 from magenta_wavenet.checkpoint import save_model
 from magenta_wavenet.generation import Synthesizer
 from magenta_wavenet.generation import incremental_logits
 from magenta_wavenet.generation import synthesize
 from magenta_wavenet.incremental import IncrementalDecoder
 from magenta_wavenet.pretrained import default_model
+from magenta_wavenet.pretrained import load_model
+from magenta_wavenet.pretrained import model_names

@@ -27,7 +27,7 @@ import tensorflow as tf
 from magenta_wavenet import cli_common
 from magenta_wavenet import dsp
 from magenta_wavenet.autoencoder import NSynthAutoencoder
-from magenta_wavenet.checkpoint import load_model
+from magenta_wavenet.pretrained import load_model
 from magenta_wavenet.generation import Synthesizer
 from magenta_wavenet.incremental import IncrementalDecoder
 

@@ -5,7 +5,8 @@ The published NSynth checkpoint (`wavenet-ckpt/model.ckpt-200000`) is a TF1
 [1, filter_length, in, out]) and `<scope>/biases` with no outer scope, next to
 `<scope>/W/ExponentialMovingAverage` copies, Adam slots and `global_step`.
 This project saves its own models the same way (plus a `config.json`), so one
-loader serves both.
+loader serves both. The trainer's object-based checkpoints (`ckpt-<step>`, see
+`training_checkpoint`) load too, with the `config.json` it writes beside them.
 """
 
 import glob
@@ -23,10 +24,13 @@ from magenta_wavenet.config import WaveNetConfig
 from magenta_wavenet.errors import CheckpointError
 from magenta_wavenet.errors import ConfigError
 from magenta_wavenet.files import atomic_folder
+from magenta_wavenet.files import atomic_write
+from magenta_wavenet.training.ema import WeightAverage
 
 CONFIG_FILE = 'config.json'
 WEIGHTS_PREFIX = 'model.ckpt'
 EMA_SUFFIX = '/ExponentialMovingAverage'
+OBJECT_GRAPH_KEY = '_CHECKPOINTABLE_OBJECT_GRAPH'
 _DATA_SUFFIX = re.compile(r'\.(index|meta|data-\d{5}-of-\d{5})$')
 
 
@@ -101,7 +105,7 @@ def infer_config(shapes, source='checkpoint'):
     source: Name used in error messages.
   """
   required = ['ae_startconv/W', 'ae_bottleneck/W', 'startconv/W',
-              'skip_start/W']
+              'skip_start/W', 'cond_map_out1/W']
   missing = [name for name in required if name not in shapes]
   if missing:
     raise CheckpointError(
@@ -116,7 +120,9 @@ def infer_config(shapes, source='checkpoint'):
       decoder_width=shapes['startconv/W'][-1],
       skip_width=shapes['skip_start/W'][-1],
       decoder_layers=count(r'dilatedconv_\d+/W'),
-      filter_length=shapes['startconv/W'][1])
+      filter_length=shapes['startconv/W'][1],
+      pitch_classes=(shapes['cond_map_out1/W'][2]
+                     - shapes['ae_bottleneck/W'][-1]))
   for preset in PRESETS.values():
     if all(getattr(preset, key) == value for key, value in read.items()):
       return preset
@@ -163,6 +169,69 @@ def load_weights(model, prefix, use_ema=False):
     variable.assign(np.reshape(reader.get_tensor(source), variable.shape))
 
 
+def training_checkpoint(model, average, **state):
+  """The object-based checkpoint that `training.trainer.Trainer` saves.
+
+  Args:
+    model: The `NSynthAutoencoder` being trained.
+    average: Its `training.ema.WeightAverage`.
+    **state: The rest of the training state (the trainer's `optimizer` and
+      `step`); leave it out to read only the weights.
+  """
+  return tf.train.Checkpoint(model=model, average=average, **state)
+
+
+def load_training_weights(model, prefix, use_ema=False):
+  """Assigns a trainer checkpoint's weights to `model`.
+
+  Only the model and its weight average are read; the optimizer's state and
+  the step are left in the checkpoint.
+
+  Args:
+    model: An `NSynthAutoencoder` of the config the trainer used.
+    prefix: Checkpoint prefix (`logdir/ckpt-<step>`).
+    use_ema: Take the averaged weights instead of the raw ones.
+
+  Raises:
+    CheckpointError: when the checkpoint does not hold this model's weights.
+  """
+  average = WeightAverage(model.trainable_variables)
+  try:
+    training_checkpoint(model, average).read(
+        prefix).expect_partial().assert_existing_objects_matched()
+  except (AssertionError, ValueError, tf.errors.OpError) as error:
+    raise CheckpointError(
+        f'{prefix}: not a training checkpoint of the {model.config.name} '
+        f'model ({str(error).splitlines()[0]}).') from None
+  if use_ema:
+    for variable, value in zip(model.trainable_variables, average.values()):
+      variable.assign(value)
+
+
+def write_config(config, folder):
+  """Writes `config` (a `WaveNetConfig`) to `folder/config.json` atomically.
+
+  Creates `folder` when it does not exist.
+  """
+  def write(path):
+    with open(path, 'w') as handle:
+      json.dump(config.to_dict(), handle, indent=2)
+  os.makedirs(folder, exist_ok=True)
+  atomic_write(os.path.join(folder, CONFIG_FILE), write)
+
+
+def _read_config(folder):
+  """The `WaveNetConfig` in `folder/config.json`, or None if there is none."""
+  path = os.path.join(folder, CONFIG_FILE)
+  if not os.path.isfile(path):
+    return None
+  try:
+    with open(path) as handle:
+      return WaveNetConfig.from_dict(json.load(handle))
+  except (ValueError, TypeError) as error:
+    raise CheckpointError(f'{path}: invalid config ({error}).') from None
+
+
 def save_model(model, folder):
   """Writes `config.json` and TF1-layout weights (`model.ckpt`) atomically.
 
@@ -170,8 +239,7 @@ def save_model(model, folder):
   own `tf.train.Saver` could restore them too.
   """
   def write(staging):
-    with open(os.path.join(staging, CONFIG_FILE), 'w') as handle:
-      json.dump(model.config.to_dict(), handle, indent=2)
+    write_config(model.config, staging)
     table = variable_table(model)
     names = sorted(table)
     tf.raw_ops.SaveV2(
@@ -181,19 +249,26 @@ def save_model(model, folder):
   atomic_folder(folder, write)
 
 
-def load_model(path, config=None, use_ema=False):
+def load_checkpoint(path, config=None, use_ema=False):
   """Returns an `NSynthAutoencoder` with the weights stored at `path`.
 
   Args:
     path: One of
       * a Magenta TF1 checkpoint: its prefix (`.../model.ckpt-200000`), the
         prefix with `.index`/`.data-00000-of-00001` appended, or its folder;
-      * a folder written by `save_model` (config.json + model.ckpt);
+      * a folder written by `save_model` (config.json + model.ckpt), such as
+        a training run's `logdir/export` (its averaged weights);
+      * a training run's logdir: its newest trainer checkpoint, so a model
+        loaded while the run goes on has its latest saved state (the export
+        in `logdir/export` is not looked at); or one trainer checkpoint's
+        prefix (`logdir/ckpt-40`);
       * a `.keras` file.
     config: Optional `WaveNetConfig` or preset name; by default read from
-      config.json or inferred from the variable shapes.
-    use_ema: Prefer the exponential-moving-average weights where a TF1
-      checkpoint has them (see `load_weights`).
+      the config.json beside the checkpoint, or inferred from the variable
+      shapes of a TF1 checkpoint.
+    use_ema: Take the exponential-moving-average weights: a TF1 checkpoint's
+      `<name>/ExponentialMovingAverage` copies (see `load_weights`), a trainer
+      checkpoint's weight average. By default the raw weights are loaded.
 
   Raises:
     CheckpointError: naming the path and every variable that is missing or
@@ -211,16 +286,18 @@ def load_model(path, config=None, use_ema=False):
       raise CheckpointError(f'{path}: holds a {type(model).__name__}, not an '
                             'NSynthAutoencoder.')
     return model
-  config_path = os.path.join(path, CONFIG_FILE)
-  if config is None and os.path.isfile(config_path):
-    try:
-      with open(config_path) as handle:
-        config = WaveNetConfig.from_dict(json.load(handle))
-    except (ValueError, TypeError) as error:
-      raise CheckpointError(f'{config_path}: invalid config ({error}).') from None
   prefix = resolve_prefix(path)
   if config is None:
-    config = infer_config(_read_shapes(prefix)[1], source=prefix)
+    config = _read_config(os.path.dirname(prefix))
+  shapes = _read_shapes(prefix)[1]
+  if OBJECT_GRAPH_KEY not in shapes:
+    model = NSynthAutoencoder(config or infer_config(shapes, source=prefix))
+    load_weights(model, prefix, use_ema=use_ema)
+    return model
+  if config is None:
+    raise CheckpointError(
+        f'{prefix}: a training checkpoint with no {CONFIG_FILE} beside it; '
+        'pass its config (the preset it was trained with).')
   model = NSynthAutoencoder(config)
-  load_weights(model, prefix, use_ema=use_ema)
+  load_training_weights(model, prefix, use_ema=use_ema)
   return model

@@ -22,7 +22,6 @@ from magenta_wavenet import pretrained
 from magenta_wavenet.files import atomic_write
 from magenta_wavenet.audio import load_audio
 from magenta_wavenet.autoencoder import check_encoding
-from magenta_wavenet.checkpoint import load_model
 from magenta_wavenet.dsp import trim_for_encoding
 from magenta_wavenet.errors import EncodingError
 from magenta_wavenet.errors import MagentaWavenetError
@@ -51,8 +50,10 @@ def define_checkpoint_flag(flag_values):
   """Adds `--checkpoint_path`, empty (the shipped model) by default."""
   flags.DEFINE_string(
       'checkpoint_path', '',
-      'Model to use: a Magenta checkpoint (prefix, file or folder), a folder '
-      'from save_model, or a .keras file. Empty: the shipped model.',
+      'Model to use: a name (h512_bo16: Magenta\'s published model, '
+      'downloaded once; h64_bo16: shipped), a Magenta checkpoint (prefix, '
+      'file, folder or .tar), a training logdir, a folder from save_model, '
+      'or a .keras file. Empty: the shipped model.',
       flag_values=flag_values)
 
 
@@ -122,12 +123,9 @@ def log_progress(done, total, rate):
 
 def model_from_flag(checkpoint_path):
   """The model at `checkpoint_path`, or the shipped model when it is empty."""
-  if checkpoint_path:
-    logger.info('Loading the model from %s.', checkpoint_path)
-    return load_model(checkpoint_path)
-  logger.info('Loading the shipped model from %s.',
-              pretrained.shipped_model_path())
-  return pretrained.default_model()
+  name = checkpoint_path or pretrained.DEFAULT_MODEL
+  logger.info('Loading the model %s.', name)
+  return pretrained.load_model(name)
 
 
 def list_inputs(source_path, extensions):

@@ -7,12 +7,15 @@ dilation schedules and receptive fields are derived from it. Presets:
   parameters, the shape of `wavenet-ckpt/model.ckpt-200000`.
 * `h64_bo16`: a small model that trains on a 2-core CPU and generates faster
   than real time; the shipped checkpoint uses it.
+* `h64_bo16_pitch`: `h64_bo16` with the NSynth paper's pitch conditioning.
 * `tiny`: a few thousand parameters, for tests.
 """
 
 import dataclasses
 
 from magenta_wavenet.errors import ConfigError
+
+MIDI_PITCHES = 128
 
 
 @dataclasses.dataclass(frozen=True)
@@ -35,6 +38,10 @@ class WaveNetConfig:
     filter_length: Taps of the decoder's causal convolutions (3).
     quantization_channels: Mu-law classes (256).
     sample_rate: Audio rate in Hz.
+    pitch_classes: 0 for the published, unconditioned decoder; 128 for the
+      NSynth paper's pitch-conditioned one, whose conditioning is the code
+      with a one-hot MIDI pitch appended. Such a model's codes carry the
+      pitch as one more channel (`code_width` = bottleneck_width + 1).
   """
 
   name: str = 'custom'
@@ -51,14 +58,21 @@ class WaveNetConfig:
   filter_length: int = 3
   quantization_channels: int = 256
   sample_rate: int = 16000
+  pitch_classes: int = 0
 
   def __post_init__(self):
     for field in dataclasses.fields(self):
       value = getattr(self, field.name)
+      if field.name == 'pitch_classes':
+        continue
       if field.type is int and (not isinstance(value, int) or value < 1):
         raise ConfigError(
             f'WaveNetConfig.{field.name} must be a positive integer, '
             f'got {value!r}.')
+    if self.pitch_classes not in (0, MIDI_PITCHES):
+      raise ConfigError(
+          f'pitch_classes must be 0 (no pitch conditioning) or '
+          f'{MIDI_PITCHES} (one-hot MIDI pitch), got {self.pitch_classes!r}.')
     if self.encoder_filter_length % 2 != 1:
       raise ConfigError(
           'encoder_filter_length must be odd so the non-causal convolution '
@@ -74,6 +88,16 @@ class WaveNetConfig:
       raise ConfigError(
           f'hop_length ({self.hop_length}) must be a multiple of the largest '
           f'dilation ({max_dilation}).')
+
+  @property
+  def code_width(self):
+    """Channels of a code: the bottleneck, then the MIDI pitch if any."""
+    return self.bottleneck_width + (1 if self.pitch_classes else 0)
+
+  @property
+  def conditioning_width(self):
+    """Channels the decoder's cond_map layers read: code + one-hot pitch."""
+    return self.bottleneck_width + self.pitch_classes
 
   @property
   def encoder_dilations(self):
@@ -128,6 +152,10 @@ PRESETS = {
     'h64_bo16': WaveNetConfig(
         name='h64_bo16', encoder_width=64, encoder_layers=20,
         decoder_width=64, skip_width=64, decoder_layers=20),
+    'h64_bo16_pitch': WaveNetConfig(
+        name='h64_bo16_pitch', encoder_width=64, encoder_layers=20,
+        decoder_width=64, skip_width=64, decoder_layers=20,
+        pitch_classes=MIDI_PITCHES),
     'tiny': WaveNetConfig(
         name='tiny', encoder_width=8, encoder_layers=4, encoder_stages=4,
         bottleneck_width=4, hop_length=64, decoder_width=8, skip_width=8,

@@ -8,6 +8,8 @@ TF_CONFIG set to a cluster of several workers it trains with
 MultiWorkerMirroredStrategy (start the same command on every worker).
 The averaged (EMA) weights are exported to --export_dir at the end;
 --num_steps 0 exports the newest checkpoint without training.
+Other commands take --checkpoint_path=<logdir> to use the newest checkpoint
+of a run, even while it trains (raw weights; the export holds the averaged).
 """
 
 from absl import flags

@@ -21,6 +21,8 @@ import tensorflow as tf
 from magenta_wavenet import dsp
 from magenta_wavenet.autoencoder import NSynthAutoencoder
 from magenta_wavenet.checkpoint import save_model
+from magenta_wavenet.checkpoint import training_checkpoint
+from magenta_wavenet.checkpoint import write_config
 from magenta_wavenet.config import get_config
 from magenta_wavenet.data import reader
 from magenta_wavenet.errors import ConfigError
@@ -140,9 +142,8 @@ class Trainer:
       self.average = WeightAverage(self.model.trainable_variables,
                                    options.ema_decay)
       self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name='step')
-    self.checkpoint = tf.train.Checkpoint(
-        model=self.model, optimizer=self.optimizer, average=self.average,
-        step=self.step)
+    self.checkpoint = training_checkpoint(
+        self.model, self.average, optimizer=self.optimizer, step=self.step)
     self.manager = tf.train.CheckpointManager(
         self.checkpoint, self._checkpoint_dir(), options.keep_checkpoints,
         step_counter=self.step)
@@ -205,6 +206,9 @@ class Trainer:
   def train(self):
     """Trains to `options.num_steps`, saving, logging and exporting.
 
+    The model's `config.json` is written beside the checkpoints, so that
+    `load_model(logdir)` can load them.
+
     Returns:
       The last step's loss in nats (None if no step was needed).
 
@@ -214,6 +218,8 @@ class Trainer:
     """
     options = self.options
     start = self.restore()
+    if self.is_chief:
+      write_config(self.config, self._checkpoint_dir())
     iterator = iter(self._dataset(start))
     loss, last_time, last_step = None, time.time(), start
     while int(self.step.numpy()) < options.num_steps:

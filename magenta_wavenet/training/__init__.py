@@ -1,0 +1,1 @@
+"""Training: the loop, weight averaging, schedule, metrics, evaluation."""

@@ -1,0 +1,38 @@
+"""A wheel (a plain `pip install .`) carries the shipped model."""
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+
+import magenta_wavenet as mw
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def test_wheel_install_finds_the_shipped_model(tmp_path):
+  pip = [sys.executable, '-m', 'pip', '-q', '--disable-pip-version-check']
+  subprocess.run(pip + ['wheel', REPO, '--no-deps', '--no-build-isolation',
+                        '-w', str(tmp_path / 'wheel')], check=True)
+  wheel, = os.listdir(tmp_path / 'wheel')
+  target = tmp_path / 'site'
+  subprocess.run(pip + ['install', '--no-deps', '--target', str(target),
+                        str(tmp_path / 'wheel' / wheel)], check=True)
+  script = (
+      'import numpy as np, magenta_wavenet as mw\n'
+      'print(mw.__file__)\n'
+      'print(mw.pretrained.shipped_model_path())\n'
+      'model = mw.default_model()\n'
+      'np.save("weights.npy", model.conv_layers()["logits"].kernel.numpy())\n')
+  environment = dict(os.environ, PYTHONPATH=str(target))
+  result = subprocess.run([sys.executable, '-c', script], cwd=tmp_path,
+                          env=environment, capture_output=True, text=True)
+  assert result.returncode == 0, result.stderr
+  package_file, model_path = result.stdout.split()
+  assert package_file.startswith(str(target))
+  assert model_path == str(target / 'magenta_wavenet' / 'checkpoints' /
+                           'h64_bo16')
+  np.testing.assert_array_equal(
+      np.load(tmp_path / 'weights.npy'),
+      mw.default_model().conv_layers()["logits"].kernel.numpy())
