@@ -11,6 +11,8 @@ from magenta_wavenet.encoder import NSynthEncoder
 from magenta_wavenet.errors import AudioError
 from magenta_wavenet.errors import EncodingError
 from magenta_wavenet.layers.conv import PACKAGE
+from magenta_wavenet.pitch import note_pitch
+from magenta_wavenet.pitch import pitch_channel
 
 
 @keras.saving.register_keras_serializable(package=PACKAGE)
@@ -39,7 +41,7 @@ class NSynthAutoencoder(keras.Model):
     self.build((None, None))
 
   def build(self, input_shape):
-    code_shape = (input_shape[0], None, self.config.bottleneck_width)
+    code_shape = (input_shape[0], None, self.config.code_width)
     self.encoder.build(input_shape)
     self.decoder.build(input_shape, code_shape)
     self.built = True
@@ -67,7 +69,7 @@ class NSynthAutoencoder(keras.Model):
           f'audio must be [batch, samples], got shape {audio.shape}.')
     return audio
 
-  def encode(self, audio):
+  def encode(self, audio, pitch=None):
     """Encodes audio into the NSynth code.
 
     The audio is first trimmed to a whole number of hops as the reference
@@ -75,9 +77,14 @@ class NSynthAutoencoder(keras.Model):
 
     Args:
       audio: float32 [batch, samples] at 16 kHz in [-1, 1].
+      pitch: Pitch-conditioned models only: the MIDI pitch to play the code
+        at, one number or one per clip (fractions fall between semitones).
+        By default each clip's own pitch (`pitch.note_pitch`, pYIN).
 
     Returns:
-      float32 tensor [batch, samples // hop_length, bottleneck_width].
+      float32 tensor [batch, samples // hop_length, code_width]: the
+      bottleneck_width learned channels, then, for a pitch-conditioned
+      model, the MIDI pitch in every frame.
     """
     audio = self._as_batch(audio)
     length = dsp.trimmed_length(audio.shape[1], self.config.hop_length)
@@ -85,14 +92,31 @@ class NSynthAutoencoder(keras.Model):
       raise AudioError(
           f'audio has {audio.shape[1]} samples, fewer than one hop '
           f'({self.config.hop_length}).')
-    return self.encoder(self._network_input(audio[:, :length]))
+    code = self.encoder(self._network_input(audio[:, :length]))
+    if not self.config.pitch_classes:
+      if pitch is not None:
+        raise EncodingError(
+            f'the {self.config.name} model is not pitch-conditioned; '
+            'it takes no pitch.')
+      return code
+    if pitch is None:
+      pitch = [note_pitch(clip, self.config.sample_rate)
+               for clip in audio.numpy()]
+    return self.with_pitch(code, pitch)
+
+  def with_pitch(self, code, pitch):
+    """Appends the pitch channel to learned channels [batch, frames, bw]."""
+    code = tf.convert_to_tensor(code, tf.float32)
+    return tf.concat(
+        [code, pitch_channel(pitch, code.shape[0], tf.shape(code)[1])],
+        axis=-1)
 
   def decoder_logits(self, audio, encoding):
     """Teacher-forced decoder logits, the reference's pre-softmax output.
 
     Args:
       audio: float32 [batch, samples], the audio being predicted.
-      encoding: float32 [batch, frames, bottleneck_width] with
+      encoding: float32 [batch, frames, code_width] with
         frames * hop_length >= samples; sample t uses frame t // hop_length.
 
     Returns:
@@ -104,24 +128,39 @@ class NSynthAutoencoder(keras.Model):
     check_encoding(encoding, self.config, audio.shape[1])
     return self.decoder(self._network_input(audio), encoding)
 
-  def call(self, audio):
-    """Autoencodes trimmed audio: logits [batch, samples, 256]."""
+  def call(self, audio, pitch=None):
+    """Autoencodes trimmed audio: logits [batch, samples, 256].
+
+    Args:
+      audio: float32 [batch, samples].
+      pitch: int or float [batch] MIDI pitches; required by (and only by) a
+        pitch-conditioned model.
+    """
     length = (tf.shape(audio)[1] // self.config.hop_length
               ) * self.config.hop_length
     audio = audio[:, :length]
     inputs = self._network_input(audio)
-    return self.decoder(inputs, self.encoder(inputs))
+    code = self.encoder(inputs)
+    if self.config.pitch_classes:
+      if pitch is None:
+        raise EncodingError(
+            f'the {self.config.name} model is pitch-conditioned: pass the '
+            'MIDI pitch of each clip.')
+      pitch = tf.cast(pitch, tf.float32)[:, tf.newaxis, tf.newaxis]
+      code = tf.concat([code, tf.ones_like(code[..., :1]) * pitch], axis=-1)
+    return self.decoder(inputs, code)
 
-  def nll(self, audio):
+  def nll(self, audio, pitch=None):
     """Mean cross-entropy in nats of the mu-law classes, as the reference's loss.
 
     Args:
       audio: float32 [batch, samples], samples a multiple of hop_length.
+      pitch: [batch] MIDI pitches, for a pitch-conditioned model.
 
     Returns:
       Scalar float32 tensor.
     """
-    logits = self(audio)
+    logits = self(audio, pitch=pitch)
     labels = dsp.to_class(dsp.mu_law_encode(audio[:, :tf.shape(logits)[1]]))
     return tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(
         labels=labels, logits=logits))
@@ -135,7 +174,7 @@ class NSynthAutoencoder(keras.Model):
 
 
 def check_encoding(encoding, config, num_samples=None, source='encoding'):
-  """Raises EncodingError unless `encoding` is [batch, frames, bottleneck].
+  """Raises EncodingError unless `encoding` is [batch, frames, code_width].
 
   Args:
     encoding: Array or tensor to check.
@@ -144,9 +183,9 @@ def check_encoding(encoding, config, num_samples=None, source='encoding'):
     source: What to call the encoding in the message (e.g. a file name).
   """
   shape = tuple(encoding.shape)
-  if len(shape) != 3 or shape[2] != config.bottleneck_width:
+  if len(shape) != 3 or shape[2] != config.code_width:
     raise EncodingError(
-        f'{source}: expected shape [batch, frames, {config.bottleneck_width}]'
+        f'{source}: expected shape [batch, frames, {config.code_width}]'
         f', got {list(shape)}.')
   if shape[1] is not None and shape[1] < 1:
     raise EncodingError(f'{source}: has no frames.')

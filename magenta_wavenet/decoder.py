@@ -8,6 +8,7 @@ from magenta_wavenet.layers import DecoderBlock
 from magenta_wavenet.layers import DilatedConv1D
 from magenta_wavenet.layers.conv import PACKAGE
 from magenta_wavenet.layers.decoder_block import spread_frames
+from magenta_wavenet.pitch import soft_one_hot
 
 
 def shift_right(inputs):
@@ -50,6 +51,7 @@ class WaveNetDecoder(keras.layers.Layer):
   def build(self, input_shape, code_shape):  # pylint: disable=arguments-differ
     batch, time = input_shape[0], input_shape[1]
     config = self.config
+    code_shape = tuple(code_shape[:-1]) + (config.conditioning_width,)
     self.startconv.build((batch, time, 1))
     residual_shape = (batch, time, config.decoder_width)
     skip_shape = (batch, time, config.skip_width)
@@ -60,18 +62,39 @@ class WaveNetDecoder(keras.layers.Layer):
     self.cond_map_out1.build(code_shape)
     self.logits.build(skip_shape)
 
+  def conditioning(self, code):
+    """What the cond_map layers read: the code, one-hot pitch appended.
+
+    Args:
+      code: [batch, frames, code_width]; a pitch-conditioned model's last
+        channel is the MIDI pitch.
+
+    Returns:
+      [batch, frames, conditioning_width]: the code itself for the published
+      model; bottleneck channels + `pitch.soft_one_hot` of the pitch
+      otherwise.
+    """
+    config = self.config
+    if not config.pitch_classes:
+      return code
+    return tf.concat(
+        [code[..., :config.bottleneck_width],
+         soft_one_hot(code[..., config.bottleneck_width],
+                      config.pitch_classes)], axis=-1)
+
   def call(self, inputs, code):
     """Teacher-forced pass.
 
     Args:
       inputs: Mu-law network input q / 128 of the target audio, [batch, time]
         (not shifted: the decoder shifts it so that step t sees x[< t]).
-      code: [batch, frames, bottleneck_width]; sample t uses frame
+      code: [batch, frames, code_width]; sample t uses frame
         t // hop_length, so frames * hop_length >= time.
 
     Returns:
       Logits over the 256 mu-law classes, [batch, time, 256].
     """
+    code = self.conditioning(code)
     residual = self.startconv(shift_right(inputs)[..., tf.newaxis])
     skips = self.skip_start(residual)
     for block in self.blocks:

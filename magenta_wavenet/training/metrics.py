@@ -8,10 +8,10 @@ import numpy as np
 import tensorflow as tf
 
 from magenta_wavenet import dsp
+from magenta_wavenet.pitch import f0
 
 STFT_SIZES = (2048, 1024, 512, 256, 128, 64)
 CENTS_TOLERANCE = 50.0
-PITCH_RANGE_HZ = (32.7, 4186.0)  # C1 to C8
 
 
 def nll_bits(model, audio):
@@ -68,20 +68,6 @@ def stft_distance(reference, estimate, sizes=STFT_SIZES, eps=1e-5):
                            axis=(1, 2))
     total += convergence + log_distance
   return total / len(sizes)
-
-
-def f0(audio, sample_rate=16000, fmin=PITCH_RANGE_HZ[0],
-       fmax=PITCH_RANGE_HZ[1]):
-  """librosa's pYIN f0 track of one signal.
-
-  Returns:
-    (f0 in Hz [frames] with NaN where unvoiced, voiced flags [frames]).
-  """
-  import librosa  # pylint: disable=import-outside-toplevel
-  frequency, voiced, _ = librosa.pyin(
-      np.asarray(audio, np.float32), fmin=fmin, fmax=fmax, sr=sample_rate,
-      frame_length=2048)
-  return frequency, voiced
 
 
 def pitch_accuracy(reference, estimate, sample_rate=16000,
