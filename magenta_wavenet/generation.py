@@ -5,10 +5,15 @@ The loop over samples runs inside one `tf.function(jit_compile=True)` as a
 host round trip per sample. Between chunks the caller gets progress and the
 audio so far (to write partial WAVs). Sampling happens in the graph with a
 stateless RNG seeded by (seed, t), so the same seed gives the same audio.
+
+`synthesize` and `incremental_logits` keep one `Synthesizer` per model and
+(weight_dtype, chunk_size), so only their first call of each input shape
+compiles; a model's synthesizers go when the model is garbage collected.
 """
 
 import sys
 import time
+import weakref
 
 import numpy as np
 import tensorflow as tf
@@ -24,8 +29,13 @@ DEFAULT_CHUNK = 4096
 class Synthesizer:
   """Compiled generation loops for one model; reuse it for many calls.
 
+  Each call first copies the model's current weights into the loops'
+  variables (`IncrementalDecoder.refresh`), so a synthesizer follows later
+  changes of them (`model.set_weights`, training) without compiling again.
+  Its loops compile once per batch size and number of code frames.
+
   Args:
-    model: An `NSynthAutoencoder`. Its weights are read once, here.
+    model: An `NSynthAutoencoder`.
     weight_dtype: 'float32' (exact) or 'bfloat16' (16-bit weights, float32
       activations and accumulation).
     chunk_size: Samples per compiled loop call; progress and `on_chunk`
@@ -111,6 +121,7 @@ class Synthesizer:
     audio = tf.convert_to_tensor(audio, tf.float32)
     encoding = tf.convert_to_tensor(encoding, tf.float32)
     check_encoding(encoding, self.config, audio.shape[1])
+    self.decoder.refresh()
     state = self.decoder.init_state(audio.shape[0])
     x_prev = tf.zeros([audio.shape[0]])
     return self._teacher_force(audio, self.decoder.project_code(encoding),
@@ -126,6 +137,7 @@ class Synthesizer:
     lengths = _check_lengths(lengths, batch, total)
     total = max(lengths)
     seed = np.random.SeedSequence().entropy if seed is None else seed
+    self.decoder.refresh()
     projected = self.decoder.project_code(encodings)
     state = self.decoder.init_state(batch)
     x_prev = tf.zeros([batch])
@@ -150,6 +162,22 @@ class Synthesizer:
       if on_chunk:
         on_chunk(_trimmed(audio[:, :done], lengths), done)
     return _trimmed(audio, lengths)
+
+
+# model -> {(weight_dtype, chunk_size): Synthesizer}, each holding a copy of
+# the decoder's weights (see `IncrementalDecoder`). Weak keys: an entry lives
+# as long as its model (a synthesizer holds the model's decoder, never the
+# model itself).
+_SYNTHESIZERS = weakref.WeakKeyDictionary()
+
+
+def _synthesizer(model, weight_dtype, chunk_size):
+  """The `Synthesizer` of `model` for these settings, made on first use."""
+  per_model = _SYNTHESIZERS.setdefault(model, {})
+  key = (weight_dtype, int(chunk_size))
+  if key not in per_model:
+    per_model[key] = Synthesizer(model, weight_dtype, chunk_size)
+  return per_model[key]
 
 
 def _sample(logits, temperature, seed, position):
@@ -217,9 +245,12 @@ def synthesize(model, encodings, *, temperature=1.0, seed=None, prime=None,
                weight_dtype='float32', chunk_size=DEFAULT_CHUNK):
   """Generates audio from codes, one sample at a time.
 
+  Calls with the same model, weight_dtype and chunk_size share one
+  `Synthesizer` and its compiled loops (see the module docstring).
+
   Args:
     model: An `NSynthAutoencoder`.
-    encodings: float32 [batch, frames, bottleneck]; sample t is conditioned
+    encodings: float32 [batch, frames, code_width]; sample t is conditioned
       on frame t // hop_length.
     temperature: Softmax temperature; 0 picks the most likely class.
     seed: Integer; the same seed gives the same audio. None picks one.
@@ -245,7 +276,7 @@ def synthesize(model, encodings, *, temperature=1.0, seed=None, prime=None,
   """
   encodings = np.asarray(encodings, np.float32)
   check_encoding(encodings, model.config)
-  synthesizer = Synthesizer(model, weight_dtype, chunk_size)
+  synthesizer = _synthesizer(model, weight_dtype, chunk_size)
   batch = encodings.shape[0]
   step = batch_size or batch
   outputs = []
@@ -271,10 +302,10 @@ def incremental_logits(model, audio, encoding, weight_dtype='float32',
   Args:
     model: An `NSynthAutoencoder`.
     audio: float32 [batch, samples].
-    encoding: float32 [batch, frames, bottleneck], frames * hop >= samples.
+    encoding: float32 [batch, frames, code_width], frames * hop >= samples.
 
   Returns:
     float32 tensor [batch, samples, 256].
   """
-  return Synthesizer(model, weight_dtype, chunk_size).teacher_forced_logits(
+  return _synthesizer(model, weight_dtype, chunk_size).teacher_forced_logits(
       audio, encoding)
