@@ -11,8 +11,9 @@ from magenta_wavenet.encoder import NSynthEncoder
 from magenta_wavenet.errors import AudioError
 from magenta_wavenet.errors import EncodingError
 from magenta_wavenet.layers.conv import PACKAGE
+from magenta_wavenet.pitch import append_pitch
+from magenta_wavenet.pitch import check_pitch
 from magenta_wavenet.pitch import note_pitch
-from magenta_wavenet.pitch import pitch_channel
 
 
 @keras.saving.register_keras_serializable(package=PACKAGE)
@@ -102,14 +103,7 @@ class NSynthAutoencoder(keras.Model):
     if pitch is None:
       pitch = [note_pitch(clip, self.config.sample_rate)
                for clip in audio.numpy()]
-    return self.with_pitch(code, pitch)
-
-  def with_pitch(self, code, pitch):
-    """Appends the pitch channel to learned channels [batch, frames, bw]."""
-    code = tf.convert_to_tensor(code, tf.float32)
-    return tf.concat(
-        [code, pitch_channel(pitch, code.shape[0], tf.shape(code)[1])],
-        axis=-1)
+    return append_pitch(code, check_pitch(pitch, audio.shape[0]))
 
   def decoder_logits(self, audio, encoding):
     """Teacher-forced decoder logits, the reference's pre-softmax output.
@@ -133,8 +127,9 @@ class NSynthAutoencoder(keras.Model):
 
     Args:
       audio: float32 [batch, samples].
-      pitch: int or float [batch] MIDI pitches; required by (and only by) a
-        pitch-conditioned model.
+      pitch: int or float [batch] MIDI pitches: required by a
+        pitch-conditioned model, ignored by the others (so a training loop
+        can pass the dataset's pitch to any model).
     """
     length = (tf.shape(audio)[1] // self.config.hop_length
               ) * self.config.hop_length
@@ -146,8 +141,7 @@ class NSynthAutoencoder(keras.Model):
         raise EncodingError(
             f'the {self.config.name} model is pitch-conditioned: pass the '
             'MIDI pitch of each clip.')
-      pitch = tf.cast(pitch, tf.float32)[:, tf.newaxis, tf.newaxis]
-      code = tf.concat([code, tf.ones_like(code[..., :1]) * pitch], axis=-1)
+      code = append_pitch(code, pitch)
     return self.decoder(inputs, code)
 
   def nll(self, audio, pitch=None):

@@ -72,7 +72,7 @@ def time_xla_loop(model, batch, weight_dtype, steps, repeats):
   frames = max(1, -(-steps // hop))
   synthesizer = Synthesizer(model, weight_dtype, chunk_size=frames * hop)
   code = np.random.default_rng(0).normal(
-      0, 0.1, (batch, frames, model.config.bottleneck_width)).astype(
+      0, 0.1, (batch, frames, model.config.code_width)).astype(
           np.float32)
   seconds = fastest(lambda: synthesizer.generate(code, seed=0), repeats)
   return 1000 * seconds / (frames * hop)
@@ -85,7 +85,7 @@ def time_naive_baseline(model, steps):
   step = tf.function(lambda state, x_prev, frame: fast.step(state, x_prev,
                                                             frame))
   projected = fast.project_code(np.zeros(
-      [1, 1, model.config.bottleneck_width], np.float32))
+      [1, 1, model.config.code_width], np.float32))
   frame = IncrementalDecoder.frame(projected, 0)
   rng = np.random.default_rng(0)
 

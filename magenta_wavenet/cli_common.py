@@ -203,7 +203,7 @@ def load_code(path, config=None):
 
   Args:
     path: `.npy` file holding [frames, channels] or [1, frames, channels].
-    config: If given, the channels must equal its `bottleneck_width`.
+    config: If given, the channels must equal its `code_width`.
 
   Returns:
     float32 array [frames, channels].

@@ -3,7 +3,9 @@ r"""Exports a model as a TensorFlow SavedModel for serving without this package.
 Signatures (inspect them with `saved_model_cli show --dir <path> --all`):
 
 * `encode(audio)`: audio float32 [batch, samples] at 16 kHz -> `encoding`
-  float32 [batch, samples // hop, channels] (trimmed to whole hops).
+  float32 [batch, samples // hop, channels] (trimmed to whole hops). A
+  pitch-conditioned model's is `encode(audio, pitch)`, pitch float32 [batch]
+  MIDI numbers, appended as the code's last channel.
 * `generate(encoding, seed, temperature)`: encoding [batch, frames,
   channels], seed int32 scalar, temperature float32 scalar -> `audio`
   float32 [batch, frames * hop]; the same XLA-compiled sample loop as
@@ -39,6 +41,7 @@ from magenta_wavenet.files import atomic_folder
 from magenta_wavenet.generation import DEFAULT_CHUNK
 from magenta_wavenet.generation import Synthesizer
 from magenta_wavenet.incremental import IncrementalDecoder
+from magenta_wavenet.pitch import append_pitch
 
 logger = logging.getLogger(__name__)
 
@@ -69,9 +72,13 @@ class ServingModule(tf.Module):
                           in self.decoder.init_state(1)[1]]
     self.state_size = sum(taps * channels
                           for taps, channels in self.buffer_shapes)
-    width = self.config.bottleneck_width
-    self.encode = tf.function(self._encode, input_signature=[
-        tf.TensorSpec([None, None], tf.float32, name='audio')])
+    width = self.config.code_width
+    audio_spec = tf.TensorSpec([None, None], tf.float32, name='audio')
+    if self.config.pitch_classes:
+      self.encode = tf.function(self._encode, input_signature=[
+          audio_spec, tf.TensorSpec([None], tf.float32, name='pitch')])
+    else:
+      self.encode = tf.function(self._encode, input_signature=[audio_spec])
     self.generate = tf.function(self._generate, input_signature=[
         tf.TensorSpec([None, None, width], tf.float32, name='encoding'),
         tf.TensorSpec([], tf.int32, name='seed'),
@@ -84,11 +91,14 @@ class ServingModule(tf.Module):
         tf.TensorSpec([], tf.int32, name='position'),
         tf.TensorSpec([None, self.state_size], tf.float32, name='state')])
 
-  def _encode(self, audio):
+  def _encode(self, audio, pitch=None):
     hop = self.config.hop_length
     audio = audio[:, :tf.shape(audio)[1] // hop * hop]
     inputs = dsp.to_network_input(dsp.mu_law_encode(audio))
-    return {'encoding': self.model.encoder(inputs)}
+    code = self.model.encoder(inputs)
+    if pitch is not None:
+      code = append_pitch(code, pitch)
+    return {'encoding': code}
 
   def _generate(self, encoding, seed, temperature):
     batch = tf.shape(encoding)[0]

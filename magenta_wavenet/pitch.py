@@ -64,15 +64,15 @@ def note_pitch(audio, sample_rate=16000, source='audio'):
                      0, 127))
 
 
-def pitch_channel(pitch, batch, frames):
-  """The code channel holding each clip's MIDI pitch in every frame.
+def check_pitch(pitch, batch):
+  """MIDI pitch per clip from one number or one per clip.
 
   Args:
     pitch: A number or [batch] numbers (MIDI, may be fractional).
-    batch, frames: The code's first two dimensions.
+    batch: Clips in the code.
 
   Returns:
-    float32 tensor [batch, frames, 1].
+    float32 numpy array [batch].
 
   Raises:
     EncodingError: for a pitch outside [0, 127] or a count other than batch.
@@ -83,9 +83,22 @@ def pitch_channel(pitch, batch, frames):
   if pitch.size != batch or np.any(~np.isfinite(pitch)) or np.any(
       (pitch < 0) | (pitch > 127)):
     raise EncodingError(f'pitch must be one MIDI number in [0, 127] or one per '
-                     f'clip ({batch}), got {pitch.tolist()}.')
-  return tf.tile(tf.constant(pitch)[:, tf.newaxis, tf.newaxis],
-                 [1, frames, 1])
+                        f'clip ({batch}), got {pitch.tolist()}.')
+  return pitch
+
+
+def append_pitch(code, pitch):
+  """The code with each clip's MIDI pitch appended as a channel.
+
+  Args:
+    code: float32 [batch, frames, bottleneck_width] learned channels.
+    pitch: [batch] MIDI pitches (any numeric dtype).
+
+  Returns:
+    float32 tensor [batch, frames, bottleneck_width + 1].
+  """
+  pitch = tf.cast(pitch, tf.float32)[:, tf.newaxis, tf.newaxis]
+  return tf.concat([code, tf.ones_like(code[..., :1]) * pitch], axis=-1)
 
 
 def soft_one_hot(pitch, classes):

@@ -70,6 +70,9 @@ def evaluate(model, audio, names, pitches, temperature=1.0, seed=0,
     temperature, seed: Sampling of `generation.synthesize`.
     batch_size: Notes generated at once (default all).
 
+  A pitch-conditioned model hears the pitch pYIN estimates from each
+  original, as when a user encodes a sound, not the label.
+
   Returns:
     (list of `NoteScore`, resynthesized audio [notes, trimmed samples]).
   """
@@ -78,7 +81,7 @@ def evaluate(model, audio, names, pitches, temperature=1.0, seed=0,
   codes = model.encode(originals).numpy()
   resynthesis = synthesize(model, codes, temperature=temperature, seed=seed,
                            batch_size=batch_size)
-  nll = metrics.nll_bits(model, originals)
+  nll = metrics.nll_bits(model, originals, codes)
   distance = metrics.stft_distance(originals, resynthesis)
   scores = [
       NoteScore(name, pitch, float(nll[i]), float(distance[i]),

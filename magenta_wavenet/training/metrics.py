@@ -14,20 +14,23 @@ STFT_SIZES = (2048, 1024, 512, 256, 128, 64)
 CENTS_TOLERANCE = 50.0
 
 
-def nll_bits(model, audio):
+def nll_bits(model, audio, codes=None):
   """Teacher-forced negative log-likelihood per sample, in bits.
 
   Args:
     model: An `NSynthAutoencoder`.
     audio: float32 [batch, samples], samples a multiple of the hop.
+    codes: Their codes [batch, frames, code_width]; by default
+      `model.encode(audio)`.
 
   Returns:
     float64 numpy array [batch]: mean over samples of -log2 p(x_t | x_<t,
     code), the reference's loss divided by ln 2.
   """
   audio = tf.convert_to_tensor(audio, tf.float32)
-  logits = model(audio)
-  labels = dsp.to_class(dsp.mu_law_encode(audio[:, :tf.shape(logits)[1]]))
+  codes = model.encode(audio) if codes is None else codes
+  logits = model.decoder_logits(audio, codes)
+  labels = dsp.to_class(dsp.mu_law_encode(audio))
   nats = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels,
                                                         logits=logits)
   return tf.reduce_mean(nats, axis=1).numpy().astype(np.float64) / np.log(2.0)

@@ -149,7 +149,7 @@ class Trainer:
         step_counter=self.step)
     self.writer = (tf.summary.create_file_writer(options.logdir)
                    if self.is_chief else tf.summary.create_noop_writer())
-    self._eval_note = None
+    self._eval_note = self._eval_pitch = self._averaged = None
     self._train_step = tf.function(self._distributed_step)
     self._gradients = tf.function(self._loss_and_gradients,
                                   jit_compile=options.jit_compile)
@@ -180,25 +180,26 @@ class Trainer:
           skip_corrupt=options.skip_corrupt,
           num_shards=context.num_input_pipelines,
           shard_index=context.input_pipeline_id, skip_batches=start_step)
-      return dataset.map(lambda features: features['audio'])
+      return dataset.map(
+          lambda features: (features['audio'], features['pitch']))
 
     return self.strategy.distribute_datasets_from_function(dataset_fn)
 
-  def _loss_and_gradients(self, audio):
+  def _loss_and_gradients(self, audio, pitch):
     variables = self.model.trainable_variables
     with tf.GradientTape() as tape:
-      loss = self.model.nll(audio)
+      loss = self.model.nll(audio, pitch)
       scaled = loss / self.strategy.num_replicas_in_sync
     return scaled, tape.gradient(scaled, variables)
 
-  def _distributed_step(self, audio):
-    def replica_step(audio):
-      scaled, gradients = self._gradients(audio)
+  def _distributed_step(self, audio, pitch):
+    def replica_step(audio, pitch):
+      scaled, gradients = self._gradients(audio, pitch)
       self.optimizer.apply_gradients(
           zip(gradients, self.model.trainable_variables))
       return scaled
 
-    losses = self.strategy.run(replica_step, args=(audio,))
+    losses = self.strategy.run(replica_step, args=(audio, pitch))
     self.step.assign_add(1)
     self.average.update(self.step)
     return self.strategy.reduce(tf.distribute.ReduceOp.SUM, losses, axis=None)
@@ -224,13 +225,13 @@ class Trainer:
     loss, last_time, last_step = None, time.time(), start
     while int(self.step.numpy()) < options.num_steps:
       try:
-        audio = next(iterator)
+        audio, pitch = next(iterator)
       except StopIteration:
         raise DataError(f'{options.train_path}: no note passes the filters.'
                         ) from None
       except (tf.errors.DataLossError, tf.errors.InvalidArgumentError) as error:
         raise reader.read_error(error, self.files) from error
-      loss = float(self._train_step(audio))
+      loss = float(self._train_step(audio, pitch))
       step = int(self.step.numpy())
       if not np.isfinite(loss):
         raise FloatingPointError(f'loss is {loss} at step {step}.')
@@ -265,12 +266,17 @@ class Trainer:
             f'{examples:.2f} examples/s', flush=True)
 
   def averaged_model(self):
-    """A fresh `NSynthAutoencoder` holding the averaged (EMA) weights."""
-    model = NSynthAutoencoder(self.config)
-    for variable, value in zip(model.trainable_variables,
+    """An `NSynthAutoencoder` holding the averaged (EMA) weights of now.
+
+    The same model every call, updated in place, so the audio summaries
+    reuse its compiled generation loops.
+    """
+    if self._averaged is None:
+      self._averaged = NSynthAutoencoder(self.config)
+    for variable, value in zip(self._averaged.trainable_variables,
                                self.average.values()):
       variable.assign(value)
-    return model
+    return self._averaged
 
   def export(self, folder):
     """Writes the averaged weights with `save_model` (chief only)."""
@@ -291,11 +297,14 @@ class Trainer:
       dataset = reader.nsynth_dataset(
           self.options.eval_path or self.files, 1, training=False,
           crop_length=length)
-      self._eval_note = next(iter(dataset))['audio']
+      note = next(iter(dataset))
+      self._eval_note = note['audio']
+      self._eval_pitch = note['pitch'] if self.config.pitch_classes else None
     model = self.averaged_model()
-    logits = model(self._eval_note)
+    code = model.encode(self._eval_note, pitch=self._eval_pitch)
+    logits = model.decoder_logits(self._eval_note, code)
     forced = dsp.mu_law_decode(dsp.from_class(tf.argmax(logits, -1)))
-    sampled = synthesize(model, model.encode(self._eval_note), seed=step)
+    sampled = synthesize(model, code, seed=step)
     rate = self.config.sample_rate
     with self.writer.as_default(step=step):
       summaries.audio('eval/original', self._eval_note, rate)

@@ -1,0 +1,115 @@
+"""The pitch-conditioned preset: pitch as a code channel, pYIN, one-hots."""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import magenta_wavenet as mw
+from magenta_wavenet import pitch
+from conftest import randomize
+from conftest import tone
+
+TINY_PITCH = mw.get_config('tiny').replace(name='tiny_pitch',
+                                           pitch_classes=128)
+
+
+@pytest.fixture
+def pitch_model():
+  return randomize(mw.NSynthAutoencoder(TINY_PITCH), seed=4)
+
+
+def softmax(logits):
+  return tf.nn.softmax(logits).numpy()
+
+
+def test_preset_layout():
+  config = mw.get_config('h64_bo16_pitch')
+  assert config.code_width == 17 and config.conditioning_width == 144
+  model = mw.NSynthAutoencoder(config)
+  layers = model.conv_layers()
+  assert tuple(layers['cond_map_7'].kernel.shape) == (1, 144, 128)
+  assert tuple(layers['cond_map_out1'].kernel.shape) == (1, 144, 64)
+  # Everything else has the unconditioned preset's shapes.
+  plain = mw.NSynthAutoencoder('h64_bo16').conv_layers()
+  for name, layer in layers.items():
+    if not name.startswith('cond_map'):
+      assert layer.kernel.shape == plain[name].kernel.shape, name
+  with pytest.raises(mw.ConfigError, match='pitch_classes'):
+    mw.get_config('tiny').replace(pitch_classes=12)
+
+
+@pytest.mark.parametrize('frequency, midi', [(440.0, 69), (261.63, 60),
+                                             (110.0, 45), (1318.5, 88)])
+def test_note_pitch_by_pyin(frequency, midi):
+  assert pitch.note_pitch(tone(8000, frequency=frequency)) == midi
+
+
+def test_sound_without_voiced_frames_falls_back_to_middle_c(caplog):
+  silence = np.zeros(8000, np.float32)
+  assert pitch.note_pitch(silence, source='silence.wav') == 60
+  assert 'silence.wav: no pitch found' in caplog.text
+
+
+def test_soft_one_hot():
+  np.testing.assert_array_equal(pitch.soft_one_hot(60.0, 128).numpy(),
+                                np.eye(128)[60])
+  blend = pitch.soft_one_hot([60.25, 127.0, 200.0, -3.0], 128).numpy()
+  np.testing.assert_allclose(blend[0], 0.75 * np.eye(128)[60]
+                             + 0.25 * np.eye(128)[61])
+  np.testing.assert_array_equal(blend[1:], np.eye(128)[[127, 127, 0]])
+
+
+def test_encode_appends_the_estimated_or_given_pitch(pitch_model):
+  audio = np.stack([tone(1024, frequency=440.0), tone(1024, frequency=220.0)])
+  code = pitch_model.encode(audio).numpy()
+  assert code.shape == (2, 16, 5)
+  np.testing.assert_array_equal(code[:, :, -1], [[69] * 16, [57] * 16])
+  learned = pitch_model.encoder(pitch_model._network_input(audio)).numpy()  # pylint: disable=protected-access
+  np.testing.assert_array_equal(code[..., :4], learned)
+  given = pitch_model.encode(audio, pitch=[40, 41.5]).numpy()
+  np.testing.assert_array_equal(given[:, 0, -1], [40, 41.5])
+  with pytest.raises(mw.EncodingError, match='pitch must be one MIDI'):
+    pitch_model.encode(audio, pitch=[60, 61, 62])
+  with pytest.raises(mw.EncodingError, match='not pitch-conditioned'):
+    mw.NSynthAutoencoder('tiny').encode(audio, pitch=60)
+
+
+def test_the_pitch_changes_the_prediction_and_training_call_matches(
+    pitch_model):
+  audio = tone(1024, frequency=440.0)[None]
+  at_69 = pitch_model.encode(audio, pitch=69)
+  at_70 = pitch_model.encode(audio, pitch=70)
+  logits_69 = pitch_model.decoder_logits(audio, at_69).numpy()
+  assert np.abs(softmax(logits_69) - softmax(
+      pitch_model.decoder_logits(audio, at_70))).max() > 1e-3
+  np.testing.assert_allclose(pitch_model(audio, pitch=[69]).numpy(),
+                             logits_69, atol=1e-5)
+  nats = tf.nn.sparse_softmax_cross_entropy_with_logits(
+      labels=mw.dsp.to_class(mw.dsp.mu_law_encode(audio)), logits=logits_69)
+  np.testing.assert_allclose(pitch_model.nll(audio, [69]).numpy(),
+                             tf.reduce_mean(nats).numpy(), rtol=1e-5)
+  with pytest.raises(mw.EncodingError, match='pass the MIDI pitch'):
+    pitch_model(audio)
+
+
+def test_incremental_generation_equals_teacher_forcing(pitch_model):
+  audio = tone(1024, frequency=330.0)[None]
+  code = pitch_model.encode(audio, pitch=64.5)
+  forced = softmax(pitch_model.decoder_logits(audio, code))
+  incremental = softmax(mw.incremental_logits(pitch_model, audio, code))
+  assert np.abs(forced - incremental).max() < 1e-5
+  audio_out = mw.synthesize(pitch_model, code, seed=3)
+  assert audio_out.shape == (1, 1024)
+
+
+def test_save_load_and_inference_from_shapes(pitch_model, tmp_path):
+  mw.save_model(pitch_model, tmp_path / 'm')
+  loaded = mw.load_model(tmp_path / 'm')
+  assert loaded.config == TINY_PITCH
+  (tmp_path / 'm' / 'config.json').unlink()
+  inferred = mw.load_model(tmp_path / 'm')
+  assert inferred.config.pitch_classes == 128
+  for got, want in zip(inferred.weights, pitch_model.weights):
+    np.testing.assert_array_equal(got.numpy(), want.numpy())
+  with pytest.raises(mw.CheckpointError, match='cond_map_1/W has shape'):
+    mw.load_model(tmp_path / 'm', config='h64_bo16')
