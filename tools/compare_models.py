@@ -1,0 +1,114 @@
+r"""Scores several models on the same held-out notes: the model card's table.
+
+Each model resynthesizes the same notes (encoded, then generated sample by
+sample with one seed) from up to three sets, and the means of
+`training.evaluation` (NLL in bits, multi-resolution STFT distance, pYIN
+pitch accuracy within 50 cents) are printed as one Markdown table:
+
+* `--test_path`: the test split of the training render (instruments seen in
+  training, notes not);
+* `--unseen_path`: notes of a sample set absent from training (another
+  SoundFont);
+* `--real_notes`: an .npy [notes, samples] of real recorded NSynth notes
+  without labels; each is cut to `--sample_length` samples after the first
+  `--real_offset` (past the attack) and scaled to a peak of 0.8.
+
+Usage:
+  python -m tools.compare_models --models h64_bo16,runs/pitch \
+      --test_path 'data/fluidr3/nsynth-test-*' \
+      --unseen_path 'data/timgm/nsynth-*' \
+      --real_notes example_nsynth_audio.npy --save_path eval/compare.json
+"""
+
+import json
+
+from absl import flags
+import numpy as np
+
+from magenta_wavenet import cli_common
+from magenta_wavenet import pretrained
+from magenta_wavenet.errors import MagentaWavenetError
+from magenta_wavenet.files import atomic_write
+from magenta_wavenet.pitch import note_pitch
+from magenta_wavenet.training import evaluation
+
+FLAGS = cli_common.new_flags()
+flags.DEFINE_list('models', ['h64_bo16'], 'Model names or checkpoint paths.',
+                  flag_values=FLAGS)
+flags.DEFINE_string('test_path', '', 'TFRecords of the seen sample set\'s '
+                    'test split.', flag_values=FLAGS)
+flags.DEFINE_string('unseen_path', '', 'TFRecords of a sample set absent '
+                    'from training.', flag_values=FLAGS)
+flags.DEFINE_string('real_notes', '', '.npy [notes, samples] of real notes.',
+                    flag_values=FLAGS)
+flags.DEFINE_integer('real_offset', 2048, 'Samples skipped at the start of '
+                     'each real note.', flag_values=FLAGS)
+flags.DEFINE_integer('num_notes', 16, 'Notes per TFRecord set.',
+                     flag_values=FLAGS)
+flags.DEFINE_integer('sample_length', 16000, 'Samples per note.',
+                     flag_values=FLAGS)
+flags.DEFINE_integer('seed', 0, 'Sampling seed.', flag_values=FLAGS)
+flags.DEFINE_string('save_path', '', 'Optional JSON of every score.',
+                    flag_values=FLAGS)
+
+REAL_PEAK = 0.8
+
+
+def real_notes(path, offset, length):
+  """Unlabelled real notes as (audio [notes, length], names, pYIN pitches)."""
+  audio = np.load(path, allow_pickle=False)[:, offset:offset + length]
+  audio = (audio * REAL_PEAK / np.max(np.abs(audio), axis=1, keepdims=True)
+           ).astype(np.float32)
+  names = [f'real_{index:02d}' for index in range(len(audio))]
+  return audio, names, [note_pitch(note) for note in audio]
+
+
+def note_sets(flag_values):
+  """{set name: (audio, names, pitches)} of the sets given by flags."""
+  sets = {}
+  for name, pattern in (('seen instruments, test split',
+                         flag_values.test_path),
+                        ('unseen sample set', flag_values.unseen_path)):
+    if pattern:
+      sets[name] = evaluation.held_out_notes(
+          pattern, flag_values.num_notes, flag_values.sample_length)
+  if flag_values.real_notes:
+    sets['real NSynth notes'] = real_notes(
+        flag_values.real_notes, flag_values.real_offset,
+        flag_values.sample_length)
+  if not sets:
+    raise MagentaWavenetError(
+        'give at least one of --test_path, --unseen_path, --real_notes.')
+  return sets
+
+
+def _body(flag_values):
+  sets = note_sets(flag_values)
+  results = []
+  print('| model | notes | n | NLL (bits) | STFT distance | pitch accuracy |')
+  print('| --- | --- | ---: | ---: | ---: | ---: |')
+  for model_name in flag_values.models:
+    model = pretrained.load_model(model_name)
+    for set_name, (audio, names, pitches) in sets.items():
+      scores, _ = evaluation.evaluate(model, audio, names, pitches,
+                                      seed=flag_values.seed)
+      means = evaluation.summary(scores)
+      print(f'| {model_name} | {set_name} | {means["notes"]} | '
+            f'{means["nll_bits"]:.2f} | {means["stft_distance"]:.2f} | '
+            f'{100 * means["pitch_accuracy"]:.1f}% |', flush=True)
+      results.append({'model': model_name, 'set': set_name, 'mean': means,
+                      'notes': [score.__dict__ for score in scores]})
+  if flag_values.save_path:
+    def write(path):
+      with open(path, 'w') as handle:
+        json.dump(results, handle, indent=2)
+    atomic_write(flag_values.save_path, write)
+
+
+def main(argv=None):
+  """Console entry point; returns the exit status."""
+  return cli_common.run(_body, FLAGS, argv, __doc__)
+
+
+if __name__ == '__main__':
+  raise SystemExit(main())
