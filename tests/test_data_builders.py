@@ -114,3 +114,15 @@ def test_command_line_reports_errors(tmp_path, capsys):
   assert make_dataset.main(['make_dataset', '--input_dir', str(tmp_path),
                             '--output_dir', str(tmp_path / 'out')]) == 1
   assert 'holds no audio file' in capsys.readouterr().err
+
+
+def test_bad_split_fractions_stop_before_any_rendering(tmp_path, monkeypatch):
+  def render_notes(*args, **kwargs):
+    raise AssertionError('rendered before checking the fractions')
+  monkeypatch.setattr(soundfont, 'render_notes', render_notes)
+  with pytest.raises(mw.DataError, match='fractions must be >= 0'):
+    builders.build_from_soundfont(str(tmp_path), [40], (60, 61), (127,),
+                                  valid_fraction=0.0, test_fraction=1.0)
+  with pytest.raises(mw.DataError, match='fractions must be >= 0'):
+    builders.build_from_folder(str(tmp_path / 'none'), str(tmp_path / 'out'),
+                               valid_fraction=-0.1)

@@ -22,6 +22,13 @@ SPLITS = ('train', 'valid', 'test')
 AUDIO_EXTENSIONS = ('.wav', '.flac', '.ogg', '.mp3', '.aiff', '.aif', '.au')
 
 
+def check_fractions(valid_fraction, test_fraction):
+  """Raises DataError unless both shares are >= 0 and sum below 1."""
+  if valid_fraction < 0 or test_fraction < 0 or (
+      valid_fraction + test_fraction >= 1):
+    raise DataError('valid and test fractions must be >= 0 and sum below 1.')
+
+
 def assign_split(note_str, valid_fraction=0.1, test_fraction=0.1):
   """Deterministic split of a note from a checksum of its name.
 
@@ -30,9 +37,7 @@ def assign_split(note_str, valid_fraction=0.1, test_fraction=0.1):
   Returns:
     'train', 'valid' or 'test'.
   """
-  if valid_fraction < 0 or test_fraction < 0 or (
-      valid_fraction + test_fraction >= 1):
-    raise DataError('valid and test fractions must be >= 0 and sum below 1.')
+  check_fractions(valid_fraction, test_fraction)
   position = zlib.crc32(note_str.encode('utf-8')) / 2.0**32
   if position < test_fraction:
     return 'test'
@@ -104,6 +109,7 @@ def build_from_folder(source_folder, output_folder, valid_fraction=0.1,
     DataError: when there is no audio file or a name does not parse;
     AudioError: when a file cannot be read.
   """
+  check_fractions(valid_fraction, test_fraction)
   paths = sorted(
       os.path.join(root, name) for root, _, names in os.walk(source_folder)
       for name in names if name.lower().endswith(AUDIO_EXTENSIONS))
@@ -167,6 +173,7 @@ def build_from_soundfont(output_folder, programs, pitch_range=(36, 84),
   Returns:
     dict {split: number of notes}.
   """
+  check_fractions(valid_fraction, test_fraction)  # before minutes of work
   notes = {split: [] for split in SPLITS}
   triples = soundfont_notes(programs, pitch_range, velocities)
   triples = [t for t in triples if (t[1] - pitch_range[0]) % pitch_step == 0]
