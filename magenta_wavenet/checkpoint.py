@@ -220,7 +220,7 @@ def write_config(config, folder):
   atomic_write(os.path.join(folder, CONFIG_FILE), write)
 
 
-def _read_config(folder):
+def read_config(folder):
   """The `WaveNetConfig` in `folder/config.json`, or None if there is none."""
   path = os.path.join(folder, CONFIG_FILE)
   if not os.path.isfile(path):
@@ -288,7 +288,7 @@ def load_checkpoint(path, config=None, use_ema=False):
     return model
   prefix = resolve_prefix(path)
   if config is None:
-    config = _read_config(os.path.dirname(prefix))
+    config = read_config(os.path.dirname(prefix))
   shapes = _read_shapes(prefix)[1]
   if OBJECT_GRAPH_KEY not in shapes:
     model = NSynthAutoencoder(config or infer_config(shapes, source=prefix))

@@ -1,9 +1,11 @@
 """The PyTorch recipe's glue: NSynth TFRecords -> its inputs -> a model folder.
 
-Only the TensorFlow / numpy side: train_torch_gpu.py itself needs PyTorch
-and a GPU.
+Only the TensorFlow / numpy side, for both recipe presets: train_torch_gpu.py
+itself needs PyTorch (tools/README.md says how its maths was checked against
+these files on the CPU).
 """
 
+import json
 import pathlib
 import sys
 
@@ -15,6 +17,7 @@ import magenta_wavenet as mw
 from magenta_wavenet import data
 from magenta_wavenet import dsp
 from magenta_wavenet.checkpoint import variable_table
+from magenta_wavenet.checkpoint import write_config
 from magenta_wavenet.data import schema
 
 from conftest import randomize
@@ -27,6 +30,8 @@ from tools.recipe import prepare_inputs
 NUM_SAMPLES = 30000
 NAMES = ['keyboard_acoustic_000-040-100', 'guitar_acoustic_024-052-075',
          'flute_acoustic_073-064-127']
+PITCHES = [40, 52, 64]  # the MIDI pitches in NAMES
+PLAIN, PITCHED = prepare_inputs.RECIPE_PRESETS
 
 
 def note_audio(index):
@@ -50,24 +55,27 @@ def records(tmp_path_factory):
   return str(folder / 'nsynth-train-*'), audio
 
 
-@pytest.fixture(scope='module')
-def prepared(records, tmp_path_factory):
+@pytest.fixture(scope='module', params=prepare_inputs.RECIPE_PRESETS)
+def prepared(request, records, tmp_path_factory):
+  """prepare_inputs' folder for each recipe preset, the audio and preset."""
   pattern, audio = records
   folder = tmp_path_factory.mktemp('recipe') / 'inputs'
   assert prepare_inputs.main([
       'prepare_inputs', '--train_path', pattern, '--output_dir', str(folder),
-      '--num_samples', str(NUM_SAMPLES), '--seed', '3']) == 0
-  return folder, audio
+      '--num_samples', str(NUM_SAMPLES), '--seed', '3', '--config',
+      request.param]) == 0
+  return folder, audio, request.param
 
 
-def seeded_model(seed):
+def seeded_model(seed, preset):
   keras.utils.set_random_seed(seed)
-  return mw.NSynthAutoencoder(prepare_inputs.PRESET)
+  return mw.NSynthAutoencoder(preset)
 
 
 def test_data_is_the_records_audio_as_mu_law_classes(prepared):
-  folder, audio = prepared
-  classes = np.load(folder / prepare_inputs.DATA_FILE)
+  folder, audio, _ = prepared
+  with np.load(folder / prepare_inputs.DATA_FILE) as stored:
+    classes = stored['classes']
   assert classes.dtype == np.uint8 and classes.shape == (3, NUM_SAMPLES)
   start = audio[:, :NUM_SAMPLES]
   np.testing.assert_array_equal(
@@ -79,80 +87,148 @@ def test_data_is_the_records_audio_as_mu_law_classes(prepared):
   assert notes == NAMES
 
 
+def test_pitch_is_each_notes_midi_pitch(prepared):
+  folder, _, _ = prepared
+  pitch = np.load(folder / prepare_inputs.PITCH_FILE)
+  assert pitch.dtype == np.int16
+  np.testing.assert_array_equal(pitch, PITCHES)
+
+
+def test_config_json_is_the_preset(prepared):
+  folder, _, preset = prepared
+  with open(folder / prepare_inputs.CONFIG_FILE) as handle:
+    config = mw.WaveNetConfig.from_dict(json.load(handle))
+  assert config == mw.get_config(preset)
+  assert config.pitch_classes == (128 if preset == PITCHED else 0)
+
+
 def test_init_is_the_seeded_keras_model_by_checkpoint_name(prepared):
-  folder, _ = prepared
-  model = seeded_model(3)
+  folder, _, preset = prepared
+  model = seeded_model(3, preset)
   with np.load(folder / prepare_inputs.INIT_FILE) as init:
     table = variable_table(model)
     assert sorted(init.files) == sorted(table)
     for name, (variable, _) in table.items():
       np.testing.assert_array_equal(init[name], variable.numpy(), name)
+    # The cond_map layers read the 16 code channels (+ 128 one-hot pitch).
+    width = 16 + (128 if preset == PITCHED else 0)
+    assert init['cond_map_out1/W'].shape == (1, width, 64)
+    assert init['cond_map_7/W'].shape == (1, width, 128)
 
 
 def test_expect_holds_the_models_logits_of_the_probe_crops(prepared):
-  folder, audio = prepared
-  model = seeded_model(3)
+  folder, audio, preset = prepared
+  model = seeded_model(3, preset)
   start, stop = prepare_inputs.PROBE_START, (
       prepare_inputs.PROBE_START + prepare_inputs.PROBE_LENGTH)
+  pitch = np.array(PITCHES[:2]) if preset == PITCHED else None
   with np.load(folder / prepare_inputs.EXPECT_FILE) as expect:
     np.testing.assert_array_equal(
         expect['classes'], np.load(folder / prepare_inputs.DATA_FILE)[
-            :prepare_inputs.PROBE_NOTES, start:stop])
+            'classes'][:prepare_inputs.PROBE_NOTES, start:stop])
+    np.testing.assert_array_equal(expect['pitch'], PITCHES[:2])
     crops = audio[:2, start:stop]
-    logits = model.decoder_logits(crops, model.encode(crops)).numpy()
+    logits = model.decoder_logits(crops, model.encode(crops, pitch)).numpy()
     assert expect['logits'].shape == (2, prepare_inputs.PROBE_LENGTH, 256)
     np.testing.assert_allclose(expect['logits'], logits, atol=1e-5)
+    if preset == PITCHED:  # the probe depends on the pitch it was made at
+      other = model.decoder_logits(crops, model.encode(crops, pitch + 1))
+      assert np.abs(expect['logits'] - other.numpy()).max() > 1e-2
 
 
-def test_too_short_notes_are_a_usage_error(records, tmp_path):
+@pytest.mark.parametrize('prepared', [PITCHED], indirect=True)
+def test_a_pitched_models_logits_need_the_pitch(prepared):
+  folder, _, preset = prepared
+  with np.load(folder / prepare_inputs.EXPECT_FILE) as expect:
+    with pytest.raises(mw.MagentaWavenetError, match='pitch-conditioned'):
+      prepare_inputs.keras_logits(seeded_model(3, preset), expect['classes'])
+
+
+def test_too_short_notes_and_other_presets_are_usage_errors(records,
+                                                            tmp_path):
   pattern, _ = records
-  assert prepare_inputs.main([
-      'prepare_inputs', '--train_path', pattern, '--output_dir',
-      str(tmp_path / 'out'), '--num_samples', '6144']) == 2
+  for flag in (['--num_samples', '6144'], ['--config', 'h512_bo16']):
+    assert prepare_inputs.main([
+        'prepare_inputs', '--train_path', pattern, '--output_dir',
+        str(tmp_path / 'out')] + flag) == 2
   assert not (tmp_path / 'out').exists()
 
 
 @pytest.fixture
 def recipe_output(prepared, tmp_path):
-  """What train_torch_gpu.py writes: ema.npz and probe.npz, made here."""
-  folder, _ = prepared
-  model = randomize(mw.NSynthAutoencoder(prepare_inputs.PRESET), seed=5)
+  """What train_torch_gpu.py writes: ema.npz, config.json and probe.npz."""
+  folder, _, preset = prepared
+  model = randomize(mw.NSynthAutoencoder(preset), seed=5)
   np.savez(tmp_path / 'ema.npz',
            **prepare_inputs.keras_layout_weights(model))
+  write_config(model.config, tmp_path)
   with np.load(folder / prepare_inputs.EXPECT_FILE) as expect:
-    classes = expect['classes']
-  np.savez(tmp_path / 'probe.npz', classes=classes,
-           logits=prepare_inputs.keras_logits(model, classes))
-  return tmp_path, model, classes
+    classes, pitch = expect['classes'], expect['pitch']
+  np.savez(tmp_path / 'probe.npz', classes=classes, pitch=pitch,
+           logits=prepare_inputs.keras_logits(model, classes, pitch))
+  return tmp_path, model, classes, pitch
+
+
+def run_convert(folder, *extra):
+  return convert.main([
+      'convert', '--weights', str(folder / 'ema.npz'), '--probe',
+      str(folder / 'probe.npz'), '--save_path', str(folder / 'model'),
+      *extra])
 
 
 def test_convert_writes_the_recipes_weights(recipe_output):
-  folder, model, _ = recipe_output
-  assert convert.main([
-      'convert', '--weights', str(folder / 'ema.npz'), '--probe',
-      str(folder / 'probe.npz'), '--save_path', str(folder / 'model')]) == 0
+  folder, model, classes, pitch = recipe_output
+  assert run_convert(folder) == 0
   loaded = mw.load_model(folder / 'model')
-  assert loaded.config.name == prepare_inputs.PRESET
+  assert loaded.config == model.config
   for expected, got in zip(model.weights, loaded.weights):
     np.testing.assert_array_equal(got.numpy(), expected.numpy())
+  with np.load(folder / 'probe.npz') as probe:
+    np.testing.assert_array_equal(
+        prepare_inputs.keras_logits(loaded, classes, pitch), probe['logits'])
 
 
 def test_convert_refuses_weights_that_miss_the_probe(recipe_output):
-  folder, model, classes = recipe_output
-  logits = prepare_inputs.keras_logits(model, classes)
+  folder, model, classes, pitch = recipe_output
+  logits = prepare_inputs.keras_logits(model, classes, pitch)
   logits[1, 100, 7] += 0.5
-  np.savez(folder / 'probe.npz', classes=classes, logits=logits)
-  assert convert.main([
-      'convert', '--weights', str(folder / 'ema.npz'), '--probe',
-      str(folder / 'probe.npz'), '--save_path', str(folder / 'model')]) == 1
+  np.savez(folder / 'probe.npz', classes=classes, pitch=pitch,
+           logits=logits)
+  assert run_convert(folder) == 1
   assert not (folder / 'model').exists()
 
 
+@pytest.mark.parametrize('prepared', [PITCHED], indirect=True)
+def test_convert_checks_the_probe_at_its_pitch(recipe_output):
+  folder, model, classes, pitch = recipe_output
+  np.savez(folder / 'probe.npz', classes=classes, pitch=pitch + 1,
+           logits=prepare_inputs.keras_logits(model, classes, pitch))
+  assert run_convert(folder) == 1
+  assert not (folder / 'model').exists()
+
+
+def test_convert_needs_a_config(recipe_output):
+  folder, model, _, _ = recipe_output
+  (folder / prepare_inputs.CONFIG_FILE).unlink()
+  assert run_convert(folder) == 1
+  assert not (folder / 'model').exists()
+  assert run_convert(folder, '--config', model.config.name) == 0
+  assert mw.load_model(folder / 'model').config == model.config
+
+
 def test_convert_names_missing_and_misshaped_weights(recipe_output):
-  folder, model, _ = recipe_output
+  folder, model, _, _ = recipe_output
   arrays = prepare_inputs.keras_layout_weights(model)
   del arrays['logits/biases']
   arrays['startconv/W'] = arrays['startconv/W'][:2]
   with pytest.raises(mw.CheckpointError, match=r'missing logits/biases.*'
                      r'startconv/W has shape \[2, 1, 64\]'):
-    convert.assign_weights(mw.NSynthAutoencoder('h64_bo16'), arrays)
+    convert.assign_weights(mw.NSynthAutoencoder(model.config), arrays)
+
+
+def test_one_presets_weights_do_not_fit_the_other(recipe_output):
+  _, model, _, _ = recipe_output
+  other = PLAIN if model.config.name == PITCHED else PITCHED
+  with pytest.raises(mw.CheckpointError, match=r'cond_map_1/W has shape'):
+    convert.assign_weights(mw.NSynthAutoencoder(other),
+                           prepare_inputs.keras_layout_weights(model))

@@ -2,34 +2,45 @@ r"""Turns the recipe's averaged weights into a model folder of this package.
 
 `train_torch_gpu.py` writes, into its `--out` folder, `ema.npz` (the
 averaged weights by checkpoint name, Keras layout, as `init.npz` from
-`prepare_inputs`) and `probe.npz` ('classes' [2, 2048] and the PyTorch
+`prepare_inputs`), `config.json` (the preset it trained, copied from its
+inputs) and `probe.npz` ('classes' [2, 2048], 'pitch' [2] and the PyTorch
 port's float32 'logits' [2, 2048, 256] for them with those weights). This
-loads `ema.npz` into `NSynthAutoencoder('h64_bo16')`, checks that this
-package's logits of the probe equal the recipe's (max abs difference at most
---probe_tolerance of the largest |logit|), and writes the model with
-`save_model`, as `checkpoints/h64_bo16` was written.
+builds the preset of the `config.json` beside --weights (or --config),
+loads `ema.npz` into it, checks that this package's logits of the probe equal
+the recipe's (max abs difference at most --probe_tolerance of the largest
+|logit|; a pitch-conditioned preset hears the probe's pitch), and writes the
+model with `save_model`, as `checkpoints/h64_bo16` was written.
 
 Usage (from the repository root):
 
-  python -m tools.recipe.convert --weights run3/ema.npz \
-      --probe run3/probe.npz --save_path checkpoints/h64_bo16
+  python -m tools.recipe.convert --weights output/run3/ema.npz \
+      --probe output/run3/probe.npz --save_path checkpoints/h64_bo16
+  python -m tools.recipe.convert --weights output/recipe_inputs/init.npz \
+      --config h64_bo16_pitch --save_path output/untrained_pitch
 """
+
+import os
 
 from absl import flags
 import numpy as np
 
 from magenta_wavenet import cli_common
 from magenta_wavenet.autoencoder import NSynthAutoencoder
+from magenta_wavenet.checkpoint import CONFIG_FILE
+from magenta_wavenet.checkpoint import read_config
 from magenta_wavenet.checkpoint import save_model
 from magenta_wavenet.checkpoint import variable_table
 from magenta_wavenet.errors import CheckpointError
 from magenta_wavenet.errors import MagentaWavenetError
-from tools.recipe.prepare_inputs import PRESET
+from tools.recipe.prepare_inputs import RECIPE_PRESETS
 from tools.recipe.prepare_inputs import keras_logits
 
 FLAGS = cli_common.new_flags()
 flags.DEFINE_string('weights', None, "The recipe's ema.npz (or any .npz of "
                     'its layout, e.g. init.npz).', flag_values=FLAGS)
+flags.DEFINE_enum('config', None, RECIPE_PRESETS, 'Preset of the weights; by '
+                  f'default the one in the {CONFIG_FILE} beside --weights.',
+                  flag_values=FLAGS)
 flags.DEFINE_string('probe', '', "The recipe's probe.npz; empty: no check.",
                     flag_values=FLAGS)
 flags.DEFINE_float('probe_tolerance', 1e-5, 'Largest max abs difference of '
@@ -70,21 +81,45 @@ def probe_difference(model, probe):
 
   Args:
     model: An `NSynthAutoencoder` holding the recipe's weights.
-    probe: Mapping with 'classes' [batch, samples] and 'logits'
-      [batch, samples, 256] (the recipe's probe.npz).
+    probe: Mapping with 'classes' [batch, samples], 'logits'
+      [batch, samples, 256] and, for a pitch-conditioned model, 'pitch'
+      [batch] MIDI pitches (the recipe's probe.npz).
 
   Returns:
     (max abs difference, largest |logit| of the probe).
   """
-  logits = keras_logits(model, probe['classes'])
+  logits = keras_logits(model, probe['classes'], probe.get('pitch'))
   return (float(np.abs(logits - probe['logits']).max()),
           float(np.abs(probe['logits']).max()))
+
+
+def weights_config(weights, preset=None):
+  """The preset of a recipe's weights file.
+
+  Args:
+    weights: Path of an .npz from the recipe or `prepare_inputs`.
+    preset: A name of `RECIPE_PRESETS` overriding the file's config.
+
+  Returns:
+    `preset`, else the `WaveNetConfig` of the config.json beside `weights`.
+
+  Raises:
+    CheckpointError: when neither is there.
+  """
+  if preset:
+    return preset
+  config = read_config(os.path.dirname(os.path.abspath(weights)))
+  if config is None:
+    raise CheckpointError(f'{weights}: no {CONFIG_FILE} beside it; pass '
+                          '--config.')
+  return config
 
 
 def _body(flag_values):
   if not flag_values.weights or not flag_values.save_path:
     raise MagentaWavenetError('--weights and --save_path are required.')
-  model = NSynthAutoencoder(PRESET)
+  model = NSynthAutoencoder(weights_config(flag_values.weights,
+                                           flag_values.config))
   with np.load(flag_values.weights) as arrays:
     assign_weights(model, arrays)
   if flag_values.probe:
@@ -98,7 +133,7 @@ def _body(flag_values):
           f'than {flag_values.probe_tolerance:g} of {max(scale, 1.0):.3g}; '
           'not saved.')
   save_model(model, flag_values.save_path)
-  print(f'Saved {PRESET} to {flag_values.save_path}.')
+  print(f'Saved {model.config.name} to {flag_values.save_path}.')
 
 
 def main(argv=None):

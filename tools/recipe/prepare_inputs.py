@@ -3,25 +3,32 @@ r"""Prepares the inputs of `train_torch_gpu.py` from NSynth TFRecords.
 The PyTorch recipe needs no TensorFlow; this writes everything it reads into
 one folder (atomically):
 
-* `data.npy`: uint8 [notes, samples], the mu-law classes (q + 128) of the
-  first --num_samples samples of every note, in file order (sorted file
-  names, then records); `notes.txt` names the notes, one a line. The recipe
-  trains on random 6,144-sample crops of these rows (`--data`).
-* `init.npz`: the starting weights, those of `NSynthAutoencoder('h64_bo16')`
+* `data.npz`: 'classes' uint8 [notes, samples], the mu-law classes
+  (q + 128) of the first --num_samples samples of every note, in file order
+  (sorted file names, then records), compressed (to about 60% for FluidR3
+  notes: a GPU call carries 64 MiB); `notes.txt` names the notes, one a
+  line. The recipe trains on random 6,144-sample crops of these rows.
+* `pitch.npy`: int16 [notes], each note's MIDI pitch (the records' `pitch`
+  feature), which a pitch-conditioned preset hears beside the code.
+* `config.json`: the `WaveNetConfig` of --config (`checkpoint.write_config`);
+  the recipe reads the widths, layers, stages, hop and pitch classes from it.
+* `init.npz`: the starting weights, those of `NSynthAutoencoder(--config)`
   built after `keras.utils.set_random_seed(--seed)`, keyed by checkpoint
   name ('dilatedconv_12/W', 'dilatedconv_12/biases') in the Keras layout:
-  kernels [filter_length, in, out], biases [out] (`--init`).
+  kernels [filter_length, in, out], biases [out].
 * `expect.npz`: 'classes' uint8 [2, 2048], the first two notes at the
-  recipe's probe position (samples 20,000-22,047), and 'logits' float32
-  [2, 2048, 256], this package's logits for them with the starting weights;
-  the recipe stops if its PyTorch port disagrees (`--expect`).
+  recipe's probe position (samples 20,000-22,047), 'pitch' int16 [2] their
+  MIDI pitches, and 'logits' float32 [2, 2048, 256], this package's logits
+  for them with the starting weights (at that pitch for a pitch-conditioned
+  preset); the recipe stops if its PyTorch port disagrees.
 
 Usage (from the repository root):
 
   python -m tools.recipe.prepare_inputs --train_path 'fluidr3/nsynth-train-*' \
-      --output_dir recipe_inputs
+      --output_dir output/recipe_inputs
   python -m tools.recipe.prepare_inputs --train_path 'fluidr3/nsynth-train-*' \
-      --num_samples 44000 --output_dir recipe_inputs_2s75  # first 2.75 s
+      --num_samples 44000 --config h64_bo16_pitch \
+      --output_dir output/recipe_inputs_pitch  # first 2.75 s, pitch preset
 """
 
 import os
@@ -33,19 +40,25 @@ import numpy as np
 from magenta_wavenet import cli_common
 from magenta_wavenet import dsp
 from magenta_wavenet.autoencoder import NSynthAutoencoder
+from magenta_wavenet.checkpoint import CONFIG_FILE
 from magenta_wavenet.checkpoint import variable_table
+from magenta_wavenet.checkpoint import write_config
 from magenta_wavenet.data import reader
 from magenta_wavenet.data import schema
 from magenta_wavenet.errors import DataError
 from magenta_wavenet.errors import MagentaWavenetError
 from magenta_wavenet.files import atomic_folder
+from magenta_wavenet.pitch import append_pitch
 
-PRESET = 'h64_bo16'  # the network train_torch_gpu.py transcribes
+# The networks train_torch_gpu.py is run with: their run state (weights,
+# average, Adam moments) fits the 64 MiB a GPU call carries.
+RECIPE_PRESETS = ('h64_bo16', 'h64_bo16_pitch')
 PROBE_START = 20000  # train_torch_gpu.py's probe: data[:2, 20000:22048]
 PROBE_LENGTH = 2048
 PROBE_NOTES = 2
 RECIPE_CROP = 6144
-DATA_FILE = 'data.npy'
+DATA_FILE = 'data.npz'
+PITCH_FILE = 'pitch.npy'
 NOTES_FILE = 'notes.txt'
 INIT_FILE = 'init.npz'
 EXPECT_FILE = 'expect.npz'
@@ -57,6 +70,8 @@ flags.DEFINE_string('train_path', None, 'TFRecords of the training notes '
                     flag_values=FLAGS)
 flags.DEFINE_string('output_dir', None, 'Folder written for the recipe.',
                     flag_values=FLAGS)
+flags.DEFINE_enum('config', RECIPE_PRESETS[0], RECIPE_PRESETS,
+                  'Preset the recipe trains.', flag_values=FLAGS)
 flags.DEFINE_integer('num_samples', schema.NOTE_SAMPLES, 'Samples kept from '
                      'the start of each note.',
                      lower_bound=PROBE_START + PROBE_LENGTH,
@@ -65,45 +80,59 @@ flags.DEFINE_integer('seed', 0, 'Keras seed of the starting weights.',
                      flag_values=FLAGS)
 
 
-def read_classes(file_pattern, num_samples):
-  """Mu-law classes of the start of every note of some TFRecords.
+def read_notes(file_pattern, num_samples):
+  """Mu-law classes and MIDI pitch of the start of every note of TFRecords.
 
   Args:
     file_pattern: Glob pattern(s) of NSynth TFRecord files.
     num_samples: Samples kept from the start of each 64,000-sample note.
 
   Returns:
-    (classes, names): uint8 [notes, num_samples] with values q + 128 in
-    [0, 255], and the notes' `note_str`s, in file then record order.
+    (classes, pitches, names): uint8 [notes, num_samples] with values q + 128
+    in [0, 255], int16 [notes] MIDI pitches, and the notes' `note_str`s, in
+    file then record order.
   """
   dataset = reader.nsynth_dataset(file_pattern, _READ_BATCH, training=False,
                                   crop_length=schema.NOTE_SAMPLES,
                                   cycle_length=1)  # one file after another
-  classes, names = [], []
+  classes, pitches, names = [], [], []
   for batch in dataset:
     # Eager mu-law, as model(audio) computes it: inside tf.data's graph,
     # samples just below zero (-3e-10 < x < 0) come out one class lower.
     classes.append(dsp.to_class(dsp.mu_law_encode(
         batch['audio'][:, :num_samples])).numpy().astype(np.uint8))
+    pitches.append(batch['pitch'].numpy().astype(np.int16))
     names += [name.decode('utf-8') for name in batch['note_str'].numpy()]
   if not names:
     raise DataError(f'{file_pattern}: the files hold no notes.')
-  return np.concatenate(classes), names
+  return np.concatenate(classes), np.concatenate(pitches), names
 
 
-def keras_logits(model, classes):
+def keras_logits(model, classes, pitch=None):
   """This package's teacher-forced logits of mu-law classes.
 
   Args:
     model: An `NSynthAutoencoder`.
     classes: Integer [batch, samples] classes in [0, 255], samples a
       multiple of the hop.
+    pitch: Integer [batch] MIDI pitches; used (and required) by a
+      pitch-conditioned model only, as `model(audio, pitch)` uses them.
 
   Returns:
     float32 [batch, samples, 256], as `logits_of` in the recipe.
+
+  Raises:
+    MagentaWavenetError: for a pitch-conditioned model without a pitch.
   """
   inputs = dsp.to_network_input(dsp.from_class(classes))
-  return model.decoder(inputs, model.encoder(inputs)).numpy()
+  code = model.encoder(inputs)
+  if model.config.pitch_classes:
+    if pitch is None:
+      raise MagentaWavenetError(
+          f'the {model.config.name} model is pitch-conditioned: its probe '
+          'needs the MIDI pitch of each crop.')
+    code = append_pitch(code, pitch)
+  return model.decoder(inputs, code).numpy()
 
 
 def keras_layout_weights(model):
@@ -117,27 +146,39 @@ def keras_layout_weights(model):
           for name, (variable, _) in variable_table(model).items()}
 
 
-def prepare(train_path, output_dir, num_samples=schema.NOTE_SAMPLES, seed=0):
+def prepare(train_path, output_dir, num_samples=schema.NOTE_SAMPLES, seed=0,
+            config=RECIPE_PRESETS[0]):
   """Writes the recipe's inputs (see the module docstring) into `output_dir`.
 
+  Args:
+    train_path: Glob pattern(s) of NSynth TFRecord files.
+    output_dir: Folder written (replaced if it exists).
+    num_samples: Samples kept from the start of each note.
+    seed: Keras seed of the starting weights.
+    config: One of `RECIPE_PRESETS`.
+
   Returns:
-    The shape of `data.npy`, (notes, num_samples).
+    The shape of the classes, (notes, num_samples).
   """
-  classes, names = read_classes(train_path, num_samples)
+  classes, pitches, names = read_notes(train_path, num_samples)
   if len(names) < PROBE_NOTES:
     raise DataError(f'{train_path}: the recipe needs at least {PROBE_NOTES} '
                     f'notes, found {len(names)}.')
   keras.utils.set_random_seed(seed)
-  model = NSynthAutoencoder(PRESET)
+  model = NSynthAutoencoder(config)
   probe = classes[:PROBE_NOTES, PROBE_START:PROBE_START + PROBE_LENGTH]
+  probe_pitch = pitches[:PROBE_NOTES]
 
   def write(staging):
-    np.save(os.path.join(staging, DATA_FILE), classes)
+    np.savez_compressed(os.path.join(staging, DATA_FILE), classes=classes)
+    np.save(os.path.join(staging, PITCH_FILE), pitches)
     with open(os.path.join(staging, NOTES_FILE), 'w') as handle:
       handle.write(''.join(name + '\n' for name in names))
+    write_config(model.config, staging)
     np.savez(os.path.join(staging, INIT_FILE), **keras_layout_weights(model))
     np.savez(os.path.join(staging, EXPECT_FILE), classes=probe,
-             logits=keras_logits(model, probe))
+             pitch=probe_pitch,
+             logits=keras_logits(model, probe, probe_pitch))
 
   atomic_folder(output_dir, write)
   return classes.shape
@@ -147,10 +188,11 @@ def _body(flag_values):
   if not flag_values.train_path or not flag_values.output_dir:
     raise MagentaWavenetError('--train_path and --output_dir are required.')
   shape = prepare(flag_values.train_path, flag_values.output_dir,
-                  flag_values.num_samples, flag_values.seed)
+                  flag_values.num_samples, flag_values.seed,
+                  flag_values.config)
   print(f'{flag_values.output_dir}: {DATA_FILE} {shape[0]} notes x '
-        f'{shape[1]} samples, {INIT_FILE} ({PRESET}, seed '
-        f'{flag_values.seed}), {EXPECT_FILE}.')
+        f'{shape[1]} samples, {PITCH_FILE}, {CONFIG_FILE} and {INIT_FILE} '
+        f'({flag_values.config}, seed {flag_values.seed}), {EXPECT_FILE}.')
 
 
 def main(argv=None):

@@ -1,26 +1,75 @@
-"""GPU training of the h64_bo16 NSynth autoencoder in PyTorch, same maths and
+r"""GPU training of an h64 NSynth autoencoder in PyTorch, same maths and
 weight names as magenta_wavenet (weights kept in the Keras layout
-[k, in, out] under the published checkpoint names)."""
+[k, in, out] under the published checkpoint names).
+
+Needs PyTorch and numpy only. It reads the folder `prepare_inputs` wrote
+(--inputs): `data.npz` ('classes' uint8 [notes, samples] mu-law classes),
+`pitch.npy` (int16 [notes] MIDI pitches), `config.json` (the preset: widths,
+layers, stages, hop, pitch classes), `init.npz` (seeded Keras weights) and
+`expect.npz` (the Keras logits of a probe with `init.npz`). A new run first
+checks that this port's float32 logits of that probe equal Keras's; a
+resumed one (--state) reads neither `init.npz` nor `expect.npz`.
+
+A pitch-conditioned preset (`pitch_classes` 128, h64_bo16_pitch) feeds its
+cond_map layers the code with the note's one-hot MIDI pitch appended, as
+`WaveNetDecoder.conditioning` does.
+
+It writes into --out (each file atomically, each under the 16 MiB a GPU
+call brings back for the h64 presets): `ema.npz` (averaged weights, the
+layout of `init.npz`), `config.json` (copied), `state.pt` (weights, average,
+step, random generator, loss history) and `opt.pt` (Adam's state), which
+--state reads to go on, `history.json`, and at the end `probe.npz`
+('classes' uint8 [2, 2048], 'pitch' int16 [2], float32 'logits'
+[2, 2048, 256] of the averaged weights) for `convert.py`. All but
+`probe.npz` are also rewritten every --save_minutes, so a run killed mid-way
+keeps its progress.
+
+Usage:
+
+  python train_torch_gpu.py --inputs recipe_inputs --config h64_bo16_pitch \
+      --out run1 --minutes 10
+  python train_torch_gpu.py --inputs recipe_inputs --config h64_bo16_pitch \
+      --state run1 --out run2 --minutes 10   # the next GPU session
+"""
 
 import argparse
 import json
-import math
 import os
+import shutil
 import time
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-HOP = 512
-ENC_LAYERS = 20
-DEC_LAYERS = 20
-WIDTH = 64
-STAGES = 10
+PROBE_START = 20000  # as prepare_inputs: data[:2, 20000:22048]
+PROBE_LENGTH = 2048
+PROBE_NOTES = 2
+DATA_FILE = 'data.npz'  # the names of prepare_inputs' files
+PITCH_FILE = 'pitch.npy'
+CONFIG_FILE = 'config.json'
+INIT_FILE = 'init.npz'
+EXPECT_FILE = 'expect.npz'
+STATE_FILE = 'state.pt'
+OPT_FILE = 'opt.pt'
+EMA_FILE = 'ema.npz'
+PROBE_FILE = 'probe.npz'
+HISTORY_FILE = 'history.json'
+PORT_TOLERANCE = 1e-3  # max |torch - keras| of the probe logits at init
+LOSS_EVERY = 25  # steps between the losses kept in the history
+PRINT_EVERY = 500
 
 
 def conv(x, w, b, dilation=1, causal=True):
-  """x [B, C, T]; w [k, in, out] (Keras layout); b [out]."""
+  """A Keras `DilatedConv1D`: x [B, in, T] -> [B, out, T].
+
+  Args:
+    x: [batch, in, time].
+    w: Kernel [k, in, out] (Keras layout).
+    b: Bias [out].
+    dilation: Dilation of the k taps.
+    causal: Pad (k - 1) * dilation on the left; else half on each side.
+  """
   k = w.shape[0]
   weight = w.permute(2, 1, 0)
   if k == 1:
@@ -31,97 +80,275 @@ def conv(x, w, b, dilation=1, causal=True):
 
 
 def layer(p, name, x, dilation=1, causal=True):
+  """The convolution called `name` ('dilatedconv_3') of the weights `p`."""
   return conv(x, p[name + '/W'], p[name + '/biases'], dilation, causal)
 
 
-def dilations(n):
-  return [2 ** (i % STAGES) for i in range(n)]
+def dilations(layers, stages):
+  """1, 2, ..., 2^(stages - 1), 1, 2, ... for `layers` layers."""
+  return [2 ** (i % stages) for i in range(layers)]
 
 
-def encode(p, inp):
+def encode(p, cfg, inp):
+  """Network input [B, T] (q / 128) -> code [B, bottleneck, T // hop]."""
   h = layer(p, 'ae_startconv', inp[:, None], causal=False)
-  for i, d in enumerate(dilations(ENC_LAYERS), 1):
+  for i, d in enumerate(
+      dilations(cfg['encoder_layers'], cfg['encoder_stages']), 1):
     z = F.relu(layer(p, f'ae_dilatedconv_{i}', F.relu(h), d, causal=False))
     h = h + layer(p, f'ae_res_{i}', z)
   code = layer(p, 'ae_bottleneck', h)
   b, c, t = code.shape
-  return code.reshape(b, c, t // HOP, HOP).mean(-1)
+  hop = cfg['hop_length']
+  return code.reshape(b, c, t // hop, hop).mean(-1)
 
 
-def spread(x, t):
-  return torch.repeat_interleave(x, HOP, dim=2)[:, :, :t]
+def conditioning(cfg, code, pitch):
+  """What the cond_map layers read, as `WaveNetDecoder.conditioning`.
+
+  Args:
+    cfg: The config dict.
+    code: [B, bottleneck, frames].
+    pitch: Integer [B] MIDI pitches in [0, 127]; unused without pitch
+      classes.
+
+  Returns:
+    `code`, or [B, bottleneck + pitch_classes, frames]: the code, then the
+    one-hot pitch in every frame.
+  """
+  if not cfg['pitch_classes']:
+    return code
+  one_hot = F.one_hot(pitch.long(), cfg['pitch_classes']).to(code.dtype)
+  return torch.cat(
+      [code, one_hot[:, :, None].expand(-1, -1, code.shape[2])], dim=1)
 
 
-def decode(p, inp, code):
+def spread(x, hop, t):
+  """Holds frame f for samples f * hop .. (f + 1) * hop - 1: [B, C, t]."""
+  return torch.repeat_interleave(x, hop, dim=2)[:, :, :t]
+
+
+def decode(p, cfg, inp, cond):
+  """Teacher-forced logits [B, 256, T] of input [B, T] given cond."""
   t = inp.shape[1]
+  hop = cfg['hop_length']
+  width = cfg['decoder_width']
   shifted = F.pad(inp, (1, 0))[:, :-1]
   l = layer(p, 'startconv', shifted[:, None])
   s = layer(p, 'skip_start', l)
-  for i, d in enumerate(dilations(DEC_LAYERS), 1):
+  for i, d in enumerate(
+      dilations(cfg['decoder_layers'], cfg['decoder_stages']), 1):
     z = layer(p, f'dilatedconv_{i}', l, d) + spread(
-        layer(p, f'cond_map_{i}', code), t)
-    g = torch.sigmoid(z[:, :WIDTH]) * torch.tanh(z[:, WIDTH:])
+        layer(p, f'cond_map_{i}', cond), hop, t)
+    g = torch.sigmoid(z[:, :width]) * torch.tanh(z[:, width:])
     l = l + layer(p, f'res_{i}', g)
     s = s + layer(p, f'skip_{i}', g)
-  h = layer(p, 'out1', F.relu(s)) + spread(layer(p, 'cond_map_out1', code), t)
+  h = layer(p, 'out1', F.relu(s)) + spread(
+      layer(p, 'cond_map_out1', cond), hop, t)
   return layer(p, 'logits', F.relu(h))
 
 
-def logits_of(p, classes):
+def logits_of(p, cfg, classes, pitch, input_noise=0.0, generator=None):
+  """The autoencoder's logits of mu-law classes, as Keras `model(audio)`.
+
+  Args:
+    p: Weights by checkpoint name.
+    cfg: The config dict.
+    classes: Integer [B, T] mu-law classes q + 128, T a multiple of the hop.
+    pitch: Integer [B] MIDI pitches (used by a pitch-conditioned preset).
+    input_noise: Std of Gaussian noise added to the decoder's input q / 128
+      (the encoder hears the clean input); 0 for none.
+    generator: `torch.Generator` of that noise.
+
+  Returns:
+    Logits [B, 256, T] of each sample given the earlier ones.
+  """
   inp = (classes.long() - 128).float() / 128.0
-  return decode(p, inp, encode(p, inp))
+  cond = conditioning(cfg, encode(p, cfg, inp), pitch)
+  if input_noise:
+    inp = inp + input_noise * torch.randn(
+        inp.shape, generator=generator, device=inp.device)
+  return decode(p, cfg, inp, cond)
 
 
-def main():
-  parser = argparse.ArgumentParser()
-  parser.add_argument('--data', required=True)
-  parser.add_argument('--init', required=True)
-  parser.add_argument('--state', default='')
-  parser.add_argument('--out', required=True)
-  parser.add_argument('--minutes', type=float, default=8.0)
+def set_tf32(enabled):
+  """TF32 matmuls and convolutions (CUDA only) on or off."""
+  torch.backends.cuda.matmul.allow_tf32 = enabled
+  torch.backends.cudnn.allow_tf32 = enabled
+
+
+def float32_logits(p, cfg, classes, pitch):
+  """Full float32 logits (no TF32), numpy [B, T, 256], as the probes."""
+  set_tf32(False)
+  with torch.no_grad():
+    logits = logits_of(p, cfg, classes, pitch).permute(0, 2, 1).cpu().numpy()
+  set_tf32(True)
+  return logits
+
+
+def check_port(cfg, init, expect, dev):
+  """Stops unless this port's logits of the Keras probe are Keras's.
+
+  Args:
+    cfg: The config dict.
+    init: The `init.npz` weights `expect` was made with.
+    expect: `expect.npz`: 'classes', 'pitch', 'logits' [B, T, 256].
+    dev: The torch device.
+  """
+  p = {n: torch.tensor(init[n], device=dev) for n in init.files}
+  got = float32_logits(p, cfg, torch.from_numpy(expect['classes']).to(dev),
+                       torch.from_numpy(expect['pitch']).to(dev))
+  diff = np.abs(got - expect['logits']).max()
+  print(f'max |torch - keras| logits at init: {diff:.3g}', flush=True)
+  if not diff < PORT_TOLERANCE:
+    raise SystemExit('torch port differs from the Keras model')
+
+
+def atomic_save(path, save):
+  """Calls `save(temporary path)`, then renames it onto `path`."""
+  temporary = path + '.partial'
+  save(temporary)
+  os.replace(temporary, path)
+
+
+def save_run(out, p, ema, opt, gen, state):
+  """Writes ema.npz, opt.pt, state.pt and history.json into `out`.
+
+  Args:
+    out: The run folder.
+    p: Trained weights by checkpoint name.
+    ema: Their averages by name.
+    opt: The Adam optimizer.
+    gen: The `torch.Generator` of the crops and the input noise.
+    state: Dict with 'config', 'step', 'elapsed_s', 'history', 'args'
+      (also written to history.json).
+  """
+  def save_ema(path):
+    with open(path, 'wb') as handle:
+      np.savez(handle, **{n: ema[n].detach().cpu().numpy() for n in ema})
+
+  def save_opt(path):
+    torch.save({'step': state['step'], 'opt': opt.state_dict()}, path)
+
+  def save_state(path):
+    torch.save({'params': {n: p[n].detach() for n in p}, 'ema': ema,
+                'generator': gen.get_state(), **state}, path)
+
+  def save_history(path):
+    with open(path, 'w') as handle:
+      json.dump(state, handle)
+
+  atomic_save(os.path.join(out, EMA_FILE), save_ema)
+  atomic_save(os.path.join(out, OPT_FILE), save_opt)
+  atomic_save(os.path.join(out, STATE_FILE), save_state)
+  atomic_save(os.path.join(out, HISTORY_FILE), save_history)
+
+
+def trainable(arrays, dev):
+  """Weights by name (arrays or tensors) -> float32 leaves on `dev`."""
+  return {n: torch.as_tensor(arrays[n], dtype=torch.float32, device=dev)
+          .detach().clone().requires_grad_() for n in sorted(arrays)}
+
+
+def start_run(args, cfg, dev):
+  """The weights, average, optimizer, generator and state a session starts at.
+
+  Args:
+    args: The parsed flags.
+    cfg: The config dict of the inputs.
+    dev: The torch device.
+
+  Returns:
+    (p, ema, opt, gen, state): weights and their averages by name, Adam, the
+    `torch.Generator`, and the state dict of `save_run` (step 0 for a new
+    run; what --state saved for a resumed one).
+  """
+  state = {'config': cfg, 'step': 0, 'elapsed_s': 0.0, 'history': []}
+  gen = torch.Generator(device=dev)
+  if not args.state:
+    with np.load(os.path.join(args.inputs, INIT_FILE)) as init, np.load(
+        os.path.join(args.inputs, EXPECT_FILE)) as expect:
+      check_port(cfg, init, expect, dev)
+    with np.load(args.init or os.path.join(args.inputs, INIT_FILE)) as start:
+      p = trainable(start, dev)
+    gen.manual_seed(args.seed)
+    return p, {n: p[n].detach().clone() for n in p}, torch.optim.Adam(
+        p.values(), lr=args.lr, eps=1e-8), gen, state
+  saved = torch.load(os.path.join(args.state, STATE_FILE), map_location=dev)
+  adam = torch.load(os.path.join(args.state, OPT_FILE), map_location=dev)
+  if saved['config'] != cfg:
+    raise SystemExit(f'{args.state} trains {saved["config"]["name"]}, with '
+                     f'another config than {args.inputs}')
+  if adam['step'] != saved['step']:
+    raise SystemExit(f'{args.state}: {OPT_FILE} is of step {adam["step"]}, '
+                     f'{STATE_FILE} of step {saved["step"]}')
+  p = trainable(saved['params'], dev)
+  opt = torch.optim.Adam(p.values(), lr=args.lr, eps=1e-8)
+  opt.load_state_dict(adam['opt'])
+  gen.set_state(saved['generator'].cpu())
+  state.update({key: saved[key] for key in ('step', 'elapsed_s', 'history')})
+  print('resumed at step', state['step'], flush=True)
+  return p, saved['ema'], opt, gen, state
+
+
+def parse_args(argv=None):
+  """The flags (`--help` describes them)."""
+  parser = argparse.ArgumentParser(
+      description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+  parser.add_argument('--inputs', required=True,
+                      help="prepare_inputs' folder")
+  parser.add_argument('--config', required=True,
+                      help='preset trained (h64_bo16 or h64_bo16_pitch): '
+                      "must be that of the inputs' config.json")
+  parser.add_argument('--out', required=True, help='run folder written')
+  parser.add_argument('--init', default='',
+                      help='starting weights (.npz, layout of init.npz, '
+                      "e.g. a run's ema.npz); default the inputs' init.npz")
+  parser.add_argument('--state', default='',
+                      help="a previous session's --out folder: go on from "
+                      'its state.pt and opt.pt (then --init, --seed, '
+                      "init.npz and expect.npz are not read)")
+  parser.add_argument('--minutes', type=float, default=8.0,
+                      help='training time of this session (setup and '
+                      'saving come on top, about a minute)')
+  parser.add_argument('--save_minutes', type=float, default=5.0,
+                      help='minutes between saves while training')
   parser.add_argument('--batch', type=int, default=32)
   parser.add_argument('--crop', type=int, default=6144)
-  parser.add_argument('--total_steps', type=int, default=30000)
+  parser.add_argument('--total_steps', type=int, default=30000,
+                      help='length of the run, over all sessions (it sets '
+                      'the learning-rate steps)')
   parser.add_argument('--lr', type=float, default=1e-3)
-  parser.add_argument('--seed', type=int, default=0)
-  parser.add_argument('--expect', default='')
-  args = parser.parse_args()
-  dev = torch.device('cuda')
-  torch.manual_seed(args.seed)
-  torch.backends.cuda.matmul.allow_tf32 = True
-  torch.backends.cudnn.allow_tf32 = True
+  parser.add_argument('--input_noise', type=float, default=0.0,
+                      help='std of Gaussian noise added to the decoder '
+                      'input q / 128 in training (1/128 is one mu-law '
+                      'step); targets unchanged')
+  parser.add_argument('--seed', type=int, default=0,
+                      help='seed of the crops and noise of a new run (a '
+                      'resumed one goes on with its saved generator)')
+  parser.add_argument('--device', default='cuda',
+                      help='torch device; bfloat16 autocast on cuda only')
+  return parser.parse_args(argv)
+
+
+def main(argv=None):
+  """Trains one session of a run; see the module docstring."""
+  args = parse_args(argv)
+  dev = torch.device(args.device)
   torch.backends.cudnn.benchmark = True
-  data = torch.from_numpy(np.load(args.data)).to(dev)
-  init = np.load(args.init)
-  names = sorted(init.files)
-  p = {n: torch.tensor(init[n], device=dev, requires_grad=True) for n in names}
-  ema = {n: p[n].detach().clone() for n in names}
-  if args.expect:
-    expect = np.load(args.expect)
-    torch.backends.cuda.matmul.allow_tf32 = False
-    torch.backends.cudnn.allow_tf32 = False
-    with torch.no_grad():
-      got = logits_of(p, torch.from_numpy(expect['classes']).to(dev))
-    diff = np.abs(got.permute(0, 2, 1).cpu().numpy() - expect['logits']).max()
-    print('max |torch - keras| logits at init:', diff, flush=True)
-    if not diff < 1e-3:
-      raise SystemExit('torch port differs from the Keras model')
-    torch.backends.cuda.matmul.allow_tf32 = True
-    torch.backends.cudnn.allow_tf32 = True
-  opt = torch.optim.Adam([p[n] for n in names], lr=args.lr, eps=1e-8)
-  step = 0
-  history = []
-  if args.state:
-    state = torch.load(args.state, map_location=dev)
-    with torch.no_grad():
-      for n in names:
-        p[n].copy_(state['params'][n])
-        ema[n].copy_(state['ema'][n])
-    opt.load_state_dict(torch.load(args.state.replace('state.pt', 'opt.pt'),
-                                   map_location=dev))
-    step = state['step']
-    history = state['history']
-    print('resumed at step', step, flush=True)
+  set_tf32(True)
+  with open(os.path.join(args.inputs, CONFIG_FILE)) as handle:
+    cfg = json.load(handle)
+  if cfg['name'] != args.config:
+    raise SystemExit(f'{args.inputs} was prepared for {cfg["name"]}, not '
+                     f'--config {args.config}')
+  if args.crop % cfg['hop_length']:
+    raise SystemExit(f'--crop must be a multiple of {cfg["hop_length"]}')
+  with np.load(os.path.join(args.inputs, DATA_FILE)) as stored:
+    data = torch.from_numpy(stored['classes']).to(dev)
+  pitch = torch.from_numpy(np.load(os.path.join(args.inputs, PITCH_FILE)))
+  pitch = pitch.long().to(dev)
+  p, ema, opt, gen, state = start_run(args, cfg, dev)
+  state['args'] = vars(args)
 
   def rate(s):
     # The reference's steps, scaled: lr until 45% of the run, then down.
@@ -131,12 +358,14 @@ def main():
         return args.lr * mult
     return args.lr
 
-  gen = torch.Generator(device=dev)
-  gen.manual_seed(args.seed * 100003 + step)
+  os.makedirs(args.out, exist_ok=True)
+  shutil.copyfile(os.path.join(args.inputs, CONFIG_FILE),
+                  os.path.join(args.out, CONFIG_FILE))
+  step = state['step']
   n, length = data.shape
   start = time.time()
   deadline = start + args.minutes * 60
-  losses = []
+  next_save = start + args.save_minutes * 60
   while time.time() < deadline and step < args.total_steps:
     rows = torch.randint(0, n, (args.batch,), device=dev, generator=gen)
     offs = torch.randint(0, length - args.crop + 1, (args.batch,),
@@ -145,8 +374,9 @@ def main():
     batch = data[rows[:, None], idx]
     for group in opt.param_groups:
       group['lr'] = rate(step)
-    with torch.autocast('cuda', dtype=torch.bfloat16):
-      logits = logits_of(p, batch)
+    with torch.autocast(dev.type, dtype=torch.bfloat16,
+                        enabled=dev.type == 'cuda'):
+      logits = logits_of(p, cfg, batch, pitch[rows], args.input_noise, gen)
     loss = F.cross_entropy(logits.float(), batch.long())
     opt.zero_grad(set_to_none=True)
     loss.backward()
@@ -154,35 +384,36 @@ def main():
     step += 1
     decay = min(0.9999, (1 + step) / (10 + step))
     with torch.no_grad():
-      for nm in names:
-        ema[nm].mul_(decay).add_(p[nm].detach(), alpha=1 - decay)
-    losses.append(loss.item() if step % 25 == 0 else None)
-    if step % 25 == 0:
-      history.append((step, losses[-1], time.time() - start))
-    if step % 500 == 0:
-      print(f'step {step} loss {losses[-1]:.4f} lr {rate(step):.2e} '
-            f'{step / (time.time() - start):.1f} steps/s(avg this run)',
-            flush=True)
-  elapsed = time.time() - start
-  os.makedirs(args.out, exist_ok=True)
-  np.savez(os.path.join(args.out, 'ema.npz'),
-           **{n: ema[n].detach().cpu().numpy() for n in names})
-  torch.save({'params': {n: p[n].detach() for n in names}, 'ema': ema,
-              'step': step, 'history': history},
-             os.path.join(args.out, 'state.pt'))
-  torch.save(opt.state_dict(), os.path.join(args.out, 'opt.pt'))
-  # Equivalence probe: full float32 logits of two fixed crops.
-  torch.backends.cuda.matmul.allow_tf32 = False
-  torch.backends.cudnn.allow_tf32 = False
-  with torch.no_grad():
-    probe = data[:2, 20000:20000 + 2048]
-    probe_logits = logits_of(ema, probe).permute(0, 2, 1).cpu().numpy()
-  np.savez(os.path.join(args.out, 'probe.npz'), classes=probe.cpu().numpy(),
-           logits=probe_logits)
-  with open(os.path.join(args.out, 'history.json'), 'w') as f:
-    json.dump({'step': step, 'elapsed_s': elapsed, 'history': history,
-               'args': vars(args)}, f)
-  print(f'done step {step} in {elapsed:.0f}s', flush=True)
+      for name, weight in p.items():
+        ema[name].mul_(decay).add_(weight.detach(), alpha=1 - decay)
+    now = time.time()
+    if step % LOSS_EVERY == 0:
+      state['history'].append(
+          (step, loss.item(), state['elapsed_s'] + now - start))
+    if step % PRINT_EVERY == 0:
+      print(f'step {step} loss {state["history"][-1][1]:.4f} lr '
+            f'{rate(step):.2e} {(step - state["step"]) / (now - start):.1f} '
+            'steps/s (this session)', flush=True)
+    if now >= next_save:
+      save_run(args.out, p, ema, opt, gen,
+               dict(state, step=step, elapsed_s=state['elapsed_s'] + now -
+                    start))
+      next_save = now + args.save_minutes * 60
+  state['elapsed_s'] += time.time() - start
+  state['step'] = step
+  save_run(args.out, p, ema, opt, gen, state)
+  probe = data[:PROBE_NOTES, PROBE_START:PROBE_START + PROBE_LENGTH]
+  probe_pitch = pitch[:PROBE_NOTES]
+
+  def save_probe(path):
+    with open(path, 'wb') as handle:
+      np.savez(handle, classes=probe.cpu().numpy(),
+               pitch=probe_pitch.cpu().numpy().astype(np.int16),
+               logits=float32_logits(ema, cfg, probe, probe_pitch))
+
+  atomic_save(os.path.join(args.out, PROBE_FILE), save_probe)
+  print(f'done step {step} in {time.time() - start:.0f}s '
+        f'({state["elapsed_s"]:.0f}s over all sessions)', flush=True)
 
 
 if __name__ == '__main__':
