@@ -20,6 +20,8 @@ from magenta_wavenet.files import atomic_write
 logger = logging.getLogger(__name__)
 
 SAMPLE_RATE = 16000
+# File extensions read as audio when a folder or pattern is listed.
+AUDIO_EXTENSIONS = ('.wav', '.flac', '.ogg', '.mp3', '.aiff', '.aif', '.au')
 BACKEND_ENV = 'MAGENTA_WAVENET_AUDIO_BACKEND'
 SOUNDS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'sounds')
 

@@ -154,10 +154,7 @@ class NSynthAutoencoder(keras.Model):
     Returns:
       Scalar float32 tensor.
     """
-    logits = self(audio, pitch=pitch)
-    labels = dsp.to_class(dsp.mu_law_encode(audio[:, :tf.shape(logits)[1]]))
-    return tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(
-        labels=labels, logits=logits))
+    return tf.reduce_mean(cross_entropy(self(audio, pitch=pitch), audio))
 
   def get_config(self):
     return {'config': self.config.to_dict(), 'name': self.name}
@@ -165,6 +162,21 @@ class NSynthAutoencoder(keras.Model):
   @classmethod
   def from_config(cls, config):
     return cls(**config)
+
+
+def cross_entropy(logits, audio):
+  """The reference's loss per sample: -ln p(mu-law class of x_t), nats.
+
+  Args:
+    logits: [batch, time, 256] decoder output.
+    audio: float32 [batch, >= time] the audio predicted; cut to `time`.
+
+  Returns:
+    float32 tensor [batch, time].
+  """
+  labels = dsp.to_class(dsp.mu_law_encode(audio[:, :tf.shape(logits)[1]]))
+  return tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels,
+                                                        logits=logits)
 
 
 def check_encoding(encoding, config, num_samples=None, source='encoding'):

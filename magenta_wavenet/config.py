@@ -13,6 +13,7 @@ dilation schedules and receptive fields are derived from it. Presets:
 
 import dataclasses
 
+from magenta_wavenet.audio import SAMPLE_RATE
 from magenta_wavenet.errors import ConfigError
 
 MIDI_PITCHES = 128
@@ -57,7 +58,7 @@ class WaveNetConfig:
   decoder_stages: int = 10
   filter_length: int = 3
   quantization_channels: int = 256
-  sample_rate: int = 16000
+  sample_rate: int = SAMPLE_RATE
   pitch_classes: int = 0
 
   def __post_init__(self):

@@ -22,6 +22,7 @@ from magenta_wavenet import cli_common
 from magenta_wavenet.audio import save_wav
 from magenta_wavenet.data.reader import NoteFilter
 from magenta_wavenet.errors import MagentaWavenetError
+from magenta_wavenet.files import atomic_write
 from magenta_wavenet.training import evaluation
 
 logger = logging.getLogger(__name__)
@@ -86,9 +87,11 @@ def _body(flag_values):
                original)
       save_wav(os.path.join(flag_values.save_path, f'{name}_resynthesis.wav'),
                generated)
-    with open(os.path.join(flag_values.save_path, 'scores.json'), 'w') as out:
-      json.dump({'mean': means,
-                 'notes': [s.__dict__ for s in scores]}, out, indent=2)
+    def write(path):
+      with open(path, 'w') as out:
+        json.dump({'mean': means,
+                   'notes': [s.__dict__ for s in scores]}, out, indent=2)
+    atomic_write(os.path.join(flag_values.save_path, 'scores.json'), write)
 
 
 def main(argv=None):

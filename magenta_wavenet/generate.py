@@ -40,6 +40,7 @@ import numpy as np
 
 from magenta_wavenet import cli_common
 from magenta_wavenet import generation
+from magenta_wavenet.audio import AUDIO_EXTENSIONS
 from magenta_wavenet.audio import load_audio
 from magenta_wavenet.audio import save_wav
 from magenta_wavenet.errors import MagentaWavenetError
@@ -175,10 +176,10 @@ def _body(flag_values):
   use_npy = flag_values.npy_only or flag_values.encodings
   paths = cli_common.list_inputs(
       flag_values.source_path,
-      ('.npy',) if use_npy else cli_common.AUDIO_EXTENSIONS + ('.npy',))
+      ('.npy',) if use_npy else AUDIO_EXTENSIONS + ('.npy',))
   if not use_npy:  # as the reference: audio files win over codes
     audio = [p for p in paths
-             if p.lower().endswith(cli_common.AUDIO_EXTENSIONS)]
+             if p.lower().endswith(AUDIO_EXTENSIONS)]
     paths, use_npy = (audio, False) if audio else (paths, True)
   if flag_values.gpu_number:
     logger.warning('--gpu_number is ignored; set CUDA_VISIBLE_DEVICES.')

@@ -11,6 +11,7 @@ import logging
 import numpy as np
 import tensorflow as tf
 
+from magenta_wavenet.audio import SAMPLE_RATE
 from magenta_wavenet.errors import EncodingError
 
 logger = logging.getLogger(__name__)
@@ -19,7 +20,7 @@ PITCH_RANGE_HZ = (32.7, 4186.0)  # C1 to C8
 FALLBACK_PITCH = 60  # Middle C, for sounds with no voiced frame.
 
 
-def f0(audio, sample_rate=16000, fmin=PITCH_RANGE_HZ[0],
+def f0(audio, sample_rate=SAMPLE_RATE, fmin=PITCH_RANGE_HZ[0],
        fmax=PITCH_RANGE_HZ[1]):
   """librosa's pYIN f0 track of one signal (2,048-sample frames).
 
@@ -43,7 +44,7 @@ def hz_to_midi(frequency):
   return 69.0 + 12.0 * np.log2(np.asarray(frequency, np.float64) / 440.0)
 
 
-def note_pitch(audio, sample_rate=16000, source='audio'):
+def note_pitch(audio, sample_rate=SAMPLE_RATE, source='audio'):
   """The MIDI pitch of a note: its voiced frames' median f0, rounded.
 
   Args:

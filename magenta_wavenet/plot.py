@@ -21,6 +21,7 @@ from absl import flags
 
 from magenta_wavenet import cli_common
 from magenta_wavenet import plotting
+from magenta_wavenet.audio import AUDIO_EXTENSIONS
 from magenta_wavenet.audio import SAMPLE_RATE
 from magenta_wavenet.audio import load_audio
 from magenta_wavenet.errors import MagentaWavenetError
@@ -59,7 +60,7 @@ def _png_paths(paths, save_path):
 
 def _body(flag_values):
   paths = cli_common.list_inputs(flag_values.source_path,
-                                 cli_common.AUDIO_EXTENSIONS)
+                                 AUDIO_EXTENSIONS)
   if not flag_values.save_path:
     raise MagentaWavenetError('--save_path is required.')
   pngs = dict(zip(paths, _png_paths(paths, flag_values.save_path)))

@@ -11,13 +11,14 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 import numpy as np
 
+from magenta_wavenet.audio import SAMPLE_RATE
 from magenta_wavenet.files import atomic_write
 from magenta_wavenet.errors import EncodingError
 
 _ENVELOPE_POINTS = 2000  # waveform bins; about two per pixel of the PNG
 
 
-def plot_code(audio, code, sample_rate=16000, hop_length=512, title=None):
+def plot_code(audio, code, sample_rate=SAMPLE_RATE, hop_length=512, title=None):
   """Draws the waveform above its code, sharing a time axis in seconds.
 
   The code is a heat map, one row per channel (red positive, blue negative,

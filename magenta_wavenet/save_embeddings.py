@@ -26,6 +26,7 @@ import logging
 from absl import flags
 
 from magenta_wavenet import cli_common
+from magenta_wavenet.audio import AUDIO_EXTENSIONS
 from magenta_wavenet.errors import MagentaWavenetError
 
 logger = logging.getLogger(__name__)
@@ -74,7 +75,7 @@ def save_embeddings(model, paths, save_path, sample_length, batch_size):
 
 def _body(flag_values):
   paths = cli_common.list_inputs(flag_values.source_path,
-                                 cli_common.AUDIO_EXTENSIONS)
+                                 AUDIO_EXTENSIONS)
   cli_common.make_folder(flag_values.save_path)
   model = cli_common.model_from_flag(flag_values.checkpoint_path
                                      or flag_values.expdir)

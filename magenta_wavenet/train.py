@@ -15,6 +15,7 @@ of a run, even while it trains (raw weights; the export holds the averaged).
 from absl import flags
 
 from magenta_wavenet import cli_common
+from magenta_wavenet.data.reader import TRAIN_CROP
 from magenta_wavenet.data.reader import NoteFilter
 from magenta_wavenet.errors import MagentaWavenetError
 from magenta_wavenet.training import trainer
@@ -34,7 +35,7 @@ _define('string', 'config', 'h64_bo16', 'Model preset.')
 _define('integer', 'total_batch_size', 8, 'Examples per step, all workers.',
         lower_bound=1)
 _define('integer', 'num_steps', 1000, 'Train until this step.', lower_bound=0)
-_define('integer', 'crop_length', 6144, 'Samples per training crop.')
+_define('integer', 'crop_length', TRAIN_CROP, 'Samples per training crop.')
 _define('float', 'lr_scale', 1.0, "Multiplies the reference's rates.")
 _define('float', 'lr_step_scale', 1.0,
         "Multiplies the reference's rate boundaries.")

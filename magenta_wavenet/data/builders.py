@@ -10,6 +10,7 @@ import zlib
 
 import numpy as np
 
+from magenta_wavenet.audio import AUDIO_EXTENSIONS
 from magenta_wavenet.audio import load_audio
 from magenta_wavenet.data import schema
 from magenta_wavenet.data import soundfont
@@ -19,7 +20,6 @@ from magenta_wavenet.errors import DataError
 logger = logging.getLogger(__name__)
 
 SPLITS = ('train', 'valid', 'test')
-AUDIO_EXTENSIONS = ('.wav', '.flac', '.ogg', '.mp3', '.aiff', '.aif', '.au')
 
 
 def check_fractions(valid_fraction, test_fraction):

@@ -7,7 +7,8 @@ state.
 import numpy as np
 import tensorflow as tf
 
-from magenta_wavenet import dsp
+from magenta_wavenet.autoencoder import cross_entropy
+from magenta_wavenet.audio import SAMPLE_RATE
 from magenta_wavenet.pitch import f0
 
 STFT_SIZES = (2048, 1024, 512, 256, 128, 64)
@@ -29,10 +30,7 @@ def nll_bits(model, audio, codes=None):
   """
   audio = tf.convert_to_tensor(audio, tf.float32)
   codes = model.encode(audio) if codes is None else codes
-  logits = model.decoder_logits(audio, codes)
-  labels = dsp.to_class(dsp.mu_law_encode(audio))
-  nats = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels,
-                                                        logits=logits)
+  nats = cross_entropy(model.decoder_logits(audio, codes), audio)
   return tf.reduce_mean(nats, axis=1).numpy().astype(np.float64) / np.log(2.0)
 
 
@@ -73,7 +71,7 @@ def stft_distance(reference, estimate, sizes=STFT_SIZES, eps=1e-5):
   return total / len(sizes)
 
 
-def pitch_accuracy(reference, estimate, sample_rate=16000,
+def pitch_accuracy(reference, estimate, sample_rate=SAMPLE_RATE,
                    tolerance_cents=CENTS_TOLERANCE):
   """Share of the reference's voiced frames whose pitch the estimate keeps.
 
