@@ -129,7 +129,8 @@ def run_benchmark(model, batch_sizes, weight_dtypes, steps, repeats,
       f'Model `{model.config.name}` ({model.count_params():,} parameters), '
       f'{machine_line()}.',
       f'Memory read bandwidth {bandwidth / 1e9:.1f} GB/s; decoder weights '
-      f'{float_bytes / 1e6:.1f} MB (float32), all read once per step. The '
+      f'{float_bytes / 1e6:.1f} MB ({float_bytes:,} bytes of float32), all '
+      'read once per step. The '
       'floor is weights / bandwidth; weights that fit in cache are read '
       'faster, so small models can beat it.',
       '',
@@ -156,7 +157,7 @@ def _row(name, batch, step_ms, baseline_ms, floor_ms, sample_rate):
   per_second = batch * 1000 / step_ms
   return (f'| {name} | {batch} | {step_ms:.3g} | {per_second:,.0f} | '
           f'{per_second / sample_rate:.3f} | '
-          f'{batch * baseline_ms / step_ms:.1f}x | {floor_ms:.2f} | '
+          f'{batch * baseline_ms / step_ms:.1f}x | {floor_ms:.3g} | '
           f'{step_ms / floor_ms:.2f} |')
 
 

@@ -21,8 +21,15 @@ def tone(seconds=0.5, rate=16000, channels=1):
   return mono if channels == 1 else np.stack([mono, -mono * 0.5], axis=1)
 
 
-def test_backend_is_reported():
-  assert audio.audio_backend() in ('soundfile', 'tensorflow-io')
+def test_backend_follows_the_environment(monkeypatch):
+  monkeypatch.setenv(audio.BACKEND_ENV, 'soundfile')
+  assert audio.audio_backend() == 'soundfile'
+  monkeypatch.setenv(audio.BACKEND_ENV, 'ffmpeg')
+  with pytest.raises(mw.AudioError, match='must be "soundfile" or'):
+    audio.audio_backend()
+  monkeypatch.delenv(audio.BACKEND_ENV)
+  expected = 'tensorflow-io' if audio._tfio_works() else 'soundfile'  # pylint: disable=protected-access
+  assert audio.audio_backend() == expected
 
 
 def test_bundled_sound_is_a_real_note():

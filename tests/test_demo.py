@@ -5,6 +5,7 @@ import soundfile
 
 import magenta_wavenet as mw
 from magenta_wavenet import demo
+from magenta_wavenet import pitch
 from conftest import randomize
 
 
@@ -37,3 +38,23 @@ def test_demo_unknown_sound_is_one_line(tmp_path, capsys):
   assert capsys.readouterr().err.splitlines()[-1] == (
       'error: piano: no such bundled sound; choose one of nsynth_a1, '
       'nsynth_b4, nsynth_e5.')
+
+
+def test_shipped_model_resynthesis_keeps_the_note(tmp_path):
+  """The README's main command on the shipped model: the resynthesis is a
+  tone near the note's pitch at the note's loudness, not silence or noise.
+  (The shipped model keeps the pitch on a fraction of the frames only, so
+  the median f0 is checked, within a semitone.)"""
+  out = tmp_path / 'out'
+  assert demo.main(['demo', f'--save_path={out}',
+                    '--sample_length=16000']) == 0
+  original = mw.load_audio(out / 'nsynth_e5_original.wav')
+  resynthesis = mw.load_audio(out / 'nsynth_e5_resynthesis.wav')
+  loudness = np.sqrt(np.mean(resynthesis**2) / np.mean(original**2))
+  assert 0.5 < loudness < 2.0, loudness
+  f_original, voiced_original = pitch.f0(original)
+  f_resynthesis, voiced_resynthesis = pitch.f0(resynthesis)
+  assert voiced_resynthesis.mean() > 0.5
+  cents = 1200 * np.log2(np.median(f_resynthesis[voiced_resynthesis])
+                         / np.median(f_original[voiced_original]))
+  assert abs(cents) < 100, cents

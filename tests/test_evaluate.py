@@ -8,6 +8,7 @@ import pytest
 
 import magenta_wavenet as mw
 from magenta_wavenet import evaluate
+from magenta_wavenet.training import evaluation
 from magenta_wavenet.training import metrics
 from test_train import write_notes
 
@@ -62,13 +63,21 @@ def test_evaluate_command_scores_held_out_notes(tiny_model, tmp_path, capsys):
   assert '**mean of 2**' in out
   scores = json.load(open(tmp_path / 'out' / 'scores.json'))
   assert [n['pitch'] for n in scores['notes']] == [48, 63]
-  for note in scores['notes']:
-    assert note['nll_bits'] > 0 and note['stft_distance'] > 0
+  # Every figure is the metric of the notes and WAVs written beside it.
+  originals, names, _ = evaluation.held_out_notes(records, 2, 1024)
+  nll = metrics.nll_bits(tiny_model, originals)
+  for index, (name, note) in enumerate(zip(names, scores['notes'])):
+    assert note['note_str'] == name
+    resynthesis = mw.load_audio(tmp_path / 'out' / f'{name}_resynthesis.wav')
+    original = mw.load_audio(tmp_path / 'out' / f'{name}_original.wav')
+    assert resynthesis.shape == original.shape == (1024,)
+    np.testing.assert_allclose(original, originals[index], atol=1 / 32768)
+    assert note['nll_bits'] == pytest.approx(nll[index], rel=1e-5)
+    assert note['stft_distance'] == pytest.approx(float(
+        metrics.stft_distance(original[None], resynthesis[None])[0]),
+                                                  rel=1e-2)
   assert np.mean([n['nll_bits'] for n in scores['notes']]) == pytest.approx(
       scores['mean']['nll_bits'])
-  resynthesis = mw.load_audio(
-      tmp_path / 'out' / 'keyboard_acoustic_000-048-100_resynthesis.wav')
-  assert resynthesis.shape == (1024,)
 
 
 def test_evaluate_command_needs_eval_path(capsys):
