@@ -64,6 +64,7 @@ setuptools.setup(
         'magenta-wavenet-save-embeddings = magenta_wavenet.save_embeddings:main',
         'magenta-wavenet-generate = magenta_wavenet.generate:main',
         'magenta-wavenet-mix = magenta_wavenet.mix:main',
+        'magenta-wavenet-instrument = magenta_wavenet.instrument:main',
         'magenta-wavenet-plot = magenta_wavenet.plot:main',
         'magenta-wavenet-export = magenta_wavenet.export:main',
         'magenta-wavenet-demo = magenta_wavenet.demo:main',

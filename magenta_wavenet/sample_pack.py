@@ -1,0 +1,523 @@
+"""Sample packs: playable instruments from mixed NSynth timbres.
+
+As NSynth Super did, sounds are rendered offline and then played instantly:
+2 sources give a line of `points` timbres (`mixing.interpolate`), 4 sources
+a `points` x `points` bilinear grid (`mixing.grid`), and every grid point is
+rendered at every MIDI pitch asked for. A pack folder holds
+
+    manifest.json                         what was rendered, and how
+    samples/p{row}_{col}_m{pitch:03d}.wav one note per grid point and pitch
+    p{row}_{col}.sfz                      one SFZ instrument per grid point:
+                                          each MIDI key 0..127 plays its
+                                          nearest rendered pitch
+
+Pitch: a pitch-conditioned model (`config.pitch_classes` > 0) plays a mixed
+code at any pitch through the code's last channel, so each source is encoded
+once. For the other models each source is first shifted from its estimated
+pitch (`pitch.note_pitch`) to the note's pitch with
+`librosa.effects.pitch_shift` and then encoded, as NSynth Super prepared its
+sources.
+
+Resuming: the manifest is written first, each WAV atomically, the SFZ files
+and the manifest's `complete` flag last; a rerun with the same settings
+renders only the missing notes. The notes are generated in a fixed plan of
+batches (`plan_batches`), each with a seed derived from the pack's seed and
+the (row, col, pitch) of its notes (`batch_seed`), never from what is left
+to do, so a resumed pack equals an uninterrupted one bit for bit.
+`generation.synthesize` draws with one seed per batch, so a note's audio
+also depends on the batch size: the manifest records it and a rerun must
+keep it.
+"""
+
+import json
+import logging
+import os
+import time
+
+import numpy as np
+
+from magenta_wavenet import generation
+from magenta_wavenet import mixing
+from magenta_wavenet import pitch as pitch_lib
+from magenta_wavenet.audio import bundled_sound
+from magenta_wavenet.audio import load_audio
+from magenta_wavenet.audio import save_wav
+from magenta_wavenet.errors import AudioError
+from magenta_wavenet.errors import MagentaWavenetError
+from magenta_wavenet.files import atomic_write
+
+logger = logging.getLogger(__name__)
+
+FORMAT_VERSION = 1
+MANIFEST = 'manifest.json'
+SAMPLES = 'samples'
+DEFAULT_BATCH_SIZE = 16
+MIDI_KEYS = 128
+SOURCE_COUNTS = (2, 4)
+
+
+def note_samples(length, sample_rate):
+  """A note length in samples.
+
+  Args:
+    length: An int of samples, or a string: seconds ending in 's' ('1s',
+      '0.05s') or a whole number of samples ('24000').
+    sample_rate: Hz.
+
+  Returns:
+    int >= 1, samples.
+
+  Raises:
+    MagentaWavenetError: for anything else, or a length under one sample.
+  """
+  text = str(length).strip()
+  try:
+    samples = (int(round(float(text[:-1]) * sample_rate))
+               if text.endswith('s') else int(text))
+  except (ValueError, OverflowError):
+    samples = 0
+  if samples < 1:
+    raise MagentaWavenetError(
+        f'note length {text!r}: give seconds ending in s (1s, 0.5s) or a '
+        'whole number of samples (16000).')
+  return samples
+
+
+def check_pitches(pitches):
+  """The distinct MIDI pitches of a pack, sorted.
+
+  Args:
+    pitches: ints or strings of ints ('60').
+
+  Returns:
+    Tuple of ints in [0, 127], ascending.
+
+  Raises:
+    MagentaWavenetError: when none is given or one is not an integer in
+      0..127.
+  """
+  checked = set()
+  for value in pitches:
+    try:
+      midi = int(str(value).strip())
+    except ValueError:
+      midi = -1
+    if not 0 <= midi < MIDI_KEYS:
+      raise MagentaWavenetError(
+          f'pitch {str(value).strip()!r} is not a MIDI note number in '
+          f'0..{MIDI_KEYS - 1}.')
+    checked.add(midi)
+  if not checked:
+    raise MagentaWavenetError('give at least one MIDI pitch.')
+  return tuple(sorted(checked))
+
+
+def check_source_count(count):
+  """Raises MagentaWavenetError unless `count` is 2 (a line) or 4 (a grid)."""
+  if count not in SOURCE_COUNTS:
+    raise MagentaWavenetError(
+        f'need 2 source sounds (a line) or 4 (a grid), got {count}.')
+
+
+def grid_weights(num_sources, points):
+  """Mixing weights of each grid point.
+
+  Args:
+    num_sources: 2: a line of `points` points from the first source to the
+      second; 4: a `points` x `points` bilinear grid with the sources at the
+      corners top-left, top-right, bottom-left, bottom-right.
+    points: Points per side, at least 2.
+
+  Returns:
+    float32 array [rows, cols, num_sources] (rows is 1 for a line); the
+    weights of a point sum to 1. They are `mixing.interpolate` and
+    `mixing.grid` applied to one-hot codes, so they are those of the codes.
+  """
+  check_source_count(num_sources)
+  units = list(np.eye(num_sources, dtype=np.float32)[:, None])  # [1, n] each
+  if num_sources == 2:
+    return mixing.interpolate(units[0], units[1], points)[None, :, 0]
+  return mixing.grid(units, points)[:, :, 0]
+
+
+def sample_path(row, col, midi):
+  """Path of a note's WAV inside a pack, '/'-separated (as SFZ wants)."""
+  return f'{SAMPLES}/p{row}_{col}_m{midi:03d}.wav'
+
+
+def sfz_name(row, col):
+  """File name of a grid point's SFZ instrument."""
+  return f'p{row}_{col}.sfz'
+
+
+def plan_notes(rows, cols, pitches):
+  """Every note of a pack, in its fixed order: row, then column, then pitch.
+
+  Returns:
+    List of (row, col, midi) tuples.
+  """
+  return [(row, col, midi) for row in range(rows) for col in range(cols)
+          for midi in pitches]
+
+
+def plan_batches(notes, batch_size):
+  """The pack's notes cut into consecutive batches of `batch_size`.
+
+  The plan depends only on the notes and the batch size, never on which
+  notes are already rendered, so a resumed render generates the same
+  batches as an uninterrupted one.
+  """
+  return [notes[start:start + batch_size]
+          for start in range(0, len(notes), batch_size)]
+
+
+def batch_seed(seed, notes):
+  """The sampling seed of a batch, from the pack seed and its notes.
+
+  Args:
+    seed: The pack's seed, an int >= 0.
+    notes: The batch's (row, col, midi) tuples.
+
+  Returns:
+    int in [0, 2**31).
+  """
+  entropy = [int(seed)] + [int(value) for note in notes for value in note]
+  return int(np.random.SeedSequence(entropy).generate_state(1)[0] % 2**31)
+
+
+def key_ranges(pitches):
+  """SFZ key ranges mapping every MIDI key to its nearest rendered pitch.
+
+  A key halfway between two rendered pitches plays the lower one.
+
+  Args:
+    pitches: Rendered MIDI pitches.
+
+  Returns:
+    List of (lokey, hikey, pitch_keycenter), ascending, covering 0..127
+    with no gap or overlap.
+  """
+  pitches = check_pitches(pitches)
+  ranges = []
+  for index, midi in enumerate(pitches):
+    low = ranges[-1][1] + 1 if ranges else 0
+    high = (MIDI_KEYS - 1 if index == len(pitches) - 1
+            else (midi + pitches[index + 1]) // 2)
+    ranges.append((low, high, midi))
+  return ranges
+
+
+def sfz_text(row, col, pitches, source_names, weights):
+  """The SFZ instrument of one grid point.
+
+  Args:
+    row, col: The grid point.
+    pitches: Its rendered MIDI pitches.
+    source_names: Names of the sources, for the header comment.
+    weights: The point's weight of each source.
+
+  Returns:
+    str: one `<region>` per rendered pitch, samples relative to the pack.
+  """
+  mix = ' + '.join(f'{float(weight):.3g} x {os.path.basename(name)}'
+                   for name, weight in zip(source_names, weights))
+  lines = [f'// magenta_wavenet sample pack, point ({row}, {col}): {mix}']
+  lines += [f'<region> sample={sample_path(row, col, midi)} lokey={low} '
+            f'hikey={high} pitch_keycenter={midi}'
+            for low, high, midi in key_ranges(pitches)]
+  return '\n'.join(lines) + '\n'
+
+
+def fit_frames(codes, frames):
+  """Cuts or pads codes [..., n, width] to `frames` frames.
+
+  Padding repeats the last frame, so a source shorter than a note keeps
+  its final timbre.
+
+  Returns:
+    float32 array [..., frames, width].
+  """
+  codes = np.asarray(codes, np.float32)[..., :frames, :]
+  pad = [(0, 0)] * codes.ndim
+  pad[-2] = (0, frames - codes.shape[-2])
+  return np.pad(codes, pad, mode='edge')
+
+
+def shift_pitch(audio, semitones, sample_rate):
+  """Audio [samples] shifted by `semitones` (librosa), unchanged for 0."""
+  if semitones == 0:
+    return np.asarray(audio, np.float32)
+  import librosa  # pylint: disable=import-outside-toplevel
+  return librosa.effects.pitch_shift(
+      np.asarray(audio, np.float32), sr=sample_rate,
+      n_steps=float(semitones)).astype(np.float32)
+
+
+def source_path(name):
+  """The file of a source given as a path or a bundled sound's name.
+
+  Returns:
+    `name` when it exists, else the bundled sound of that name
+    ('nsynth_e5'), else `name` itself (reading it then says it is missing).
+  """
+  if os.path.exists(name):
+    return name
+  try:
+    return bundled_sound(name)
+  except AudioError:
+    return name
+
+
+def note_codes(model, sources, source_pitches, weights, pitches, frames,
+               batch_size=DEFAULT_BATCH_SIZE):
+  """The code of every note of a pack.
+
+  Each source is cut to `frames` hops and encoded: once for a
+  pitch-conditioned model, else once per pitch after shifting it from its
+  own pitch to that pitch. Its codes are cut or padded to `frames`
+  (`fit_frames`) and mixed with each point's weights
+  (`mixing.weighted_mix`); a pitch-conditioned model's mixed codes then get
+  the note's pitch as their last channel.
+
+  Args:
+    model: An `NSynthAutoencoder`.
+    sources: Source audio, float32 arrays [samples] at the model's rate.
+    source_pitches: MIDI pitch of each source (`pitch.note_pitch`).
+    weights: float32 [rows, cols, len(sources)], from `grid_weights`.
+    pitches: P MIDI pitches, from `check_pitches`.
+    frames: Code frames per note (hop_length samples each).
+    batch_size: Most clips encoded at once.
+
+  Returns:
+    float32 array [rows, cols, P, frames, code_width].
+  """
+  config = model.config
+  per_source = []
+  for audio, own_pitch in zip(sources, source_pitches):
+    audio = np.asarray(audio, np.float32)[:frames * config.hop_length]
+    if config.pitch_classes:
+      code = model.encode(audio[None], pitch=own_pitch).numpy()
+      codes = np.repeat(code, len(pitches), axis=0)
+    else:
+      clips = np.stack([shift_pitch(audio, midi - own_pitch,
+                                    config.sample_rate) for midi in pitches])
+      codes = np.concatenate([
+          model.encode(clips[start:start + batch_size]).numpy()
+          for start in range(0, len(clips), batch_size)])
+    per_source.append(fit_frames(codes, frames))
+  stacked = np.stack(per_source)  # [sources, P, frames, code_width]
+  mixed = np.array([[[mixing.weighted_mix(stacked[:, index], point)
+                      for index in range(len(pitches))]
+                     for point in row] for row in weights], np.float32)
+  if config.pitch_classes:
+    mixed[..., -1] = np.asarray(pitches, np.float32)[:, None]
+  return mixed
+
+
+def make_manifest(source_names, paths, source_pitches, weights, pitches,
+                  samples, model_name, config, seed, batch_size):
+  """The manifest of a pack, not yet complete.
+
+  Args:
+    source_names: The sources as given (paths or bundled names).
+    paths: Their files.
+    source_pitches: Their estimated MIDI pitches.
+    weights: float32 [rows, cols, sources], from `grid_weights`.
+    pitches: Rendered MIDI pitches, ascending.
+    samples: Note length in samples.
+    model_name: Name or path of the model.
+    config: Its `WaveNetConfig`.
+    seed: The pack's seed.
+    batch_size: Notes generated at once.
+
+  Returns:
+    A dict ready for JSON, with `complete` False.
+  """
+  rows, cols = weights.shape[:2]
+  return {
+      'format_version': FORMAT_VERSION,
+      'complete': False,
+      'sources': [{'name': name, 'path': os.path.abspath(path),
+                   'pitch': int(midi)}
+                  for name, path, midi in zip(source_names, paths,
+                                              source_pitches)],
+      'grid': {'rows': rows, 'cols': cols, 'points': [
+          {'row': row, 'col': col,
+           'weights': [float(w) for w in weights[row, col]],
+           'sfz': sfz_name(row, col)}
+          for row in range(rows) for col in range(cols)]},
+      'pitches': list(pitches),
+      'note_samples': samples,
+      'note_seconds': samples / config.sample_rate,
+      'sample_rate': config.sample_rate,
+      'model': {'name': model_name, 'config': config.to_dict()},
+      'seed': seed,
+      'batch_size': batch_size,
+      'samples': [sample_path(*note)
+                  for note in plan_notes(rows, cols, pitches)],
+  }
+
+
+def read_manifest(path):
+  """A pack's manifest, checked to be one this version reads.
+
+  Raises:
+    MagentaWavenetError: naming the file, for unreadable JSON or another
+      format.
+  """
+  try:
+    with open(path, encoding='utf-8') as stream:
+      manifest = json.load(stream)
+  except (ValueError, UnicodeDecodeError) as error:
+    raise MagentaWavenetError(
+        f'{path}: not a readable sample-pack manifest ({error}).') from None
+  if not isinstance(manifest, dict) or manifest.get(
+      'format_version') != FORMAT_VERSION:
+    raise MagentaWavenetError(
+        f'{path}: not a sample-pack manifest of format {FORMAT_VERSION}.')
+  return manifest
+
+
+def _write_text(path, text):
+  def write(temporary):
+    with open(temporary, 'w', encoding='utf-8') as stream:
+      stream.write(text)
+  atomic_write(path, write)
+
+
+def _write_manifest(path, manifest):
+  _write_text(path, json.dumps(manifest, indent=2) + '\n')
+
+
+def _short(value):
+  text = json.dumps(value)
+  return text if len(text) <= 60 else '...'
+
+
+def _check_same(existing, manifest, path):
+  """Raises unless `existing` has the settings of `manifest`.
+
+  Every key but `complete` must be equal, once `manifest` is read back
+  from JSON.
+  """
+  wanted = json.loads(json.dumps(manifest))
+  for key, value in wanted.items():
+    if key != 'complete' and existing.get(key) != value:
+      raise MagentaWavenetError(
+          f'{path}: the pack there has another {key} '
+          f'({_short(existing.get(key))} there, {_short(value)} now); use the '
+          'same settings to complete it, or another folder.')
+
+
+def render_pack(model, sources, save_path, points, pitches, note_length,
+                seed=None, batch_size=None, model_name=None, progress=None,
+                on_batch=None):
+  """Renders a sample pack into `save_path`, or completes one there.
+
+  Args:
+    model: An `NSynthAutoencoder`.
+    sources: 2 or 4 audio files or bundled sound names ('nsynth_e5').
+    save_path: The pack's folder (created). One holding an unfinished pack
+      with the same settings is completed.
+    points: Grid points per side, at least 2.
+    pitches: MIDI pitches to render, integers in 0..127.
+    note_length: Note length, as `note_samples` reads it (16000 or '1s').
+    seed: int >= 0; None takes the existing pack's, or picks one.
+    batch_size: Notes generated at once; None takes the existing pack's, or
+      `DEFAULT_BATCH_SIZE`.
+    model_name: The model's name or path for the manifest; default
+      `model.config.name`.
+    progress: Passed to `generation.synthesize` (within a batch).
+    on_batch: Called as on_batch(notes_done, notes_total) after each batch
+      is written.
+
+  Returns:
+    The complete manifest (a dict, as in `manifest.json`).
+
+  Raises:
+    MagentaWavenetError: naming the file or setting at fault: a source that
+      is missing, not audio or shorter than one hop, a wrong number of
+      sources, a bad pitch or length, or a pack there with other settings.
+  """
+  config = model.config
+  pitches = check_pitches(pitches)
+  samples = note_samples(note_length, config.sample_rate)
+  frames = -(-samples // config.hop_length)
+  weights = grid_weights(len(sources), points)
+  paths = [source_path(name) for name in sources]
+  audio = [load_audio(path, config.sample_rate, min_samples=config.hop_length)
+           for path in paths]
+  source_pitches = [pitch_lib.note_pitch(clip, config.sample_rate, path)
+                    for clip, path in zip(audio, paths)]
+  manifest_path = os.path.join(save_path, MANIFEST)
+  existing = (read_manifest(manifest_path) if os.path.exists(manifest_path)
+              else {})
+  if seed is None:
+    seed = existing.get('seed')
+  if seed is None:
+    seed = int(np.random.SeedSequence().entropy % 2**31)
+    logger.info('Seed %d.', seed)
+  if batch_size is None:
+    batch_size = existing.get('batch_size') or DEFAULT_BATCH_SIZE
+  if int(seed) < 0 or int(batch_size) < 1:
+    raise MagentaWavenetError(f'seed must be >= 0 and batch size >= 1, got '
+                              f'{seed} and {batch_size}.')
+  manifest = make_manifest(list(sources), paths, source_pitches, weights,
+                           pitches, samples, model_name or config.name,
+                           config, int(seed), int(batch_size))
+  os.makedirs(os.path.join(save_path, SAMPLES), exist_ok=True)
+  if existing:
+    _check_same(existing, manifest, manifest_path)
+  else:
+    _write_manifest(manifest_path, manifest)
+  codes = note_codes(model, audio, source_pitches, weights, pitches, frames,
+                     manifest['batch_size'])
+  _render_notes(model, codes.reshape((-1,) + codes.shape[3:]), manifest,
+                save_path, progress, on_batch)
+  for point in manifest['grid']['points']:
+    _write_text(os.path.join(save_path, point['sfz']), sfz_text(
+        point['row'], point['col'], pitches, sources, point['weights']))
+  manifest['complete'] = True
+  _write_manifest(manifest_path, manifest)
+  logger.info('Sample pack %s complete: %d notes, %d SFZ instruments.',
+              save_path, len(manifest['samples']),
+              len(manifest['grid']['points']))
+  return manifest
+
+
+def _render_notes(model, codes, manifest, save_path, progress, on_batch):
+  """Generates and writes the pack's missing WAVs, batch by batch.
+
+  Args:
+    codes: float32 [notes, frames, code_width] in `plan_notes` order.
+  """
+  grid = manifest['grid']
+  notes = plan_notes(grid['rows'], grid['cols'], manifest['pitches'])
+  order = {note: index for index, note in enumerate(notes)}
+
+  def path(note):
+    return os.path.join(save_path, sample_path(*note))
+
+  todo = [batch for batch in plan_batches(notes, manifest['batch_size'])
+          if not all(os.path.exists(path(note)) for note in batch)]
+  done = len(notes) - sum(len(batch) for batch in todo)
+  if done:
+    logger.info('%s: %d of %d notes already rendered.', save_path, done,
+                len(notes))
+  started, rendered = time.monotonic(), 0
+  for number, batch in enumerate(todo, 1):
+    audio = generation.synthesize(
+        model, codes[[order[note] for note in batch]],
+        seed=batch_seed(manifest['seed'], batch),
+        lengths=[manifest['note_samples']] * len(batch), progress=progress)
+    for note, row in zip(batch, audio):
+      if not os.path.exists(path(note)):
+        save_wav(path(note), row, manifest['sample_rate'])
+    rendered += len(batch)
+    done += len(batch)
+    per_note = (time.monotonic() - started) / rendered
+    logger.info('Batch %d of %d written: %d of %d notes, %.2f s per note, '
+                '%.0f s left.', number, len(todo), done, len(notes),
+                per_note, per_note * (len(notes) - done))
+    if on_batch:
+      on_batch(done, len(notes))

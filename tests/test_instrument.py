@@ -1,0 +1,321 @@
+"""Sample packs (`sample_pack`) and the `instrument` command line."""
+
+import json
+import os
+import re
+
+import librosa
+import numpy as np
+import pytest
+import soundfile
+
+import magenta_wavenet as mw
+from magenta_wavenet import generation
+from magenta_wavenet import instrument
+from magenta_wavenet import mixing
+from magenta_wavenet import sample_pack
+from conftest import randomize
+from conftest import tone
+
+RATE = 16000
+# Source tones and the MIDI pitches pYIN finds in them.
+FREQUENCIES = (220.0, 330.0, 440.0, 550.0)
+SOURCE_PITCHES = [57, 64, 69, 73]
+NOTE = '0.05s'  # 800 samples: 13 frames of the tiny model's 64-sample hop.
+NOTE_SAMPLES, NOTE_FRAMES = 800, 13
+
+
+@pytest.fixture(scope='module')
+def sources(tmp_path_factory):
+  folder = tmp_path_factory.mktemp('sources')
+  paths = []
+  for index, frequency in enumerate(FREQUENCIES):
+    path = str(folder / f's{index}.wav')
+    soundfile.write(path, tone(3200, frequency=frequency), RATE)
+    paths.append(path)
+  return paths
+
+
+@pytest.fixture(scope='module')
+def pitch_model():
+  config = mw.get_config('tiny').replace(name='tiny_pitch', pitch_classes=128)
+  return randomize(mw.NSynthAutoencoder(config), seed=4)
+
+
+@pytest.fixture
+def synthesized(monkeypatch):
+  """Records the codes and seed of every `generation.synthesize` call."""
+  calls = []
+  real = generation.synthesize
+
+  def spy(model, encodings, **kwargs):
+    calls.append((np.array(encodings), kwargs['seed']))
+    return real(model, encodings, **kwargs)
+  monkeypatch.setattr(generation, 'synthesize', spy)
+  return calls
+
+
+def source_clip(path, frames=NOTE_FRAMES, hop=64):
+  return mw.load_audio(path)[:frames * hop]
+
+
+def pack_files(folder):
+  return sorted(os.path.relpath(os.path.join(root, name), folder)
+                for root, _, names in os.walk(folder) for name in names)
+
+
+def regions(path):
+  """[(sample, lokey, hikey, pitch_keycenter)] of an SFZ file."""
+  with open(path, encoding='utf-8') as stream:
+    return [(m[1], int(m[2]), int(m[3]), int(m[4])) for m in re.finditer(
+        r'<region> sample=(\S+) lokey=(\d+) hikey=(\d+) '
+        r'pitch_keycenter=(\d+)', stream.read())]
+
+
+@pytest.mark.parametrize('pitches', [[60], [48, 60, 72], [0, 127],
+                                     [61, 60, 67, 90]])
+def test_key_ranges_map_every_key_to_its_nearest_pitch(pitches):
+  ranges = sample_pack.key_ranges(pitches)
+  assert ranges[0][0] == 0 and ranges[-1][1] == 127
+  assert all(low <= high for low, high, _ in ranges)
+  assert all(a[1] + 1 == b[0] for a, b in zip(ranges, ranges[1:]))
+  for low, high, centre in ranges:
+    for key in range(low, high + 1):
+      nearest = min(sorted(pitches), key=lambda p, k=key: abs(p - k))
+      assert centre == nearest, (key, ranges)
+  assert (sample_pack.key_ranges([72, 48, 60])
+          == [(0, 54, 48), (55, 66, 60), (67, 127, 72)])
+
+
+def test_grid_weights_are_those_of_mixing():
+  np.testing.assert_allclose(sample_pack.grid_weights(2, 3),
+                             [[[1, 0], [0.5, 0.5], [0, 1]]])
+  weights = sample_pack.grid_weights(4, 3)
+  assert weights.shape == (3, 3, 4)
+  np.testing.assert_allclose(weights[1, 1], [0.25] * 4)
+  np.testing.assert_allclose(weights[0, 2], [0, 1, 0, 0])
+  np.testing.assert_allclose(weights[2, 0], [0, 0, 1, 0])
+  np.testing.assert_allclose(weights[0, 1], [0.5, 0.5, 0, 0])
+  codes = list(np.random.default_rng(0).normal(size=(4, 5, 3)))
+  cells = mixing.grid(codes, 3)
+  for row in range(3):
+    for col in range(3):
+      np.testing.assert_allclose(
+          mixing.weighted_mix(codes, weights[row, col]), cells[row, col],
+          atol=1e-6)
+
+
+def test_codes_are_cut_or_padded_with_their_last_frame():
+  codes = np.arange(12, dtype=np.float32).reshape(2, 3, 2)
+  np.testing.assert_array_equal(sample_pack.fit_frames(codes, 2),
+                                codes[:, :2])
+  padded = sample_pack.fit_frames(codes, 5)
+  np.testing.assert_array_equal(padded[:, :3], codes)
+  np.testing.assert_array_equal(padded[:, 3:],
+                                np.repeat(codes[:, 2:], 2, axis=1))
+
+
+def test_lengths_and_pitches_are_read_or_refused():
+  assert sample_pack.note_samples('0.05s', RATE) == 800
+  assert sample_pack.note_samples('1s', RATE) == 16000
+  assert sample_pack.note_samples('800', RATE) == 800
+  assert sample_pack.note_samples(700, RATE) == 700
+  for bad in ('abc', '0s', '-5', '1.5', 'nans', ''):
+    with pytest.raises(mw.MagentaWavenetError, match='note length'):
+      sample_pack.note_samples(bad, RATE)
+  assert sample_pack.check_pitches(['72', 48, '60', '60']) == (48, 60, 72)
+  for bad in (['128'], [-1], ['C4'], ['60.5']):
+    with pytest.raises(mw.MagentaWavenetError, match='not a MIDI note'):
+      sample_pack.check_pitches(bad)
+  with pytest.raises(mw.MagentaWavenetError, match='at least one'):
+    sample_pack.check_pitches([])
+
+
+def test_a_two_by_two_pack_at_two_pitches(tmp_path, tiny_checkpoint, sources,
+                                          synthesized):
+  _, model = tiny_checkpoint
+  folder = str(tmp_path / 'pack')
+  manifest = sample_pack.render_pack(model, sources, folder, 2, [64, 60],
+                                     NOTE, seed=5, batch_size=3)
+  names = [f'samples/p{r}_{c}_m{p:03d}.wav' for r in (0, 1) for c in (0, 1)
+           for p in (60, 64)]
+  assert pack_files(folder) == sorted(
+      names + ['manifest.json', 'p0_0.sfz', 'p0_1.sfz', 'p1_0.sfz',
+               'p1_1.sfz'])
+  with open(os.path.join(folder, 'manifest.json'), encoding='utf-8') as f:
+    assert json.load(f) == manifest
+  assert manifest['format_version'] == sample_pack.FORMAT_VERSION
+  assert manifest['complete'] is True
+  assert [s['pitch'] for s in manifest['sources']] == SOURCE_PITCHES
+  assert [s['path'] for s in manifest['sources']] == sources
+  assert manifest['pitches'] == [60, 64]
+  assert manifest['note_samples'] == NOTE_SAMPLES
+  assert manifest['note_seconds'] == 0.05
+  assert manifest['seed'] == 5 and manifest['batch_size'] == 3
+  assert manifest['model'] == {'name': 'tiny',
+                               'config': json.loads(json.dumps(
+                                   model.config.to_dict()))}
+  assert manifest['samples'] == names
+  points = manifest['grid']['points']
+  assert (manifest['grid']['rows'], manifest['grid']['cols']) == (2, 2)
+  assert [(p['row'], p['col'], p['weights']) for p in points] == [
+      (0, 0, [1, 0, 0, 0]), (0, 1, [0, 1, 0, 0]), (1, 0, [0, 0, 1, 0]),
+      (1, 1, [0, 0, 0, 1])]
+  assert regions(os.path.join(folder, 'p1_0.sfz')) == [
+      ('samples/p1_0_m060.wav', 0, 62, 60),
+      ('samples/p1_0_m064.wav', 63, 127, 64)]
+  for name in names:
+    audio, rate = soundfile.read(os.path.join(folder, name))
+    assert rate == RATE and audio.shape == (NOTE_SAMPLES,)
+    assert np.abs(audio).max() > 0.01
+  # Batches of 3 in the fixed plan, each seeded from its notes.
+  notes = sample_pack.plan_notes(2, 2, (60, 64))
+  batches = sample_pack.plan_batches(notes, 3)
+  assert [len(b) for b in batches] == [3, 3, 2]
+  assert [seed for _, seed in synthesized] == [
+      sample_pack.batch_seed(5, batch) for batch in batches]
+  codes = np.concatenate([codes for codes, _ in synthesized])
+  assert codes.shape == (8, NOTE_FRAMES, 4)
+  # Unconditioned model: each source was shifted to the note's pitch, then
+  # encoded. Source 1 is at 64 already; source 0 (57) went up 7 semitones.
+  clip = source_clip(sources[1])
+  np.testing.assert_allclose(codes[notes.index((0, 1, 64))],
+                             model.encode(clip[None])[0], atol=1e-5)
+  shifted = librosa.effects.pitch_shift(source_clip(sources[0]), sr=RATE,
+                                        n_steps=7)
+  np.testing.assert_allclose(codes[notes.index((0, 0, 64))],
+                             model.encode(shifted[None])[0], atol=1e-5)
+  assert not np.allclose(codes[notes.index((0, 0, 60))],
+                         codes[notes.index((0, 0, 64))], atol=1e-3)
+
+
+def test_pitch_conditioned_codes_carry_the_pitch(tmp_path, pitch_model,
+                                                 sources, synthesized,
+                                                 monkeypatch):
+  def no_shift(*args):
+    raise AssertionError(f'a pitch-conditioned model shifted audio {args}')
+  monkeypatch.setattr(sample_pack, 'shift_pitch', no_shift)
+  pair = [sources[0], sources[2]]
+  manifest = sample_pack.render_pack(pitch_model, pair, str(tmp_path), 3,
+                                     [50, 70], NOTE, seed=2)
+  assert manifest['grid']['rows'] == 1 and manifest['grid']['cols'] == 3
+  (codes, _), = synthesized
+  notes = sample_pack.plan_notes(1, 3, (50, 70))
+  assert codes.shape == (6, NOTE_FRAMES, 5)
+  for note, code in zip(notes, codes):
+    np.testing.assert_array_equal(code[:, -1], note[2])
+  a, b = (pitch_model.encode(source_clip(path)[None], pitch=60)[0, :, :4]
+          for path in pair)
+  middle_50, middle_70 = codes[notes.index((0, 1, 50))], codes[
+      notes.index((0, 1, 70))]
+  np.testing.assert_allclose(middle_50[:, :4], 0.5 * a + 0.5 * b, atol=1e-5)
+  np.testing.assert_array_equal(middle_50[:, :4], middle_70[:, :4])
+  np.testing.assert_allclose(codes[notes.index((0, 2, 70))][:, :4], b,
+                             atol=1e-5)
+  assert len(manifest['samples']) == 6
+  for name in manifest['samples']:
+    assert soundfile.info(str(tmp_path / name)).frames == NOTE_SAMPLES
+
+
+def test_interrupted_render_resumes_to_identical_files(
+    tmp_path, tiny_checkpoint, sources, synthesized):
+  _, model = tiny_checkpoint
+  pair = [sources[0], sources[2]]
+  settings = dict(points=3, pitches=[60, 67], note_length=NOTE)
+
+  def stop(done, total):
+    assert (done, total) == (4, 6)
+    raise KeyboardInterrupt
+
+  resumed = str(tmp_path / 'resumed')
+  with pytest.raises(KeyboardInterrupt):
+    sample_pack.render_pack(model, pair, resumed, seed=9, batch_size=4,
+                            on_batch=stop, **settings)
+  with open(os.path.join(resumed, 'manifest.json'), encoding='utf-8') as f:
+    assert json.load(f)['complete'] is False
+  first = sample_pack.plan_notes(1, 3, (60, 67))[:4]
+  assert pack_files(resumed) == sorted(
+      ['manifest.json'] + [sample_pack.sample_path(*n) for n in first])
+  # No seed or batch size: the pack's own are taken; only batch 2 is left.
+  del synthesized[:]
+  sample_pack.render_pack(model, pair, resumed, **settings)
+  assert [len(codes) for codes, _ in synthesized] == [2]
+  whole = str(tmp_path / 'whole')
+  sample_pack.render_pack(model, pair, whole, seed=9, batch_size=4,
+                          **settings)
+  files = pack_files(whole)
+  assert pack_files(resumed) == files and len(files) == 6 + 3 + 1
+  for name in files:
+    with open(os.path.join(resumed, name), 'rb') as one, open(
+        os.path.join(whole, name), 'rb') as other:
+      assert one.read() == other.read(), name
+  waves = [soundfile.read(os.path.join(whole, name))[0]
+           for name in files if name.endswith('.wav')]
+  assert all(np.abs(wave).max() > 0.01 for wave in waves)
+  assert len({wave.tobytes() for wave in waves}) == 6
+  codes = synthesized[-2][0]  # whole's first batch: (0, 0..1, 60/67)
+  np.testing.assert_allclose(codes[2], 0.5 * codes[0] + 0.5 * synthesized[
+      -1][0][0], atol=1e-5)
+
+
+def run_instrument(*flags):
+  return instrument.main(['instrument', '--log=ERROR'] + list(flags))
+
+
+def test_command_renders_bundled_and_file_sources(tmp_path, tiny_checkpoint,
+                                                  sources, capsys):
+  path, _ = tiny_checkpoint
+  folder = tmp_path / 'pack'
+  assert run_instrument(f'--sources=nsynth_e5,{sources[2]}', '--points=2',
+                        '--pitches=69', '--note_length=640',
+                        f'--checkpoint_path={path}', '--seed=3',
+                        f'--save_path={folder}') == 0
+  assert capsys.readouterr().out.strip() == (
+      f'wrote 2 notes and 2 SFZ instruments to {folder}')
+  manifest = json.loads((folder / 'manifest.json').read_text())
+  assert manifest['sources'] == [
+      {'name': 'nsynth_e5', 'path': mw.bundled_sound('nsynth_e5'),
+       'pitch': 76},
+      {'name': sources[2], 'path': sources[2], 'pitch': 69}]
+  assert manifest['model']['name'] == path
+  assert manifest['note_samples'] == 640 and manifest['complete']
+  assert regions(folder / 'p0_1.sfz') == [
+      ('samples/p0_1_m069.wav', 0, 127, 69)]
+  assert soundfile.info(str(folder / 'samples/p0_0_m069.wav')).frames == 640
+
+
+@pytest.mark.parametrize('flags, message', [
+    (['--sources={s0},{s1},{s2}'],
+     r'^error: need 2 source sounds \(a line\) or 4 \(a grid\), got 3\.$'),
+    (['--sources={s0},{s1}', '--pitches=60,128'],
+     r"^error: pitch '128' is not a MIDI note number in 0\.\.127\.$"),
+    (['--sources={s0},{tmp}/notes.txt'],
+     r'^error: \S+/notes\.txt: not a readable audio file'),
+    (['--sources={tmp}/short.wav,{s1}'],
+     r'^error: \S+/short\.wav: too short: 40 samples at 16000 Hz, at least '
+     r'64 needed\.$'),
+    (['--sources={s0},{tmp}/missing.wav'],
+     r'^error: \S+/missing\.wav: no such file\.$'),
+    (['--sources={s0},{s1}', '--note_length=long'],
+     r"^error: note length 'long': give seconds"),
+    (['--sources={s0},{s1}', '--seed=4'],
+     r'^error: \S+/pack/manifest\.json: the pack there has another seed '
+     r'\(3 there, 4 now\)'),
+])
+def test_bad_inputs_give_one_line(tmp_path, tiny_checkpoint, sources, capsys,
+                                  flags, message):
+  path, _ = tiny_checkpoint
+  (tmp_path / 'notes.txt').write_text('not audio at all\n')
+  soundfile.write(str(tmp_path / 'short.wav'), tone(40), RATE)
+  pack = tmp_path / 'pack'
+  pack.mkdir()
+  (pack / 'manifest.json').write_text(json.dumps(sample_pack.make_manifest(
+      sources[:2], sources[:2], SOURCE_PITCHES[:2],
+      sample_pack.grid_weights(2, 3), (48, 60, 72), 16000, path,
+      mw.get_config('tiny'), 3, 16)))
+  flags = [flag.format(s0=sources[0], s1=sources[1], s2=sources[2],
+                       tmp=tmp_path) for flag in flags]
+  assert run_instrument(f'--checkpoint_path={path}', f'--save_path={pack}',
+                        *flags) == 1
+  err = capsys.readouterr().err.strip().splitlines()
+  assert len(err) == 1 and re.search(message, err[0]), err
