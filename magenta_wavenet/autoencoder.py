@@ -133,8 +133,19 @@ class NSynthAutoencoder(keras.Model):
     """
     length = (tf.shape(audio)[1] // self.config.hop_length
               ) * self.config.hop_length
-    audio = audio[:, :length]
-    inputs = self._network_input(audio)
+    return self.autoencode_input(self._network_input(audio[:, :length]),
+                                 pitch)
+
+  def autoencode_input(self, inputs, pitch=None):
+    """Logits [batch, time, 256] of network input q / 128 [batch, time].
+
+    Args:
+      inputs: float32 mu-law network input, time a multiple of hop_length.
+      pitch: [batch] MIDI pitches, required by a pitch-conditioned model.
+
+    Raises:
+      EncodingError: for a pitch-conditioned model given no pitch.
+    """
     code = self.encoder(inputs)
     if self.config.pitch_classes:
       if pitch is None:

@@ -37,18 +37,17 @@ from absl import flags
 import keras
 import numpy as np
 
-from magenta_wavenet import cli_common
 from magenta_wavenet import dsp
 from magenta_wavenet.autoencoder import NSynthAutoencoder
 from magenta_wavenet.checkpoint import CONFIG_FILE
 from magenta_wavenet.checkpoint import variable_table
 from magenta_wavenet.checkpoint import write_config
+from magenta_wavenet.cli import common
 from magenta_wavenet.data import reader
 from magenta_wavenet.data import schema
 from magenta_wavenet.errors import DataError
 from magenta_wavenet.errors import MagentaWavenetError
 from magenta_wavenet.files import atomic_folder
-from magenta_wavenet.pitch import append_pitch
 
 # The networks train_torch_gpu.py is run with: their run state (weights,
 # average, Adam moments) fits the 64 MiB a GPU call carries.
@@ -64,7 +63,7 @@ INIT_FILE = 'init.npz'
 EXPECT_FILE = 'expect.npz'
 _READ_BATCH = 64
 
-FLAGS = cli_common.new_flags()
+FLAGS = common.new_flags()
 flags.DEFINE_string('train_path', None, 'TFRecords of the training notes '
                     '(glob, comma-separated), from make_dataset.',
                     flag_values=FLAGS)
@@ -122,17 +121,10 @@ def keras_logits(model, classes, pitch=None):
     float32 [batch, samples, 256], as `logits_of` in the recipe.
 
   Raises:
-    MagentaWavenetError: for a pitch-conditioned model without a pitch.
+    EncodingError: for a pitch-conditioned model without a pitch.
   """
   inputs = dsp.to_network_input(dsp.from_class(classes))
-  code = model.encoder(inputs)
-  if model.config.pitch_classes:
-    if pitch is None:
-      raise MagentaWavenetError(
-          f'the {model.config.name} model is pitch-conditioned: its probe '
-          'needs the MIDI pitch of each crop.')
-    code = append_pitch(code, pitch)
-  return model.decoder(inputs, code).numpy()
+  return model.autoencode_input(inputs, pitch).numpy()
 
 
 def keras_layout_weights(model):
@@ -197,7 +189,7 @@ def _body(flag_values):
 
 def main(argv=None):
   """Command-line entry point; returns the exit status."""
-  return cli_common.run(_body, FLAGS, argv, __doc__)
+  return common.run(_body, FLAGS, argv, __doc__)
 
 
 if __name__ == '__main__':
