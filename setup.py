@@ -14,6 +14,12 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 with open(os.path.join(HERE, 'README.md'), encoding='utf-8') as _readme:
   README = _readme.read()
 
+# Each is magenta_wavenet/cli/<name>.py, installed as magenta-wavenet-<name>
+# with dashes.
+COMMANDS = ('save_embeddings', 'generate', 'mix', 'instrument', 'plot',
+            'export', 'demo', 'benchmark', 'make_dataset', 'train',
+            'evaluate', 'data_benchmark')
+
 
 def tensorflow_requirement():
   """tensorflow-cpu unless a GPU driver is present (or the user says)."""
@@ -61,17 +67,6 @@ setuptools.setup(
                  'ipykernel>=6'],
     },
     entry_points={'console_scripts': [
-        'magenta-wavenet-save-embeddings = magenta_wavenet.save_embeddings:main',
-        'magenta-wavenet-generate = magenta_wavenet.generate:main',
-        'magenta-wavenet-mix = magenta_wavenet.mix:main',
-        'magenta-wavenet-instrument = magenta_wavenet.instrument:main',
-        'magenta-wavenet-plot = magenta_wavenet.plot:main',
-        'magenta-wavenet-export = magenta_wavenet.export:main',
-        'magenta-wavenet-demo = magenta_wavenet.demo:main',
-        'magenta-wavenet-benchmark = magenta_wavenet.benchmark:main',
-        'magenta-wavenet-make-dataset = magenta_wavenet.make_dataset:main',
-        'magenta-wavenet-train = magenta_wavenet.train:main',
-        'magenta-wavenet-evaluate = magenta_wavenet.evaluate:main',
-        'magenta-wavenet-data-benchmark = magenta_wavenet.data_benchmark:main',
-    ]},
+        f'magenta-wavenet-{name.replace("_", "-")} = '
+        f'magenta_wavenet.cli.{name}:main' for name in COMMANDS]},
 )

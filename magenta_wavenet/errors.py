@@ -28,3 +28,8 @@ class DataError(MagentaWavenetError):
 
 class ConfigError(MagentaWavenetError, ValueError):
   """A hyperparameter or preset name is invalid."""
+
+
+# What reading or writing a user's files can raise: batch functions report
+# these per file (their `on_error`) and command lines print them on one line.
+USER_ERRORS = (MagentaWavenetError, OSError)

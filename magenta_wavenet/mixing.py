@@ -156,3 +156,44 @@ def crossfade(code_a, code_b, overlap):
   blend = (1.0 - w) * code_a[frames_a - overlap:] + w * code_b[:overlap]
   return np.concatenate(
       [code_a[:frames_a - overlap], blend, code_b[overlap:]]).astype(np.float32)
+
+
+MODES = ('mix', 'interpolate', 'grid', 'timestretch', 'crossfade')
+
+
+def combine(mode, codes, weights=None, steps=5, factor=2.0, overlap=16,
+            stem='code'):
+  """Runs one of `MODES` on codes and names its results.
+
+  Args:
+    mode: 'mix' (`weighted_mix` of any number of codes with `weights`),
+      'interpolate' (2 codes), 'grid' (4 corner codes: top-left, top-right,
+      bottom-left, bottom-right), 'timestretch' (1 code) or 'crossfade'
+      (2 codes).
+    codes: The codes, each [frames, channels].
+    weights: For 'mix', one float per code (not normalized).
+    steps: Interpolation steps (per side of a grid), at least 2.
+    factor: Time-stretch factor: 2 is twice as long.
+    overlap: Crossfade length in code frames.
+    stem: Name of the sound that 'timestretch' stretches.
+
+  Returns:
+    dict {output name: float32 code [frames, channels]}: 'mix';
+    'interp_<k>' for k = 0..steps-1; 'grid_<row>_<col>';
+    '<stem>_stretch_<factor>'; 'crossfade'.
+  """
+  if mode == 'mix':
+    return {'mix': weighted_mix(codes, weights)}
+  if mode == 'timestretch':
+    (code,) = codes
+    return {f'{stem}_stretch_{factor:g}': timestretch(code, factor)}
+  if mode == 'interpolate':
+    return {f'interp_{k}': code
+            for k, code in enumerate(interpolate(codes[0], codes[1], steps))}
+  if mode == 'grid':
+    cells = grid(codes, steps)
+    return {f'grid_{row}_{col}': cells[row, col]
+            for row in range(steps) for col in range(steps)}
+  if mode == 'crossfade':
+    return {'crossfade': crossfade(codes[0], codes[1], overlap)}
+  raise ValueError(f'unknown mode {mode!r}; one of {", ".join(MODES)}.')

@@ -5,15 +5,15 @@ import re
 import numpy as np
 import pytest
 
-from magenta_wavenet import benchmark
+from magenta_wavenet import speed
 from conftest import randomize
 import magenta_wavenet as mw
 
 
 def test_table_has_every_case_with_consistent_numbers():
   model = randomize(mw.NSynthAutoencoder('tiny'))
-  report = benchmark.run_benchmark(model, [1, 2], ['float32', 'bfloat16'],
-                                   steps=64, repeats=1, baseline_steps=4)
+  report = speed.run_benchmark(model, [1, 2], ['float32', 'bfloat16'],
+                               steps=64, repeats=1, baseline_steps=4)
   rows = [line for line in report.splitlines() if line.startswith('| ')
           and not line.startswith(('| generation', '| ---'))]
   assert [row.split('|')[1].strip() for row in rows] == [

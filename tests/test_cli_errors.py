@@ -8,12 +8,12 @@ import soundfile
 import tensorflow as tf
 
 import magenta_wavenet as mw
-from magenta_wavenet import demo
-from magenta_wavenet import export
-from magenta_wavenet import generate
-from magenta_wavenet import mix
-from magenta_wavenet import plot
-from magenta_wavenet import save_embeddings
+from magenta_wavenet.cli import demo
+from magenta_wavenet.cli import export
+from magenta_wavenet.cli import generate
+from magenta_wavenet.cli import mix
+from magenta_wavenet.cli import plot
+from magenta_wavenet.cli import save_embeddings
 from magenta_wavenet.checkpoint import variable_table
 
 COMMANDS = {

@@ -9,8 +9,9 @@ import numpy as np
 import soundfile
 
 import magenta_wavenet as mw
-from magenta_wavenet import generate
+from magenta_wavenet.cli import generate
 from magenta_wavenet import generation
+from magenta_wavenet import resynthesis
 from conftest import tone
 
 RATE = 16000
@@ -59,8 +60,8 @@ def test_audio_input_is_encoded_and_partial_wavs_are_written(
   monkeypatch.setattr(generation, 'Synthesizer', functools.partial(
       generation.Synthesizer, chunk_size=100))
   writes = []
-  original_save = generate.save_wav
-  monkeypatch.setattr(generate, 'save_wav', lambda path, audio: (
+  original_save = resynthesis.save_wav
+  monkeypatch.setattr(resynthesis, 'save_wav', lambda path, audio: (
       writes.append((os.path.basename(path), len(audio))),
       original_save(path, audio)))
   assert generate.main([

@@ -12,7 +12,7 @@ import soundfile
 
 import magenta_wavenet as mw
 from magenta_wavenet import pretrained
-from magenta_wavenet import save_embeddings
+from magenta_wavenet.cli import save_embeddings
 from conftest import tone
 
 RATE = 16000

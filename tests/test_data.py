@@ -8,7 +8,8 @@ import tensorflow as tf
 
 import magenta_wavenet as mw
 from magenta_wavenet import data
-from magenta_wavenet import data_benchmark
+from magenta_wavenet import speed
+from magenta_wavenet.cli import data_benchmark
 from magenta_wavenet.data import reader
 from magenta_wavenet.data import schema
 
@@ -182,7 +183,7 @@ def test_missing_files_and_bad_crop(tmp_path):
 def test_benchmark_prints_examples_per_second(records, capsys,
                                               monkeypatch):
   clock = iter([10.0, 12.0])  # The timed loop takes 2 s.
-  monkeypatch.setattr(data_benchmark.time, 'perf_counter',
+  monkeypatch.setattr(speed.time, 'perf_counter',
                       lambda: next(clock))
   assert data_benchmark.main(['data_benchmark', '--train_path',
                               str(records / '*'), '--batch_size', '4',

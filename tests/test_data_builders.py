@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import magenta_wavenet as mw
-from magenta_wavenet import make_dataset
+from magenta_wavenet.cli import make_dataset
 from magenta_wavenet.data import builders
 from magenta_wavenet.data import reader
 from magenta_wavenet.data import soundfont

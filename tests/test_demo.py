@@ -4,7 +4,7 @@ import numpy as np
 import soundfile
 
 import magenta_wavenet as mw
-from magenta_wavenet import demo
+from magenta_wavenet.cli import demo
 from magenta_wavenet import pitch
 from conftest import randomize
 

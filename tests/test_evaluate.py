@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import magenta_wavenet as mw
-from magenta_wavenet import evaluate
+from magenta_wavenet.cli import evaluate
 from magenta_wavenet.training import evaluation
 from magenta_wavenet.training import metrics
 from test_train import write_notes

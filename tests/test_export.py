@@ -10,7 +10,7 @@ import tensorflow as tf
 
 import magenta_wavenet as mw
 from magenta_wavenet import dsp
-from magenta_wavenet import export
+from magenta_wavenet.cli import export
 from magenta_wavenet import generation
 from conftest import randomize
 

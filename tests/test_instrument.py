@@ -11,7 +11,7 @@ import soundfile
 
 import magenta_wavenet as mw
 from magenta_wavenet import generation
-from magenta_wavenet import instrument
+from magenta_wavenet.cli import instrument
 from magenta_wavenet import mixing
 from magenta_wavenet import sample_pack
 from conftest import randomize

@@ -8,7 +8,7 @@ import pytest
 import soundfile
 
 import magenta_wavenet as mw
-from magenta_wavenet import save_embeddings
+from magenta_wavenet.cli import save_embeddings
 from magenta_wavenet.training import trainer
 from conftest import tone
 from test_train import options

@@ -9,7 +9,7 @@ import soundfile
 
 import magenta_wavenet as mw
 from magenta_wavenet import generation
-from magenta_wavenet import mix
+from magenta_wavenet.cli import mix
 from magenta_wavenet import mixing
 from conftest import randomize
 

@@ -13,11 +13,23 @@ NOTEBOOK = os.path.join(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))), 'demo', 'nsynth_demo.ipynb')
 
 
-def test_committed_notebook_has_no_outputs():
+def test_committed_notebook_keeps_its_outputs():
+  """A reader on a code host sees the plot and hears the players."""
+  assert os.path.getsize(NOTEBOOK) < 600_000
   notebook = nbformat.read(NOTEBOOK, as_version=4)
-  for cell in notebook.cells:
-    if cell.cell_type == 'code':
-      assert not cell.outputs and cell.execution_count is None
+  outputs = [output for cell in notebook.cells if cell.cell_type == 'code'
+             for output in cell.outputs]
+  assert not [output for output in outputs
+              if output.output_type == 'error'
+              or 'Warning' in output.get('text', '')]
+  text = ''.join(output.get('text', '') for output in outputs)
+  assert 'h64_bo16 hop 512' in text
+  assert '40000 samples -> code (78, 16)' in text
+  images = [output for output in outputs
+            if 'image/png' in output.get('data', {})]
+  players = [output for output in outputs
+             if '<audio' in output.get('data', {}).get('text/html', '')]
+  assert len(images) == 1 and len(players) == 3
 
 
 def test_notebook_runs_on_the_shipped_model(tmp_path, monkeypatch):

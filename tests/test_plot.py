@@ -6,7 +6,7 @@ import pytest
 import soundfile
 
 import magenta_wavenet as mw
-from magenta_wavenet import plot
+from magenta_wavenet.cli import plot
 from magenta_wavenet import plotting
 from magenta_wavenet.errors import EncodingError
 from conftest import randomize

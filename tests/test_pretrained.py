@@ -234,7 +234,7 @@ def test_existing_path_wins_over_a_name(tmp_path, monkeypatch,
 
 
 def test_commands_take_a_model_name(published, tmp_path):
-  from magenta_wavenet import save_embeddings  # pylint: disable=import-outside-toplevel
+  from magenta_wavenet.cli import save_embeddings  # pylint: disable=import-outside-toplevel
   del published
   source = tmp_path / 'note.wav'
   mw.save_wav(source, np.sin(np.arange(512) / 5).astype(np.float32) * 0.5)

@@ -8,7 +8,7 @@ import tensorflow as tf
 
 import magenta_wavenet as mw
 from magenta_wavenet import data
-from magenta_wavenet import train
+from magenta_wavenet.cli import train
 from magenta_wavenet.training import schedule
 from magenta_wavenet.training import trainer
 from magenta_wavenet.training.ema import WeightAverage

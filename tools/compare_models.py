@@ -25,14 +25,14 @@ import json
 from absl import flags
 import numpy as np
 
-from magenta_wavenet import cli_common
 from magenta_wavenet import pretrained
+from magenta_wavenet.cli import common
 from magenta_wavenet.errors import MagentaWavenetError
 from magenta_wavenet.files import atomic_write
 from magenta_wavenet.pitch import note_pitch
 from magenta_wavenet.training import evaluation
 
-FLAGS = cli_common.new_flags()
+FLAGS = common.new_flags()
 flags.DEFINE_list('models', ['h64_bo16'], 'Model names or checkpoint paths.',
                   flag_values=FLAGS)
 flags.DEFINE_string('test_path', '', 'TFRecords of the seen sample set\'s '
@@ -107,7 +107,7 @@ def _body(flag_values):
 
 def main(argv=None):
   """Console entry point; returns the exit status."""
-  return cli_common.run(_body, FLAGS, argv, __doc__)
+  return common.run(_body, FLAGS, argv, __doc__)
 
 
 if __name__ == '__main__':

@@ -54,8 +54,8 @@ import numpy as np
 import tensorflow as tf
 
 import magenta_wavenet as mw
-from magenta_wavenet import cli_common
 from magenta_wavenet import dsp
+from magenta_wavenet.cli import common
 from magenta_wavenet.errors import MagentaWavenetError
 
 NSYNTH = 'magenta.models.nsynth'
@@ -66,7 +66,7 @@ ENCODING_BOUND = 1e-4  # relative to the largest |encoding|
 PROBABILITY_BOUND = 1e-4
 FASTGEN_BOUND = 1e-4
 
-FLAGS = cli_common.new_flags()
+FLAGS = common.new_flags()
 flags.DEFINE_string(
     'magenta_path', os.environ.get(MAGENTA_PATH_ENV, ''),
     'Folder holding magenta/models/nsynth (a Magenta checkout); default '
@@ -305,12 +305,12 @@ def _body(flag_values):
         f'h512_bo16 with random weights (seed {flag_values.seed}), '
         f'TensorFlow {tf.__version__}:\n')
   print(table(rows))
-  return 0 if all(row.passed for row in rows) else cli_common.EXIT_FAILURE
+  return 0 if all(row.passed for row in rows) else common.EXIT_FAILURE
 
 
 def main(argv=None):
   """Command-line entry point; returns the exit status."""
-  return cli_common.run(_body, FLAGS, argv, __doc__)
+  return common.run(_body, FLAGS, argv, __doc__)
 
 
 if __name__ == '__main__':

@@ -24,18 +24,18 @@ import os
 from absl import flags
 import numpy as np
 
-from magenta_wavenet import cli_common
 from magenta_wavenet.autoencoder import NSynthAutoencoder
 from magenta_wavenet.checkpoint import CONFIG_FILE
 from magenta_wavenet.checkpoint import read_config
 from magenta_wavenet.checkpoint import save_model
 from magenta_wavenet.checkpoint import variable_table
+from magenta_wavenet.cli import common
 from magenta_wavenet.errors import CheckpointError
 from magenta_wavenet.errors import MagentaWavenetError
 from tools.recipe.prepare_inputs import RECIPE_PRESETS
 from tools.recipe.prepare_inputs import keras_logits
 
-FLAGS = cli_common.new_flags()
+FLAGS = common.new_flags()
 flags.DEFINE_string('weights', None, "The recipe's ema.npz (or any .npz of "
                     'its layout, e.g. init.npz).', flag_values=FLAGS)
 flags.DEFINE_enum('config', None, RECIPE_PRESETS, 'Preset of the weights; by '
@@ -138,7 +138,7 @@ def _body(flag_values):
 
 def main(argv=None):
   """Command-line entry point; returns the exit status."""
-  return cli_common.run(_body, FLAGS, argv, __doc__)
+  return common.run(_body, FLAGS, argv, __doc__)
 
 
 if __name__ == '__main__':

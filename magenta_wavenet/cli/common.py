@@ -1,5 +1,5 @@
 """What every command line shares: flags parsing, logging, one-line errors,
-input listing, output naming, code files and the batch summary.
+input listing, output naming and the batch summary.
 
 Each command keeps its flags in its own `flags.FlagValues`, so the commands
 can be imported together and run in-process (`main(argv)`), as the tests do.
@@ -16,19 +16,13 @@ import os
 import sys
 
 from absl import flags
-import numpy as np
 
 from magenta_wavenet import pretrained
-from magenta_wavenet.files import atomic_write
-from magenta_wavenet.audio import load_audio
-from magenta_wavenet.autoencoder import check_encoding
-from magenta_wavenet.dsp import trim_for_encoding
-from magenta_wavenet.errors import EncodingError
+from magenta_wavenet.errors import USER_ERRORS
 from magenta_wavenet.errors import MagentaWavenetError
 
 logger = logging.getLogger('magenta_wavenet')
 
-USER_ERRORS = (MagentaWavenetError, OSError)
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130  # as a shell reports Ctrl-C
@@ -186,6 +180,13 @@ def output_paths(inputs, save_path, prefix='', suffix=''):
   raise MagentaWavenetError('the same input file is listed twice.')
 
 
+def check_sample_length(sample_length, hop_length):
+  """Refuses a `--sample_length` shorter than one hop of the model."""
+  if sample_length < hop_length:
+    raise MagentaWavenetError(f'--sample_length={sample_length} is shorter '
+                              f'than one hop ({hop_length}).')
+
+
 def make_folder(save_path):
   """Creates the output folder; an unwritable one is a user error."""
   if not save_path:
@@ -197,43 +198,6 @@ def make_folder(save_path):
     raise MagentaWavenetError(f'{save_path}: folder is not writable.')
 
 
-def load_code(path, config=None):
-  """Reads a code saved as `.npy`, refusing pickled files.
-
-  Args:
-    path: `.npy` file holding [frames, channels] or [1, frames, channels].
-    config: If given, the channels must equal its `code_width`.
-
-  Returns:
-    float32 array [frames, channels].
-  """
-  try:
-    code = np.load(path, allow_pickle=False)
-  except (ValueError, EOFError) as error:
-    raise EncodingError(
-        f'{path}: not a plain numeric .npy file ({error}).') from None
-  if not isinstance(code, np.ndarray):  # an .npz archive
-    code.close()
-    raise EncodingError(f'{path}: an .npz archive, not a single .npy array.')
-  if code.ndim == 3 and code.shape[0] == 1:
-    code = code[0]
-  if code.ndim != 2 or code.dtype.kind not in 'fiu':
-    raise EncodingError(
-        f'{path}: expected a numeric array [frames, channels], got '
-        f'{code.dtype} {list(code.shape)}.')
-  if not np.all(np.isfinite(code)):
-    raise EncodingError(f'{path}: contains NaN or infinite values.')
-  if config is not None:
-    check_encoding(code[None], config, source=path)
-  return code.astype(np.float32)
-
-
-def save_code(path, code):
-  """Writes a code [frames, channels] as float32 `.npy`, atomically."""
-  atomic_write(path, lambda temporary: np.save(
-      temporary, np.asarray(code, np.float32), allow_pickle=False))
-
-
 class Batch:
   """Tracks the outcome of each input of a batch job.
 
@@ -242,6 +206,9 @@ class Batch:
     >>> with batch.item(path):
     ...   do_work(path)
     >>> return batch.finish()
+
+  A library function taking `on_error` reports to `batch.fail`; the inputs
+  it returns as done go to `batch.done`.
   """
 
   def __init__(self, verb):
@@ -290,40 +257,3 @@ class _Item:
       self.batch.fail(self.path, error)
       return True
     return False
-
-
-def encode_files(model, paths, sample_length, batch):
-  """Loads and encodes audio files, grouping equal lengths into one call.
-
-  Each file is cut to at most `sample_length` samples and then to whole
-  hops, as the reference does; files of equal trimmed length are encoded
-  together, so every code equals the file's code encoded alone. A file that
-  cannot be read is recorded in `batch` and skipped.
-
-  Args:
-    model: An `NSynthAutoencoder`.
-    paths: Audio files.
-    sample_length: Most samples to use per file.
-    batch: The `Batch` that records failures.
-
-  Returns:
-    List of (path, audio float32 [samples], code float32 [frames, channels])
-    for the files that loaded, in input order.
-  """
-  hop = model.config.hop_length
-  loaded = {}
-  for path in paths:
-    try:
-      audio = load_audio(path, model.config.sample_rate, min_samples=hop)
-    except USER_ERRORS as error:
-      batch.fail(path, error)
-      continue
-    loaded[path] = trim_for_encoding(audio, hop, sample_length)
-  by_length = collections.defaultdict(list)
-  for path, audio in loaded.items():
-    by_length[audio.shape[0]].append(path)
-  codes = {}
-  for group in by_length.values():
-    group_codes = model.encode(np.stack([loaded[p] for p in group])).numpy()
-    codes.update(zip(group, group_codes))
-  return [(path, loaded[path], codes[path]) for path in paths if path in codes]

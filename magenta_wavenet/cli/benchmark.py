@@ -1,0 +1,52 @@
+"""The benchmark command: `speed.run_benchmark` from flags.
+
+Its `--help` is the speed module's docstring, then `USAGE`.
+"""
+
+from absl import flags
+
+from magenta_wavenet import speed
+from magenta_wavenet.autoencoder import NSynthAutoencoder
+from magenta_wavenet.cli import common
+from magenta_wavenet.pretrained import load_model
+
+USAGE = r"""Usage:
+  python -m magenta_wavenet.benchmark                      # h512_bo16, random weights
+  python -m magenta_wavenet.benchmark --preset h64_bo16 --batch_sizes 1
+  python -m magenta_wavenet.benchmark --checkpoint_path wavenet-ckpt/model.ckpt-200000
+"""
+
+FLAGS = common.new_flags()
+flags.DEFINE_string('preset', 'h512_bo16', 'Model preset (random weights).',
+                    flag_values=FLAGS)
+flags.DEFINE_string('checkpoint_path', '', 'Benchmark this checkpoint '
+                    'instead of a random preset.', flag_values=FLAGS)
+flags.DEFINE_list('batch_sizes', ['1', '4', '16'], 'Batch sizes to time.',
+                  flag_values=FLAGS)
+flags.DEFINE_list('weight_dtypes', ['float32', 'bfloat16'],
+                  'Weight precisions to time.', flag_values=FLAGS)
+flags.DEFINE_integer('steps', 512, 'Samples generated per timed run.',
+                     lower_bound=1, flag_values=FLAGS)
+flags.DEFINE_integer('repeats', 3, 'Timed runs per case; the fastest counts.',
+                     lower_bound=1, flag_values=FLAGS)
+flags.DEFINE_integer('baseline_steps', 48, 'Steps of the naive baseline.',
+                     lower_bound=1, flag_values=FLAGS)
+
+
+def _body(flag_values):
+  model = (load_model(flag_values.checkpoint_path)
+           if flag_values.checkpoint_path
+           else NSynthAutoencoder(flag_values.preset))
+  print(speed.run_benchmark(
+      model, [int(b) for b in flag_values.batch_sizes],
+      flag_values.weight_dtypes, flag_values.steps, flag_values.repeats,
+      flag_values.baseline_steps))
+
+
+def main(argv=None):
+  """Console entry point; returns the exit status."""
+  return common.run(_body, FLAGS, argv, speed.__doc__ + '\n' + USAGE)
+
+
+if __name__ == '__main__':
+  raise SystemExit(main())

@@ -1,0 +1,97 @@
+r"""The whole NSynth round trip on a bundled 2.5 s note, in one command.
+
+Encodes the note into its code (78 frames x 16 channels for the full
+40,000 samples), saves the code (.npy) and a picture of the waveform above
+the code (.png), resynthesizes the note from the code with the shipped model
+and saves the original and the resynthesis (.wav), then prints where each
+file went.
+
+Usage:
+  python -m magenta_wavenet.demo
+  # Another note, a shorter piece (1 s), another folder:
+  python -m magenta_wavenet.demo --sound=nsynth_a1 --sample_length=16000 \
+      --save_path=/tmp/nsynth
+"""
+
+import os
+import time
+
+from absl import flags
+
+from magenta_wavenet import codes
+from magenta_wavenet import generation
+from magenta_wavenet import plotting
+from magenta_wavenet.audio import bundled_sound
+from magenta_wavenet.audio import load_audio
+from magenta_wavenet.audio import save_wav
+from magenta_wavenet.cli import common
+from magenta_wavenet.dsp import trim_for_encoding
+
+FLAGS = common.new_flags()
+common.define_checkpoint_flag(FLAGS)
+flags.DEFINE_string('sound', 'nsynth_e5', 'Bundled sound: nsynth_e5, '
+                    'nsynth_a1 or nsynth_b4.', flag_values=FLAGS)
+flags.DEFINE_string('save_path', 'output', 'Folder for the results (created).',
+                    flag_values=FLAGS)
+flags.DEFINE_integer('sample_length', 40000, 'Samples of the note to use '
+                     '(16 kHz; cut to whole 512-sample hops); fewer run '
+                     'faster.', lower_bound=1, flag_values=FLAGS)
+flags.DEFINE_integer('seed', 0, 'Random seed of the resynthesis.',
+                     flag_values=FLAGS)
+
+
+def run_demo(model, sound, save_path, sample_length, seed=0):
+  """Encodes, plots and resynthesizes a bundled sound.
+
+  Args:
+    model: An `NSynthAutoencoder`.
+    sound: Bundled sound name, e.g. 'nsynth_e5'.
+    save_path: Existing folder for the results.
+    sample_length: Most samples of the sound to use.
+    seed: Random seed of the resynthesis.
+
+  Returns:
+    dict {'original', 'code', 'plot', 'resynthesis': path}.
+  """
+  hop = model.config.hop_length
+  audio = load_audio(bundled_sound(sound), model.config.sample_rate,
+                     min_samples=hop)
+  audio = trim_for_encoding(audio, hop, sample_length)
+  code = model.encode(audio[None]).numpy()[0]
+  paths = {name: os.path.join(save_path, f'{sound}_{name}{extension}')
+           for name, extension in (('original', '.wav'), ('code', '.npy'),
+                                   ('plot', '.png'), ('resynthesis', '.wav'))}
+  save_wav(paths['original'], audio)
+  codes.save_code(paths['code'], code)
+  plotting.save_plot(paths['plot'], audio, code, sample_rate=
+                     model.config.sample_rate, hop_length=hop, title=sound)
+  print(f'Encoded {len(audio)} samples of {sound} into a code of '
+        f'{code.shape[0]} frames x {code.shape[1]} channels.', flush=True)
+  started = time.monotonic()
+  resynthesis = generation.synthesize(model, code[None], seed=seed,
+                                      progress=True)[0]
+  save_wav(paths['resynthesis'], resynthesis)
+  print(f'Resynthesized {len(resynthesis)} samples in '
+        f'{time.monotonic() - started:.0f} s.')
+  return paths
+
+
+def _body(flag_values):
+  common.make_folder(flag_values.save_path)
+  model = common.model_from_flag(flag_values.checkpoint_path)
+  paths = run_demo(model, flag_values.sound, flag_values.save_path,
+                   flag_values.sample_length, flag_values.seed)
+  labels = {'original': 'original audio', 'code': 'code (numpy .npy)',
+            'plot': 'waveform and code (PNG)', 'resynthesis': 'resynthesis'}
+  for name, path in paths.items():
+    print(f'  {labels[name] + ":":26} {path}')
+  return 0
+
+
+def main(argv=None):
+  """Console entry point; returns the exit status."""
+  return common.run(_body, FLAGS, argv, __doc__)
+
+
+if __name__ == '__main__':
+  raise SystemExit(main())

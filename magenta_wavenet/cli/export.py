@@ -1,0 +1,54 @@
+"""The export command: `serving.export_saved_model` from flags.
+
+Its `--help` is the serving module's docstring, then `USAGE`.
+"""
+
+import os
+
+from absl import flags
+
+from magenta_wavenet import serving
+from magenta_wavenet.cli import common
+from magenta_wavenet.errors import MagentaWavenetError
+from magenta_wavenet.generation import DEFAULT_CHUNK
+
+USAGE = r"""Usage:
+  python -m magenta_wavenet.export --save_path=output/saved_model
+  saved_model_cli show --dir output/saved_model --all
+
+  # In Python, with TensorFlow only:
+  #   m = tf.saved_model.load('output/saved_model')
+  #   code = m.encode(audio)['encoding']
+  #   wav = m.generate(encoding=code, seed=1, temperature=1.0)['audio']
+"""
+
+FLAGS = common.new_flags()
+common.define_checkpoint_flag(FLAGS)
+flags.DEFINE_string('save_path', '', 'Folder of the SavedModel (replaced).',
+                    flag_values=FLAGS)
+flags.DEFINE_integer('chunk_size', DEFAULT_CHUNK, 'Samples per compiled loop '
+                     'call of the generate signature.', lower_bound=1,
+                     flag_values=FLAGS)
+
+
+def _body(flag_values):
+  if not flag_values.save_path:
+    raise MagentaWavenetError('--save_path is required.')
+  common.make_folder(os.path.dirname(
+      os.path.abspath(flag_values.save_path)))
+  model = common.model_from_flag(flag_values.checkpoint_path)
+  serving.export_saved_model(model, flag_values.save_path,
+                             flag_values.chunk_size)
+  print(f'wrote {flag_values.save_path}; see its signatures with: '
+        f'saved_model_cli show --dir {flag_values.save_path} --all')
+  return 0
+
+
+def main(argv=None):
+  """Console entry point; returns the exit status."""
+  return common.run(_body, FLAGS, argv,
+                    serving.__doc__ + '\n' + USAGE)
+
+
+if __name__ == '__main__':
+  raise SystemExit(main())

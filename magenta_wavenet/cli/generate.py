@@ -1,0 +1,109 @@
+r"""Synthesizes audio from NSynth codes, or resynthesizes audio files.
+
+Takes the flags of Magenta's `nsynth_generate`, so an existing command line
+works with the program name swapped. `--source_path` is an audio file, a
+`.npy` code, a folder or a quoted glob: audio files are encoded first; a
+folder with no audio (or `--npy_only`) uses its `.npy` codes. Each input
+`<stem>.wav` / `<stem>.npy` gives `<save_path>/gen_<stem>.wav`, for every
+file of every batch. While generating, the audio so far is rewritten every
+`--save_every` samples to `gen_<stem>.partial.wav` (listen while it runs;
+it survives a crash or Ctrl-C); the finished file replaces it. `--resume`
+continues from those partial files: the model is primed with them by
+teacher forcing, so with the same `--seed` the result equals an
+uninterrupted run. Progress goes to stderr.
+
+Usage:
+  # Resynthesize a bundled note with the shipped model (2.5 s):
+  python -m magenta_wavenet.generate \
+      --source_path=magenta_wavenet/sounds/nsynth_e5.wav --save_path=output/
+
+  # A folder of codes from save_embeddings, 4 at a time, first second only:
+  python -m magenta_wavenet.generate --source_path=codes/ --npy_only \
+      --save_path=generated/ --batch_size=4 --sample_length=16000 \
+      --temperature=0.9 --seed=7
+
+  # Continue a run that was interrupted (same flags, plus --resume):
+  python -m magenta_wavenet.generate --source_path=codes/ --npy_only \
+      --save_path=generated/ --seed=7 --resume
+
+  # The published model, as with the reference:
+  python -m magenta_wavenet.generate --source_path=codes/ \
+      --save_path=generated/ --checkpoint_path=wavenet-ckpt/model.ckpt-200000
+"""
+
+import logging
+
+from absl import flags
+
+from magenta_wavenet import resynthesis
+from magenta_wavenet.audio import AUDIO_EXTENSIONS
+from magenta_wavenet.cli import common
+
+logger = logging.getLogger(__name__)
+
+FLAGS = common.new_flags()
+common.define_checkpoint_flag(FLAGS)
+flags.DEFINE_string('source_path', '', 'Audio or .npy file, folder, or quoted '
+                    'glob.', flag_values=FLAGS)
+flags.DEFINE_boolean('npy_only', False, 'Use only the .npy codes of '
+                     '--source_path, even when it has audio.',
+                     flag_values=FLAGS)
+flags.DEFINE_boolean('encodings', False, 'Older name of --npy_only.',
+                     flag_values=FLAGS)
+flags.DEFINE_string('save_path', '', 'Folder for gen_<stem>.wav (created).',
+                    flag_values=FLAGS)
+flags.DEFINE_integer('sample_length', 64000, 'Most samples generated per file '
+                     '(16 kHz); longer codes and audio are cut.',
+                     lower_bound=1, flag_values=FLAGS)
+flags.DEFINE_integer('batch_size', 1, 'Files generated together (one weight '
+                     'read serves the whole batch).', lower_bound=1,
+                     flag_values=FLAGS)
+flags.DEFINE_float('temperature', 1.0, 'Softmax temperature; 0 takes the most '
+                   'likely sample.', lower_bound=0.0, flag_values=FLAGS)
+flags.DEFINE_integer('seed', None, 'Random seed; the same seed gives the '
+                     'same audio.', flag_values=FLAGS)
+flags.DEFINE_integer('save_every', 10000, 'Rewrite the WAVs after about this '
+                     'many samples (at the next chunk end); 0: only at the '
+                     'end.', lower_bound=0, flag_values=FLAGS)
+flags.DEFINE_boolean('resume', False, 'Continue from the gen_<stem>.partial.wav '
+                     'files an interrupted run left in --save_path.',
+                     flag_values=FLAGS)
+flags.DEFINE_integer('gpu_number', 0, 'Accepted for compatibility; choose the '
+                     'GPU with CUDA_VISIBLE_DEVICES instead.',
+                     flag_values=FLAGS)
+
+
+def _body(flag_values):
+  use_npy = flag_values.npy_only or flag_values.encodings
+  paths = common.list_inputs(
+      flag_values.source_path,
+      ('.npy',) if use_npy else AUDIO_EXTENSIONS + ('.npy',))
+  if not use_npy:  # as the reference: audio files win over codes
+    audio = [p for p in paths
+             if p.lower().endswith(AUDIO_EXTENSIONS)]
+    paths, use_npy = (audio, False) if audio else (paths, True)
+  if flag_values.gpu_number:
+    logger.warning('--gpu_number is ignored; set CUDA_VISIBLE_DEVICES.')
+  common.make_folder(flag_values.save_path)
+  model = common.model_from_flag(flag_values.checkpoint_path)
+  common.check_sample_length(flag_values.sample_length,
+                             model.config.hop_length)
+  outputs = dict(zip(paths, common.output_paths(
+      paths, flag_values.save_path, prefix='gen_', suffix='.wav')))
+  batch = common.Batch('generated')
+  batch.done += resynthesis.generate_files(
+      model, paths, outputs, flag_values.sample_length,
+      flag_values.batch_size, use_npy, flag_values.temperature,
+      flag_values.seed, flag_values.save_every, flag_values.resume,
+      progress=common.log_progress, on_error=batch.fail,
+      on_saved=lambda path, output: print(f'{path} -> {output}'))
+  return batch.finish()
+
+
+def main(argv=None):
+  """Console entry point; returns the exit status."""
+  return common.run(_body, FLAGS, argv, __doc__)
+
+
+if __name__ == '__main__':
+  raise SystemExit(main())

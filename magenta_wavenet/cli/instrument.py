@@ -1,0 +1,83 @@
+r"""Makes an instrument: a sample pack of timbres mixed from 2 or 4 sounds.
+
+As NSynth Super played them: the sounds are rendered offline and any SFZ
+sampler then plays them instantly. 2 --sources give a line of --points
+timbres from the first to the second; 4 give a --points x --points bilinear
+grid with the sources at its corners (top-left, top-right, bottom-left,
+bottom-right). Each point is rendered at every MIDI pitch of --pitches, for
+--note_length. --save_path then holds
+
+    manifest.json                          sources and their pitch, grid
+                                           weights, pitches, model, seed
+    samples/p{row}_{col}_m{pitch:03d}.wav  one note per point and pitch
+    p{row}_{col}.sfz                       one instrument per point: every
+                                           MIDI key plays its nearest pitch
+
+A pitch-conditioned model plays the mixed code at each pitch; for the
+others each source is pitch-shifted to the note's pitch before encoding.
+Progress and the time left are logged after each batch. After Ctrl-C, run
+the same command again: the notes written are kept and the rest rendered as
+an uninterrupted run would have (keep --seed and --batch_size; left out, a
+rerun takes the pack's own).
+
+Usage:
+  # Two bundled notes, 5 timbres from E5's to A1's, at C3, C4 and C5:
+  python -m magenta_wavenet.instrument --sources=nsynth_e5,nsynth_a1 \
+      --points=5 --pitches=48,60,72 --note_length=1s --seed=1 \
+      --save_path=packs/e5_a1
+
+  # A 3 x 3 grid of four sounds with the published model, 2 s notes:
+  python -m magenta_wavenet.instrument --sources=a.wav,b.wav,c.wav,d.wav \
+      --points=3 --pitches=36,48,60,72,84 --note_length=2s \
+      --checkpoint_path=h512_bo16 --save_path=packs/grid
+"""
+
+from absl import flags
+
+from magenta_wavenet import sample_pack
+from magenta_wavenet.cli import common
+
+FLAGS = common.new_flags()
+common.define_checkpoint_flag(FLAGS)
+flags.DEFINE_list('sources', [], '2 or 4 audio files or bundled sounds '
+                  '(nsynth_e5, nsynth_a1, nsynth_b4).', flag_values=FLAGS)
+flags.DEFINE_integer('points', 3, 'Grid points per side.', lower_bound=2,
+                     flag_values=FLAGS)
+flags.DEFINE_list('pitches', ['48', '60', '72'], 'MIDI pitches to render.',
+                  flag_values=FLAGS)
+flags.DEFINE_string('note_length', '1s', 'Length of each note: seconds with '
+                    'an s (1.5s) or samples (24000).', flag_values=FLAGS)
+flags.DEFINE_integer('seed', None, 'Random seed; default: the pack\'s own, '
+                     'or a new one.', lower_bound=0, flag_values=FLAGS)
+flags.DEFINE_integer('batch_size', None, 'Notes generated together; '
+                     'default: the pack\'s own, or '
+                     f'{sample_pack.DEFAULT_BATCH_SIZE}.', lower_bound=1,
+                     flag_values=FLAGS)
+flags.DEFINE_string('save_path', '', 'Folder of the sample pack.',
+                    flag_values=FLAGS)
+
+
+def _body(flag_values):
+  sample_pack.check_source_count(len(flag_values.sources))
+  sample_pack.check_pitches(flag_values.pitches)
+  common.make_folder(flag_values.save_path)
+  model = common.model_from_flag(flag_values.checkpoint_path)
+  manifest = sample_pack.render_pack(
+      model, flag_values.sources, flag_values.save_path, flag_values.points,
+      flag_values.pitches, flag_values.note_length, seed=flag_values.seed,
+      batch_size=flag_values.batch_size,
+      model_name=flag_values.checkpoint_path or None,
+      progress=common.log_progress)
+  print(f'wrote {len(manifest["samples"])} notes and '
+        f'{len(manifest["grid"]["points"])} SFZ instruments to '
+        f'{flag_values.save_path}')
+  return 0
+
+
+def main(argv=None):
+  """Console entry point; returns the exit status."""
+  return common.run(_body, FLAGS, argv, __doc__)
+
+
+if __name__ == '__main__':
+  raise SystemExit(main())

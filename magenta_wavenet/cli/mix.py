@@ -1,0 +1,183 @@
+r"""Combines NSynth codes: weighted mixes, interpolation grids, time stretch
+and crossfades; writes the codes and, with --synthesize, their audio.
+
+Inputs are audio files (encoded with the model) or `.npy` codes; codes of
+different lengths are cut to the shortest. Exactly one of --mix,
+--interpolate, --grid, --timestretch, --crossfade. Outputs go to
+--save_path as `<name>.npy` (and `<name>.wav`):
+
+* --mix: `mix.npy`, the weighted sum (weights as given, not normalized).
+* --interpolate: `interp_<k>.npy` for k = 0..steps-1, from the first sound
+  to the second.
+* --grid: `grid_<row>_<col>.npy`, a steps x steps bilinear grid between
+  four sounds at the corners (top-left, top-right, bottom-left,
+  bottom-right), as the NSynth instrument grid.
+* --timestretch: `<stem>_stretch_<factor>.npy`, the code resampled in time.
+* --crossfade: `crossfade.npy`, the first sound then the second, blended
+  over --overlap frames (32 ms each).
+
+Usage:
+  # Half the bright E5 note, half the A1 bass, heard through the shipped
+  # model:
+  cd magenta_wavenet/sounds && python -m magenta_wavenet.mix \
+      --mix=nsynth_e5.wav:0.5,nsynth_a1.wav:0.5 --save_path=/tmp/mix \
+      --synthesize
+
+  # A 5-step morph between two saved codes (from save_embeddings):
+  python -m magenta_wavenet.mix --save_path=output/morph --steps=5 \
+      --interpolate=codes/e5_embeddings.npy,codes/a1_embeddings.npy
+
+  # The 4-instrument grid, 3 x 3:
+  python -m magenta_wavenet.mix --save_path=output/grid --steps=3 \
+      --grid=a.wav,b.wav,c.wav,d.wav
+
+  # Twice as slow, and a crossfade of 20 frames:
+  python -m magenta_wavenet.mix --save_path=output/ --timestretch=a.wav \
+      --factor=2
+  python -m magenta_wavenet.mix --save_path=output/ --crossfade=a.wav,b.wav \
+      --overlap=20
+"""
+
+import os
+
+from absl import flags
+import numpy as np
+
+from magenta_wavenet import codes as code_files
+from magenta_wavenet import generation
+from magenta_wavenet import mixing
+from magenta_wavenet.audio import save_wav
+from magenta_wavenet.cli import common
+from magenta_wavenet.errors import MagentaWavenetError
+
+FLAGS = common.new_flags()
+common.define_checkpoint_flag(FLAGS)
+flags.DEFINE_string('mix', '', 'Weighted sounds: path:weight,path:weight,...',
+                    flag_values=FLAGS)
+flags.DEFINE_list('interpolate', [], 'Two sounds to interpolate between.',
+                  flag_values=FLAGS)
+flags.DEFINE_list('grid', [], 'Four corner sounds: top-left, top-right, '
+                  'bottom-left, bottom-right.', flag_values=FLAGS)
+flags.DEFINE_string('timestretch', '', 'One sound to stretch in time.',
+                    flag_values=FLAGS)
+flags.DEFINE_list('crossfade', [], 'Two sounds to play one after the other.',
+                  flag_values=FLAGS)
+flags.DEFINE_integer('steps', 5, 'Interpolation steps (per side of a grid).',
+                     lower_bound=2, flag_values=FLAGS)
+flags.DEFINE_float('factor', 2.0, 'Time-stretch factor: 2 is twice as long.',
+                   lower_bound=0.01, flag_values=FLAGS)
+flags.DEFINE_integer('overlap', 16, 'Crossfade length in code frames.',
+                     lower_bound=0, flag_values=FLAGS)
+flags.DEFINE_string('save_path', '', 'Folder for the codes and audio.',
+                    flag_values=FLAGS)
+flags.DEFINE_integer('sample_length', 64000, 'Most samples encoded per audio '
+                     'input.', lower_bound=1, flag_values=FLAGS)
+flags.DEFINE_boolean('synthesize', False, 'Also generate the audio of every '
+                     'result (slow: one sample at a time).', flag_values=FLAGS)
+flags.DEFINE_float('temperature', 1.0, 'Softmax temperature of --synthesize.',
+                   lower_bound=0.0, flag_values=FLAGS)
+flags.DEFINE_integer('seed', None, 'Random seed of --synthesize.',
+                     flag_values=FLAGS)
+flags.DEFINE_integer('batch_size', 16, 'Codes synthesized together.',
+                     lower_bound=1, flag_values=FLAGS)
+
+
+def parse_weighted(text):
+  """'a.wav:0.5,b.npy:0.5' -> (['a.wav', 'b.npy'], [0.5, 0.5])."""
+  paths, weights = [], []
+  for part in filter(None, (p.strip() for p in text.split(','))):
+    path, colon, weight = part.rpartition(':')
+    try:
+      if not colon or not path:
+        raise ValueError
+      weights.append(float(weight))
+    except ValueError:
+      raise MagentaWavenetError(
+          f'--mix: "{part}" is not path:weight (e.g. a.wav:0.5).') from None
+    paths.append(path)
+  if len(paths) < 2:
+    raise MagentaWavenetError('--mix needs at least two path:weight items.')
+  return paths, weights
+
+
+def combine(flag_values, load):
+  """Runs the one mode chosen by the flags.
+
+  Args:
+    flag_values: Parsed flags.
+    load: Function from a list of paths to their codes.
+
+  Returns:
+    dict {output name: code [frames, channels]}.
+  """
+  chosen = [mode for mode in mixing.MODES if getattr(flag_values, mode)]
+  if len(chosen) != 1:
+    raise MagentaWavenetError(
+        'give exactly one of --' + ', --'.join(mixing.MODES)
+        + (f' (got --{", --".join(chosen)}).' if chosen else '.'))
+  mode = chosen[0]
+  weights = None
+  if mode == 'mix':
+    paths, weights = parse_weighted(flag_values.mix)
+  elif mode == 'timestretch':
+    paths = [flag_values.timestretch]
+  else:
+    paths = getattr(flag_values, mode)
+    wanted = 4 if mode == 'grid' else 2
+    if len(paths) != wanted:
+      raise MagentaWavenetError(
+          f'--{mode} needs {wanted} comma-separated sounds, got '
+          f'{len(paths)}.')
+  return mixing.combine(
+      mode, load(paths), weights=weights, steps=flag_values.steps,
+      factor=flag_values.factor, overlap=flag_values.overlap,
+      stem=os.path.splitext(os.path.basename(paths[0]))[0])
+
+
+def synthesize_codes(model, named_codes, save_path, batch_size, temperature,
+                     seed):
+  """Generates `<name>.wav` for each code, `batch_size` at a time."""
+  names = list(named_codes)
+  for start in range(0, len(names), batch_size):
+    chunk = names[start:start + batch_size]
+    codes = np.stack([named_codes[name] for name in chunk])
+    audio = generation.synthesize(
+        model, codes, temperature=temperature, seed=seed,
+        progress=common.log_progress)
+    for name, row in zip(chunk, audio):
+      path = os.path.join(save_path, name + '.wav')
+      save_wav(path, row)
+      print(f'wrote {path}')
+
+
+def _body(flag_values):
+  common.make_folder(flag_values.save_path)
+  loaded_model = []
+
+  def model():
+    if not loaded_model:
+      loaded_model.append(common.model_from_flag(
+          flag_values.checkpoint_path))
+    return loaded_model[0]
+
+  loading = common.Batch('loaded')
+  named_codes = combine(flag_values, lambda paths: code_files.read_codes(
+      paths, model, flag_values.sample_length, on_error=loading.fail))
+  for name, code in named_codes.items():
+    path = os.path.join(flag_values.save_path, name + '.npy')
+    code_files.save_code(path, code)
+    print(f'wrote {path} {list(code.shape)}')
+  if flag_values.synthesize:
+    synthesize_codes(model(), named_codes, flag_values.save_path,
+                     flag_values.batch_size, flag_values.temperature,
+                     flag_values.seed)
+  return 0
+
+
+def main(argv=None):
+  """Console entry point; returns the exit status."""
+  return common.run(_body, FLAGS, argv, __doc__)
+
+
+if __name__ == '__main__':
+  raise SystemExit(main())

@@ -1,0 +1,68 @@
+r"""Encodes audio files into NSynth codes saved as `.npy` files.
+
+Takes the flags of Magenta's `nsynth_save_embeddings`, so an existing command
+line works with the program name swapped. Each input `<stem>.wav` gives
+`<save_path>/<stem>_embeddings.npy`, float32 [frames, 16] (31.25 frames per
+second), for every file of every batch; a file that fails is reported on one
+line and the others are still encoded.
+
+Usage:
+  # One file, with the shipped model:
+  python -m magenta_wavenet.save_embeddings \
+      --source_path=magenta_wavenet/sounds/nsynth_e5.wav --save_path=output/
+
+  # A folder of WAVs, 4 seconds each, 16 per batch, with the published model:
+  python -m magenta_wavenet.save_embeddings --source_path=notes/ \
+      --save_path=codes/ --checkpoint_path=wavenet-ckpt/model.ckpt-200000 \
+      --sample_length=64000 --batch_size=16
+
+  # A glob (quoted) over several folders; same stems get the folder name:
+  python -m magenta_wavenet.save_embeddings --source_path='notes/*/*.wav' \
+      --save_path=codes/
+"""
+
+from absl import flags
+
+from magenta_wavenet import codes
+from magenta_wavenet.audio import AUDIO_EXTENSIONS
+from magenta_wavenet.cli import common
+
+FLAGS = common.new_flags()
+common.define_checkpoint_flag(FLAGS)
+flags.DEFINE_string('expdir', '', 'Accepted for compatibility: a training '
+                    'folder whose newest checkpoint is used when '
+                    '--checkpoint_path is empty.', flag_values=FLAGS)
+flags.DEFINE_string('source_path', '', 'Audio file, folder of audio files, '
+                    'or quoted glob.', flag_values=FLAGS)
+flags.DEFINE_string('save_path', '', 'Folder for the .npy codes (created).',
+                    flag_values=FLAGS)
+flags.DEFINE_integer('sample_length', 64000, 'Most samples encoded per file '
+                     '(16 kHz); the rest is dropped, then the length is cut '
+                     'to whole hops.', lower_bound=1, flag_values=FLAGS)
+flags.DEFINE_integer('batch_size', 16, 'Files encoded per batch.',
+                     lower_bound=1, flag_values=FLAGS)
+
+
+def _body(flag_values):
+  paths = common.list_inputs(flag_values.source_path, AUDIO_EXTENSIONS)
+  common.make_folder(flag_values.save_path)
+  model = common.model_from_flag(flag_values.checkpoint_path
+                                 or flag_values.expdir)
+  common.check_sample_length(flag_values.sample_length,
+                             model.config.hop_length)
+  outputs = dict(zip(paths, common.output_paths(
+      paths, flag_values.save_path, suffix='_embeddings.npy')))
+  batch = common.Batch('encoded')
+  batch.done += codes.save_embeddings(
+      model, paths, outputs, flag_values.sample_length,
+      flag_values.batch_size, on_error=batch.fail)
+  return batch.finish()
+
+
+def main(argv=None):
+  """Console entry point; returns the exit status."""
+  return common.run(_body, FLAGS, argv, __doc__)
+
+
+if __name__ == '__main__':
+  raise SystemExit(main())

@@ -1,0 +1,132 @@
+"""Generates audio files from audio or code files, in batches, resumably.
+
+Each input (an audio file, encoded first, or a `.npy` code) gives one WAV
+of at most `sample_length` samples at 16 kHz. While generating, the audio so
+far is rewritten every `save_every` samples to the output's partial file
+(`partial_path`), which survives a crash or Ctrl-C; the finished file
+replaces it. `resume=True` primes the model with those partial files by
+teacher forcing, so with the same seed the result equals an uninterrupted
+run.
+"""
+
+import logging
+import math
+import os
+
+import numpy as np
+
+from magenta_wavenet import generation
+from magenta_wavenet.audio import load_audio
+from magenta_wavenet.audio import save_wav
+from magenta_wavenet.codes import encode_files
+from magenta_wavenet.codes import load_code
+from magenta_wavenet.codes import reported
+
+logger = logging.getLogger(__name__)
+
+
+def _codes(model, paths, use_npy, sample_length, on_error):
+  """(path, code) for the inputs that load; failures go to `on_error`."""
+  if not use_npy:
+    return [(path, code) for path, _, code
+            in encode_files(model, paths, sample_length, on_error)]
+  codes = []
+  for path in paths:
+    with reported(path, on_error):
+      codes.append((path, load_code(path, model.config)))
+  return codes
+
+
+def partial_path(output):
+  """Where the audio so far of `output` (gen_<stem>.wav) is kept."""
+  return output[:-len('.wav')] + '.partial.wav'
+
+
+def _partial_writer(outputs, lengths, save_every):
+  """on_chunk callback rewriting each partial WAV once per `save_every`
+  samples."""
+  written = [0]
+
+  def on_chunk(audio, done):
+    if save_every and done // save_every > written[0] // save_every:
+      written[0] = done
+      for output, length, row in zip(outputs, lengths, audio):
+        save_wav(partial_path(output), row[:min(done, length)])
+      logger.info('Saved %d samples so far.', done)
+  return on_chunk
+
+
+def _resume_prime(outputs, lengths):
+  """Audio [batch, samples] to prime with: the partial WAVs of this batch,
+  cut to the shortest; None when any of them is missing."""
+  paths = [partial_path(output) for output in outputs]
+  if not all(os.path.isfile(path) for path in paths):
+    return None
+  partials = [load_audio(path) for path in paths]
+  usable = min([len(p) for p in partials] + [n - 1 for n in lengths])
+  if usable < 1:
+    return None
+  logger.info('Resuming %s from sample %d.', ', '.join(outputs), usable)
+  return np.stack([p[:usable] for p in partials])
+
+
+def generate_files(model, paths, outputs, sample_length, batch_size=1,
+                   use_npy=False, temperature=1.0, seed=None,
+                   save_every=10000, resume=False, progress=None,
+                   on_error=None, on_saved=None):
+  """Generates a WAV for each input, `batch_size` inputs at a time.
+
+  Args:
+    model: An `NSynthAutoencoder`.
+    paths: Audio files, or `.npy` codes when `use_npy`.
+    outputs: dict {path: `.wav` file to write its audio to}.
+    sample_length: Most samples generated per file (16 kHz), at least one
+      hop; longer codes and audio are cut.
+    batch_size: Inputs generated together.
+    use_npy: Whether `paths` are codes rather than audio.
+    temperature: Softmax temperature; 0 takes the most likely sample.
+    seed: Random seed; the same seed gives the same audio.
+    save_every: Rewrite the partial WAVs after about this many samples (at
+      the next chunk end); 0: only at the end.
+    resume: Prime each batch with its partial WAVs, when all are there.
+    progress: `progress` of `generation.synthesize`.
+    on_error: Function (path, error) for inputs that fail; None raises.
+    on_saved: Function (path, output) called after each WAV is written.
+
+  Returns:
+    List of the paths whose audio was saved.
+  """
+  hop = model.config.hop_length
+  frames_wanted = math.ceil(sample_length / hop)
+  saved = []
+  # One synthesizer for all batches: batches of equal shape reuse its
+  # compiled loop.
+  synthesizer = generation.Synthesizer(model)
+  for start in range(0, len(paths), batch_size):
+    items = _codes(model, paths[start:start + batch_size], use_npy,
+                   sample_length, on_error)
+    if not items:
+      continue
+    codes = [code[:frames_wanted] for _, code in items]
+    lengths = [min(sample_length, len(code) * hop) for code in codes]
+    frames = max(len(code) for code in codes)
+    padded = np.stack([np.pad(code, [[0, frames - len(code)], [0, 0]])
+                       for code in codes])
+    names = [outputs[path] for path, _ in items]
+    logger.info('Batch %d: generating %s samples for %s.',
+                start // batch_size + 1, max(lengths), ', '.join(
+                    path for path, _ in items))
+    audio = synthesizer.generate(
+        padded, temperature=temperature, seed=seed, lengths=lengths,
+        prime=_resume_prime(names, lengths) if resume else None,
+        progress=progress,
+        on_chunk=_partial_writer(names, lengths, save_every))
+    for (path, _), name, length, row in zip(items, names, lengths, audio):
+      with reported(path, on_error):
+        save_wav(name, row[:length])
+        if os.path.exists(partial_path(name)):
+          os.remove(partial_path(name))
+        if on_saved:
+          on_saved(path, name)
+        saved.append(path)
+  return saved

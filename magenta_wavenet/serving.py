@@ -1,0 +1,150 @@
+r"""Exports a model as a TensorFlow SavedModel for serving without this package.
+
+Signatures (inspect them with `saved_model_cli show --dir <path> --all`):
+
+* `encode(audio)`: audio float32 [batch, samples] at 16 kHz -> `encoding`
+  float32 [batch, samples // hop, channels] (trimmed to whole hops). A
+  pitch-conditioned model's is `encode(audio, pitch)`, pitch float32 [batch]
+  MIDI numbers, appended as the code's last channel.
+* `generate(encoding, seed, temperature)`: encoding [batch, frames,
+  channels], seed int32 scalar, temperature float32 scalar -> `audio`
+  float32 [batch, frames * hop]; the same XLA-compiled sample loop as
+  `generation.synthesize`, so equal seeds give equal audio.
+* `init_state(batch_size)` -> `position` int32 scalar, `x_prev` float32
+  [batch] and `state` float32 [batch, state_size]: all zeros, the start.
+* `decode_step(code_frame, x_prev, position, state)`: one sample with
+  explicit state; code_frame [batch, channels] is frame position // hop of
+  the code and x_prev the network input of the previous sample (mu-law
+  q / 128, q in [-128, 127]; class c gives q = c - 128) -> `logits`
+  [batch, 256] of this sample, and the next `position` and `state`.
+"""
+
+import os
+
+import tensorflow as tf
+
+from magenta_wavenet import dsp
+from magenta_wavenet.errors import MagentaWavenetError
+from magenta_wavenet.files import atomic_folder
+from magenta_wavenet.generation import DEFAULT_CHUNK
+from magenta_wavenet.generation import Synthesizer
+from magenta_wavenet.incremental import IncrementalDecoder
+from magenta_wavenet.pitch import append_pitch
+
+
+class ServingModule(tf.Module):
+  """The model's encoder and generator as `tf.function`s with fixed inputs.
+
+  Args:
+    model: An `NSynthAutoencoder`.
+    chunk_size: Samples per compiled loop call of `generate`.
+  """
+
+  def __init__(self, model, chunk_size=DEFAULT_CHUNK):
+    super().__init__(name='nsynth_serving')
+    self.model = model
+    self.config = model.config
+    self.synthesizer = Synthesizer(model, chunk_size=chunk_size)
+    self.decoder = self.synthesizer.decoder
+    self.buffer_shapes = [(buffer.shape[0], buffer.shape[2]) for buffer
+                          in self.decoder.init_state(1)[1]]
+    self.state_size = sum(taps * channels
+                          for taps, channels in self.buffer_shapes)
+    width = self.config.code_width
+    audio_spec = tf.TensorSpec([None, None], tf.float32, name='audio')
+    if self.config.pitch_classes:
+      self.encode = tf.function(self._encode, input_signature=[
+          audio_spec, tf.TensorSpec([None], tf.float32, name='pitch')])
+    else:
+      self.encode = tf.function(self._encode, input_signature=[audio_spec])
+    self.generate = tf.function(self._generate, input_signature=[
+        tf.TensorSpec([None, None, width], tf.float32, name='encoding'),
+        tf.TensorSpec([], tf.int32, name='seed'),
+        tf.TensorSpec([], tf.float32, name='temperature')])
+    self.init_state = tf.function(self._init_state, input_signature=[
+        tf.TensorSpec([], tf.int32, name='batch_size')])
+    self.decode_step = tf.function(self._decode_step, input_signature=[
+        tf.TensorSpec([None, width], tf.float32, name='code_frame'),
+        tf.TensorSpec([None], tf.float32, name='x_prev'),
+        tf.TensorSpec([], tf.int32, name='position'),
+        tf.TensorSpec([None, self.state_size], tf.float32, name='state')])
+
+  def _encode(self, audio, pitch=None):
+    hop = self.config.hop_length
+    audio = audio[:, :tf.shape(audio)[1] // hop * hop]
+    inputs = dsp.to_network_input(dsp.mu_law_encode(audio))
+    code = self.model.encoder(inputs)
+    if pitch is not None:
+      code = append_pitch(code, pitch)
+    return {'encoding': code}
+
+  def _generate(self, encoding, seed, temperature):
+    batch = tf.shape(encoding)[0]
+    total = tf.shape(encoding)[1] * self.config.hop_length
+    chunk = self.synthesizer.chunk_size
+    projected = self.decoder.project_code(encoding)
+    pieces = tf.TensorArray(tf.float32, size=(total + chunk - 1) // chunk,
+                            element_shape=[chunk, None])
+
+    def body(index, state, x_prev, pieces):
+      steps = tf.minimum(chunk, total - index * chunk)
+      # The same compiled chunk loop as synthesize, hence the same audio.
+      sample_chunk = self.synthesizer.sample_chunk
+      state, x_prev, audio = sample_chunk(state, x_prev, projected, steps,
+                                          seed, temperature)
+      return index + 1, state, x_prev, pieces.write(index, audio)
+
+    _, _, _, pieces = tf.while_loop(
+        lambda index, *_: index < pieces.size(), body,
+        (0, self.decoder.init_state(batch), tf.zeros([batch]), pieces))
+    audio = tf.transpose(pieces.concat())[:, :total]
+    return {'audio': audio}
+
+  def _pack(self, buffers):
+    """Buffers [2d, batch, channels] -> one tensor [batch, state_size]."""
+    batch = tf.shape(buffers[0])[1]
+    return tf.concat([tf.reshape(tf.transpose(buffer, [1, 0, 2]), [batch, -1])
+                      for buffer in buffers], axis=1)
+
+  def _unpack(self, state):
+    sizes = [taps * channels for taps, channels in self.buffer_shapes]
+    batch = tf.shape(state)[0]
+    return tuple(
+        tf.transpose(tf.reshape(piece, [batch, taps, channels]), [1, 0, 2])
+        for piece, (taps, channels)
+        in zip(tf.split(state, sizes, axis=1), self.buffer_shapes))
+
+  def _init_state(self, batch_size):
+    position, buffers = self.decoder.init_state(batch_size)
+    return {'position': position, 'x_prev': tf.zeros([batch_size]),
+            'state': self._pack(buffers)}
+
+  def _decode_step(self, code_frame, x_prev, position, state):
+    projected = self.decoder.project_code(code_frame[:, tf.newaxis])
+    logits, (position, buffers) = self.decoder.step(
+        (position, self._unpack(state)), x_prev,
+        IncrementalDecoder.frame(projected, 0))
+    return {'logits': logits, 'position': position,
+            'state': self._pack(buffers)}
+
+
+def export_saved_model(model, folder, chunk_size=DEFAULT_CHUNK):
+  """Writes `model` as a SavedModel with the signatures listed above.
+
+  The folder is replaced atomically: written beside it, then renamed. Only
+  an empty folder or an earlier SavedModel is replaced.
+
+  Raises:
+    MagentaWavenetError: when `folder` holds something else.
+  """
+  folder = os.path.abspath(os.fspath(folder))
+  if os.path.isdir(folder) and os.listdir(folder) and not os.path.isfile(
+      os.path.join(folder, 'saved_model.pb')):
+    raise MagentaWavenetError(
+        f'{folder}: not empty and not a SavedModel; not replacing it.')
+  module = ServingModule(model, chunk_size)
+  signatures = {name: getattr(module, name).get_concrete_function()
+                for name in ('encode', 'generate', 'init_state',
+                             'decode_step')}
+  atomic_folder(folder, lambda staging: tf.saved_model.save(
+      module, staging, signatures=signatures))

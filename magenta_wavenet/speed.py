@@ -1,0 +1,150 @@
+r"""Speed of generation and encoding on this machine, as a Markdown table.
+
+Measures, in one process so the ratios are fair:
+* the XLA sample loop (`Synthesizer`) at several batch sizes, with float32
+  and bfloat16 weights: ms per sample-step and audio-seconds per wall-second;
+* the naive baseline: a Python loop calling a per-step graph function and
+  sampling in numpy, as the reference's `nsynth_generate` does;
+* the memory-bandwidth floor: the decoder's weight bytes (all read once per
+  step) over the measured read bandwidth of a buffer of the same size;
+* encoding 64,000 samples (4 s).
+"""
+
+import os
+import platform
+import time
+
+import numpy as np
+import tensorflow as tf
+
+from magenta_wavenet import dsp
+from magenta_wavenet.generation import Synthesizer
+from magenta_wavenet.incremental import IncrementalDecoder
+
+
+def fastest(function, repeats):
+  """Minimum wall time in seconds of `repeats` calls (after one warm-up)."""
+  function()
+  times = []
+  for _ in range(repeats):
+    started = time.perf_counter()
+    function()
+    times.append(time.perf_counter() - started)
+  return min(times)
+
+
+def read_bandwidth(num_bytes, repeats=5):
+  """Bytes per second that a full read (sum) of a buffer of this size takes."""
+  buffer = tf.random.uniform([num_bytes // 4])
+  total = tf.function(tf.reduce_sum)
+  return num_bytes / fastest(lambda: total(buffer).numpy(), repeats)
+
+
+def time_xla_loop(model, batch, weight_dtype, steps, repeats):
+  """ms per sample-step of `Synthesizer.generate` at this batch size."""
+  hop = model.config.hop_length
+  frames = max(1, -(-steps // hop))
+  synthesizer = Synthesizer(model, weight_dtype, chunk_size=frames * hop)
+  code = np.random.default_rng(0).normal(
+      0, 0.1, (batch, frames, model.config.code_width)).astype(
+          np.float32)
+  seconds = fastest(lambda: synthesizer.generate(code, seed=0), repeats)
+  return 1000 * seconds / (frames * hop)
+
+
+def time_naive_baseline(model, steps):
+  """ms per step of a Python loop over a per-step graph function, sampling
+  in numpy (batch 1), as the reference generates."""
+  fast = IncrementalDecoder(model.decoder)
+  step = tf.function(lambda state, x_prev, frame: fast.step(state, x_prev,
+                                                            frame))
+  projected = fast.project_code(np.zeros(
+      [1, 1, model.config.code_width], np.float32))
+  frame = IncrementalDecoder.frame(projected, 0)
+  rng = np.random.default_rng(0)
+
+  def run():
+    state, x_prev = fast.init_state(1), np.zeros([1], np.float32)
+    for _ in range(steps):
+      logits, state = step(state, tf.constant(x_prev), frame)
+      probabilities = tf.nn.softmax(logits).numpy()[0].astype(np.float64)
+      sample = np.searchsorted(np.cumsum(probabilities), rng.random())
+      audio = dsp.mu_law_decode(min(sample, 255) - 128)
+      x_prev = dsp.to_network_input(dsp.mu_law_encode(audio)).numpy()[None]
+  return 1000 * fastest(run, 1) / steps
+
+
+def time_encoding(model, repeats):
+  """Seconds to encode 64,000 samples (one 4 s note)."""
+  audio = np.random.default_rng(0).uniform(-0.5, 0.5, (1, 64000)).astype(
+      np.float32)
+  return fastest(lambda: model.encode(audio).numpy(), repeats)
+
+
+def machine_line():
+  cpu = platform.processor() or platform.machine()
+  if os.path.exists('/proc/cpuinfo'):
+    with open('/proc/cpuinfo') as handle:
+      names = [line.split(':', 1)[1].strip() for line in handle
+               if line.startswith('model name')]
+    cpu = names[0] if names else cpu
+  return (f'{cpu}, {os.cpu_count()} cores, TensorFlow {tf.__version__}, '
+          f'{time.strftime("%Y-%m-%d")}')
+
+
+def run_benchmark(model, batch_sizes, weight_dtypes, steps, repeats,
+                  baseline_steps):
+  """Runs every measurement; returns the Markdown report as a string."""
+  sample_rate = model.config.sample_rate
+  float_bytes = IncrementalDecoder(model.decoder).weight_bytes
+  bandwidth = read_bandwidth(max(float_bytes, 256 * 2**20))
+  baseline = time_naive_baseline(model, baseline_steps)
+  lines = [
+      f'Model `{model.config.name}` ({model.count_params():,} parameters), '
+      f'{machine_line()}.',
+      f'Memory read bandwidth {bandwidth / 1e9:.1f} GB/s; decoder weights '
+      f'{float_bytes / 1e6:.1f} MB ({float_bytes:,} bytes of float32), all '
+      'read once per step. The '
+      'floor is weights / bandwidth; weights that fit in cache are read '
+      'faster, so small models can beat it.',
+      '',
+      '| generation | batch | ms / step | samples / s | audio s / wall s '
+      '| speed-up vs baseline | floor ms / step | step / floor |',
+      '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+      _row('naive baseline (Python loop, per-step graph call)', 1, baseline,
+           baseline, float_bytes / bandwidth * 1000, sample_rate)]
+  for weight_dtype in weight_dtypes:
+    weight_bytes = IncrementalDecoder(model.decoder, weight_dtype).weight_bytes
+    floor = weight_bytes / bandwidth * 1000
+    for batch in batch_sizes:
+      step_ms = time_xla_loop(model, batch, weight_dtype, steps, repeats)
+      lines.append(_row(f'XLA loop, {weight_dtype} weights', batch, step_ms,
+                        baseline, floor, sample_rate))
+  encode_seconds = time_encoding(model, repeats)
+  lines += ['', f'Encoding 64,000 samples (4 s) at batch 1: '
+            f'{encode_seconds * 1000:.0f} ms '
+            f'({64000 / sample_rate / encode_seconds:.1f}x real time).']
+  return '\n'.join(lines)
+
+
+def _row(name, batch, step_ms, baseline_ms, floor_ms, sample_rate):
+  per_second = batch * 1000 / step_ms
+  return (f'| {name} | {batch} | {step_ms:.3g} | {per_second:,.0f} | '
+          f'{per_second / sample_rate:.3f} | '
+          f'{batch * baseline_ms / step_ms:.1f}x | {floor_ms:.3g} | '
+          f'{step_ms / floor_ms:.2f} |')
+
+
+def examples_per_second(dataset, num_batches, warmup=5):
+  """Examples per second of iterating `dataset` for `num_batches` batches."""
+  iterator = iter(dataset)
+  for _ in range(warmup):
+    next(iterator)
+  start = time.perf_counter()
+  count = 0
+  for _ in range(num_batches):
+    try:
+      count += int(next(iterator)['audio'].shape[0])
+    except StopIteration:
+      break
+  return count / (time.perf_counter() - start)
