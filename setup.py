@@ -6,6 +6,7 @@
 """
 
 import os
+import re
 import shutil
 
 import setuptools
@@ -13,6 +14,9 @@ import setuptools
 HERE = os.path.dirname(os.path.abspath(__file__))
 with open(os.path.join(HERE, 'README.md'), encoding='utf-8') as _readme:
   README = _readme.read()
+with open(os.path.join(HERE, 'magenta_wavenet', '__init__.py'),
+          encoding='utf-8') as _init:
+  VERSION = re.search(r"^__version__ = '([^']+)'", _init.read(), re.M).group(1)
 
 # Each is magenta_wavenet/cli/<name>.py, installed as magenta-wavenet-<name>
 # with dashes.
@@ -33,7 +37,7 @@ def tensorflow_requirement():
 
 setuptools.setup(
     name='magenta_wavenet',
-    version='0.1.0',
+    version=VERSION,
     description=("NSynth's WaveNet autoencoder in TensorFlow 2 / Keras 3: "
                  'encode, mix and resynthesize sounds.'),
     long_description=README,
@@ -64,7 +68,7 @@ setuptools.setup(
     extras_require={
         'tfio': ['tensorflow-io==0.37.1'],
         'test': ['pytest>=8', 'nbclient>=0.10', 'nbformat>=5.9',
-                 'ipykernel>=6'],
+                 'ipykernel>=6', 'ruff==0.17.6'],
     },
     entry_points={'console_scripts': [
         f'magenta-wavenet-{name.replace("_", "-")} = '

@@ -1,5 +1,7 @@
 """magenta_wavenet: NSynth's WaveNet autoencoder in TensorFlow 2 / Keras 3."""
 
+__version__ = '0.2.0'
+
 import os
 
 # TensorFlow's C++ info and warning lines on every command hide the one line
@@ -8,7 +10,11 @@ os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
 
 # pylint: disable=wrong-import-position
 
+from magenta_wavenet.audio import bundled_sound
+from magenta_wavenet.audio import load_audio
+from magenta_wavenet.audio import save_wav
 from magenta_wavenet.autoencoder import NSynthAutoencoder
+from magenta_wavenet.checkpoint import save_model
 from magenta_wavenet.config import PRESETS
 from magenta_wavenet.config import WaveNetConfig
 from magenta_wavenet.config import get_config
@@ -18,10 +24,6 @@ from magenta_wavenet.errors import ConfigError
 from magenta_wavenet.errors import DataError
 from magenta_wavenet.errors import EncodingError
 from magenta_wavenet.errors import MagentaWavenetError
-from magenta_wavenet.audio import bundled_sound
-from magenta_wavenet.audio import load_audio
-from magenta_wavenet.audio import save_wav
-from magenta_wavenet.checkpoint import save_model
 from magenta_wavenet.generation import Synthesizer
 from magenta_wavenet.generation import incremental_logits
 from magenta_wavenet.generation import synthesize

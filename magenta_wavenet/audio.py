@@ -86,7 +86,8 @@ def _decode_tfio(path):
   io_tensor = tfio.audio.AudioIOTensor(path, dtype=None)
   samples = io_tensor.to_tensor().numpy()
   if samples.dtype.kind == 'i':
-    samples = samples.astype(np.float32) / float(np.iinfo(samples.dtype).max + 1)
+    full_scale = float(np.iinfo(samples.dtype).max + 1)
+    samples = samples.astype(np.float32) / full_scale
   return samples.astype(np.float32), int(io_tensor.rate.numpy())
 
 

@@ -156,7 +156,7 @@ class NSynthAutoencoder(keras.Model):
     return self.decoder(inputs, code)
 
   def nll(self, audio, pitch=None):
-    """Mean cross-entropy in nats of the mu-law classes, as the reference's loss.
+    """Mean cross-entropy of the mu-law classes in nats: the reference's loss.
 
     Args:
       audio: float32 [batch, samples], samples a multiple of hop_length.

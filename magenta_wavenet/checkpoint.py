@@ -131,7 +131,8 @@ def infer_config(shapes, source='checkpoint'):
         name='inferred', encoder_stages=min(10, read['encoder_layers']),
         decoder_stages=min(10, read['decoder_layers']), **read)
   except ConfigError as error:
-    raise CheckpointError(f'{source}: cannot infer the model: {error}') from None
+    raise CheckpointError(
+        f'{source}: cannot infer the model: {error}') from None
 
 
 def load_weights(model, prefix, use_ema=False):
@@ -281,7 +282,8 @@ def load_checkpoint(path, config=None, use_ema=False):
     try:
       model = keras.saving.load_model(path)
     except Exception as error:  # pylint: disable=broad-except
-      raise CheckpointError(f'{path}: unreadable Keras file ({error}).') from error
+      raise CheckpointError(
+          f'{path}: unreadable Keras file ({error}).') from error
     if not isinstance(model, NSynthAutoencoder):
       raise CheckpointError(f'{path}: holds a {type(model).__name__}, not an '
                             'NSynthAutoencoder.')

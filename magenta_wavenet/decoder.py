@@ -18,7 +18,7 @@ def shift_right(inputs):
 
 @keras.saving.register_keras_serializable(package=PACKAGE)
 class WaveNetDecoder(keras.layers.Layer):
-  """Teacher-forced logits of the next mu-law sample given the past and the code.
+  """Teacher-forced logits of each mu-law sample given the past and the code.
 
   `startconv` (causal, 1 -> width) on the input shifted right by one sample,
   `skip_start` (1x1, width -> skip), `decoder_layers` `DecoderBlock`s, then

@@ -66,7 +66,7 @@ def from_class(label):
 
 
 def trimmed_length(num_samples, hop_length, sample_length=None):
-  """Length the reference encodes: a whole number of hops, at most `sample_length`.
+  """Length the reference encodes: whole hops, at most `sample_length`.
 
   40,000 samples with hop 512 give 39,936 (78 frames).
   """

@@ -12,8 +12,8 @@ from matplotlib.figure import Figure
 import numpy as np
 
 from magenta_wavenet.audio import SAMPLE_RATE
-from magenta_wavenet.files import atomic_write
 from magenta_wavenet.errors import EncodingError
+from magenta_wavenet.files import atomic_write
 
 _ENVELOPE_POINTS = 2000  # waveform bins; about two per pixel of the PNG
 

@@ -2,12 +2,12 @@
 
 import re
 
+from conftest import randomize
 import numpy as np
 import pytest
 
-from magenta_wavenet import speed
-from conftest import randomize
 import magenta_wavenet as mw
+from magenta_wavenet import speed
 
 
 def test_table_has_every_case_with_consistent_numbers():

@@ -56,7 +56,8 @@ def expected_shapes(preset):
 def assert_loaded(model, values, suffix=''):
   for name, (variable, shape) in checkpoint.variable_table(model).items():
     np.testing.assert_array_equal(
-        np.reshape(variable.numpy(), shape), values[name + suffix], err_msg=name)
+        np.reshape(variable.numpy(), shape), values[name + suffix],
+        err_msg=name)
 
 
 def test_published_names_and_shapes():

@@ -5,14 +5,14 @@ import os
 import subprocess
 import sys
 
+from conftest import tone
 import numpy as np
 import soundfile
 
 import magenta_wavenet as mw
-from magenta_wavenet.cli import generate
 from magenta_wavenet import generation
 from magenta_wavenet import resynthesis
-from conftest import tone
+from magenta_wavenet.cli import generate
 
 RATE = 16000
 

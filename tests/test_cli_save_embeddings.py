@@ -6,6 +6,7 @@ import re
 import subprocess
 import sys
 
+from conftest import tone
 import numpy as np
 import pytest
 import soundfile
@@ -13,7 +14,6 @@ import soundfile
 import magenta_wavenet as mw
 from magenta_wavenet import pretrained
 from magenta_wavenet.cli import save_embeddings
-from conftest import tone
 
 RATE = 16000
 

@@ -2,11 +2,11 @@
 
 import json
 
+from conftest import tone
 import numpy as np
 
 from magenta_wavenet.training import evaluation
 from tools import compare_models
-from conftest import tone
 
 
 def test_real_notes_are_cut_scaled_and_pitched(tmp_path):

@@ -5,11 +5,11 @@ import functools
 import gc
 import weakref
 
+from conftest import randomize
 import numpy as np
 import pytest
 
 import magenta_wavenet as mw
-from conftest import randomize
 from magenta_wavenet import generation
 
 

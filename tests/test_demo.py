@@ -1,12 +1,12 @@
 """The demo command: code, plot and resynthesis of a bundled note."""
 
+from conftest import randomize
 import numpy as np
 import soundfile
 
 import magenta_wavenet as mw
-from magenta_wavenet.cli import demo
 from magenta_wavenet import pitch
-from conftest import randomize
+from magenta_wavenet.cli import demo
 
 
 def test_demo_writes_and_lists_every_file(tmp_path, capsys):

@@ -8,7 +8,6 @@ import sys
 import textwrap
 
 import numpy as np
-
 from test_train import write_notes
 
 WORKER = textwrap.dedent('''

@@ -5,12 +5,12 @@ import math
 
 import numpy as np
 import pytest
+from test_train import write_notes
 
 import magenta_wavenet as mw
 from magenta_wavenet.cli import evaluate
 from magenta_wavenet.training import evaluation
 from magenta_wavenet.training import metrics
-from test_train import write_notes
 
 RATE = 16000
 

@@ -4,15 +4,15 @@ import os
 import subprocess
 import sys
 
+from conftest import randomize
 import numpy as np
 import pytest
 import tensorflow as tf
 
 import magenta_wavenet as mw
 from magenta_wavenet import dsp
-from magenta_wavenet.cli import export
 from magenta_wavenet import generation
-from conftest import randomize
+from magenta_wavenet.cli import export
 
 CHUNK = 96  # not a divisor of the lengths below: the last chunk is partial
 

@@ -1,11 +1,11 @@
 """Fast generation: equal to teacher forcing, seeded, resumable."""
 
+from conftest import randomize
 import numpy as np
 import pytest
 import tensorflow as tf
 
 import magenta_wavenet as mw
-from conftest import randomize
 from magenta_wavenet import generation
 
 

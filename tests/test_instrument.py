@@ -4,6 +4,8 @@ import json
 import os
 import re
 
+from conftest import randomize
+from conftest import tone
 import librosa
 import numpy as np
 import pytest
@@ -11,11 +13,9 @@ import soundfile
 
 import magenta_wavenet as mw
 from magenta_wavenet import generation
-from magenta_wavenet.cli import instrument
 from magenta_wavenet import mixing
 from magenta_wavenet import sample_pack
-from conftest import randomize
-from conftest import tone
+from magenta_wavenet.cli import instrument
 
 RATE = 16000
 # Source tones and the MIDI pitches pYIN finds in them.

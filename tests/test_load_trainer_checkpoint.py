@@ -3,16 +3,16 @@
 import os
 import types
 
+from conftest import tone
 import numpy as np
 import pytest
 import soundfile
+from test_train import options
+from test_train import train_file  # noqa: F401  pylint: disable=unused-import
 
 import magenta_wavenet as mw
 from magenta_wavenet.cli import save_embeddings
 from magenta_wavenet.training import trainer
-from conftest import tone
-from test_train import options
-from test_train import train_file  # pylint: disable=unused-import
 
 
 def snapshot(loop):
@@ -37,7 +37,7 @@ def assert_weights_differ(a, b):
 
 
 @pytest.fixture(scope='module')
-def run(train_file, tmp_path_factory):  # pylint: disable=redefined-outer-name
+def run(train_file, tmp_path_factory):  # noqa: F811  pylint: disable=redefined-outer-name
   """A run trained to step 2, loaded, then resumed to step 4.
 
   Checkpoints are saved at steps 2 and 4; the export holds step 4's average.

@@ -3,15 +3,15 @@
 import os
 import re
 
+from conftest import randomize
 import numpy as np
 import pytest
 import soundfile
 
 import magenta_wavenet as mw
 from magenta_wavenet import generation
-from magenta_wavenet.cli import mix
 from magenta_wavenet import mixing
-from conftest import randomize
+from magenta_wavenet.cli import mix
 
 
 @pytest.fixture

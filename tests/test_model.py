@@ -2,12 +2,12 @@
 
 import os
 
+from conftest import randomize
 import numpy as np
 import pytest
 import tensorflow as tf
 
 import magenta_wavenet as mw
-from conftest import randomize
 
 GOLDEN = os.path.join(os.path.dirname(__file__), 'goldens', 'tiny.npz')
 
@@ -47,7 +47,8 @@ def test_too_short_or_badly_shaped_audio(tiny_model):
 
 def test_decoder_rejects_wrong_encodings(tiny_model):
   audio = np.zeros((1, 128), np.float32)
-  with pytest.raises(mw.EncodingError, match=r'expected shape \[batch, frames, 4\]'):
+  with pytest.raises(mw.EncodingError,
+                     match=r'expected shape \[batch, frames, 4\]'):
     tiny_model.decoder_logits(audio, np.zeros((1, 2, 16), np.float32))
   with pytest.raises(mw.EncodingError, match='fewer than the 128'):
     tiny_model.decoder_logits(audio, np.zeros((1, 1, 4), np.float32))
@@ -157,7 +158,7 @@ def test_keras_file_round_trip(tiny_model, tmp_path):
 
 
 def test_goldens():
-  """Fixed weights and input give the stored code and logits (see make_goldens)."""
+  """Fixed weights and input give the stored code and logits (make_goldens)."""
   from goldens import make_goldens  # pylint: disable=import-outside-toplevel
   stored = np.load(GOLDEN)
   model, audio = make_goldens.golden_model_and_audio()

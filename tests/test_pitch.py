@@ -1,13 +1,13 @@
 """The pitch-conditioned preset: pitch as a code channel, pYIN, one-hots."""
 
+from conftest import randomize
+from conftest import tone
 import numpy as np
 import pytest
 import tensorflow as tf
 
 import magenta_wavenet as mw
 from magenta_wavenet import pitch
-from conftest import randomize
-from conftest import tone
 
 TINY_PITCH = mw.get_config('tiny').replace(name='tiny_pitch',
                                            pitch_classes=128)

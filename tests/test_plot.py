@@ -1,15 +1,15 @@
 """plotting.plot_code and the plot command line."""
 
+from conftest import randomize
 import matplotlib
 import numpy as np
 import pytest
 import soundfile
 
 import magenta_wavenet as mw
-from magenta_wavenet.cli import plot
 from magenta_wavenet import plotting
+from magenta_wavenet.cli import plot
 from magenta_wavenet.errors import EncodingError
-from conftest import randomize
 
 PNG_MAGIC = b'\x89PNG\r\n\x1a\n'
 

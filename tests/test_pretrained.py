@@ -12,12 +12,12 @@ import os
 import tarfile
 import threading
 
+from conftest import randomize
 import numpy as np
 import pytest
 
 import magenta_wavenet as mw
 from magenta_wavenet import pretrained
-from conftest import randomize
 
 TAR_PATH = '/models/nsynth/wavenet-ckpt.tar'
 

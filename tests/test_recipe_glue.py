@@ -9,6 +9,7 @@ import json
 import pathlib
 import sys
 
+from conftest import randomize
 import keras
 import numpy as np
 import pytest
@@ -19,8 +20,6 @@ from magenta_wavenet import dsp
 from magenta_wavenet.checkpoint import variable_table
 from magenta_wavenet.checkpoint import write_config
 from magenta_wavenet.data import schema
-
-from conftest import randomize
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 # pylint: disable=wrong-import-position

@@ -2,6 +2,7 @@
 
 import glob
 import os
+
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -145,7 +146,8 @@ def test_command_line_reports_errors_in_one_line(tmp_path, capsys):
 
 
 @pytest.mark.parametrize('config', [
-    'tiny', mw.get_config('tiny').replace(name='tiny_pitch', pitch_classes=128)])
+    'tiny',
+    mw.get_config('tiny').replace(name='tiny_pitch', pitch_classes=128)])
 def test_training_lowers_the_loss(train_file, tmp_path, config):
   """Eighty steps on six notes lower a fixed batch's loss by a fifth;
   a pitch-conditioned model learns from the records' pitch labels."""

@@ -11,9 +11,9 @@ from magenta_wavenet.cli import common
 from magenta_wavenet.pretrained import load_model
 
 USAGE = r"""Usage:
-  python -m magenta_wavenet.benchmark                      # h512_bo16, random weights
+  python -m magenta_wavenet.benchmark   # h512_bo16, random weights
   python -m magenta_wavenet.benchmark --preset h64_bo16 --batch_sizes 1
-  python -m magenta_wavenet.benchmark --checkpoint_path wavenet-ckpt/model.ckpt-200000
+  python -m magenta_wavenet.benchmark --checkpoint_path h512_bo16
 """
 
 FLAGS = common.new_flags()

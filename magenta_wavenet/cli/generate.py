@@ -65,8 +65,9 @@ flags.DEFINE_integer('seed', None, 'Random seed; the same seed gives the '
 flags.DEFINE_integer('save_every', 10000, 'Rewrite the WAVs after about this '
                      'many samples (at the next chunk end); 0: only at the '
                      'end.', lower_bound=0, flag_values=FLAGS)
-flags.DEFINE_boolean('resume', False, 'Continue from the gen_<stem>.partial.wav '
-                     'files an interrupted run left in --save_path.',
+flags.DEFINE_boolean('resume', False, 'Continue from the '
+                     'gen_<stem>.partial.wav files an interrupted run left '
+                     'in --save_path.',
                      flag_values=FLAGS)
 flags.DEFINE_integer('gpu_number', 0, 'Accepted for compatibility; choose the '
                      'GPU with CUDA_VISIBLE_DEVICES instead.',

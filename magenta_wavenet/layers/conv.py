@@ -66,7 +66,11 @@ class DilatedConv1D(keras.layers.Layer):
     return (span, 0) if self.causal else (span // 2, span // 2)
 
   def call(self, inputs):
-    """Args: inputs [batch, time, in_channels]. Returns [batch, time, filters]."""
+    """Args: inputs [batch, time, in_channels].
+
+    Returns:
+      [batch, time, filters].
+    """
     if self.filter_length == 1:
       return tf.einsum('btc,cf->btf', inputs, self.kernel[0]) + self.bias
     left, right = self.padding

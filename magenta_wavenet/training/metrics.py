@@ -7,8 +7,8 @@ state.
 import numpy as np
 import tensorflow as tf
 
-from magenta_wavenet.autoencoder import cross_entropy
 from magenta_wavenet.audio import SAMPLE_RATE
+from magenta_wavenet.autoencoder import cross_entropy
 from magenta_wavenet.pitch import f0
 
 STFT_SIZES = (2048, 1024, 512, 256, 128, 64)

@@ -133,14 +133,14 @@ def decode(p, cfg, inp, cond):
   hop = cfg['hop_length']
   width = cfg['decoder_width']
   shifted = F.pad(inp, (1, 0))[:, :-1]
-  l = layer(p, 'startconv', shifted[:, None])
-  s = layer(p, 'skip_start', l)
+  residual = layer(p, 'startconv', shifted[:, None])
+  s = layer(p, 'skip_start', residual)
   for i, d in enumerate(
       dilations(cfg['decoder_layers'], cfg['decoder_stages']), 1):
-    z = layer(p, f'dilatedconv_{i}', l, d) + spread(
+    z = layer(p, f'dilatedconv_{i}', residual, d) + spread(
         layer(p, f'cond_map_{i}', cond), hop, t)
     g = torch.sigmoid(z[:, :width]) * torch.tanh(z[:, width:])
-    l = l + layer(p, f'res_{i}', g)
+    residual = residual + layer(p, f'res_{i}', g)
     s = s + layer(p, f'skip_{i}', g)
   h = layer(p, 'out1', F.relu(s)) + spread(
       layer(p, 'cond_map_out1', cond), hop, t)
