@@ -10,8 +10,8 @@ The weights are the decoder's own, copied (`refresh`) into variables of the
 layout that makes a batch-B step a few matrix products:
 
 * the three taps of a dilated conv become one [2W, 3C] matrix applied to
-  concat(x[t - 2d], x[t - d], x[t]) (stored [out, in]: STACK.md measured this
-  layout fastest for batches on CPU),
+  concat(x[t - 2d], x[t - d], x[t]) (stored [out, in]: on a 2-core CPU this
+  layout ran batch 4 in 15.9 ms per step against 31-33 ms for [in, out]),
 * `res_i` and `skip_i` become one [W + S, W] matrix,
 * `cond_map_i(code)` is computed once per code frame for all layers.
 """

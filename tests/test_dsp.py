@@ -7,7 +7,8 @@ from magenta_wavenet import dsp
 
 
 def numpy_mu_law(x):
-  """REFERENCE.md's formula, in float32 like the reference graph."""
+  """The reference's mu-law, floor(sign(x) ln(1 + 255|x|) / ln 256 * 128),
+  in float32 like the reference graph."""
   x = np.asarray(x, np.float32)
   out = np.sign(x) * np.log(np.float32(1) + np.float32(255) * np.abs(x)
                             ) / np.float32(np.log(256.0))
