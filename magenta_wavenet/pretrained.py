@@ -172,10 +172,10 @@ def published_model_path(model):
   try:
     unpack(tar_path, folder, model.member_prefix, config=model.config)
   except CheckpointError as error:
-    os.remove(tar_path)
     raise CheckpointError(f'{error} Removed it from the cache; the next call '
                           'downloads it again.') from error
-  os.remove(tar_path)
+  finally:
+    os.remove(tar_path)
   return prefix
 
 
@@ -191,13 +191,12 @@ def unpacked_tar(tar_path):
   return resolve_prefix(_checkpoint_folder(folder))
 
 
-def download(url, path, downloader=None):
+def download(url, path):
   """Fetches `url` to `path` (atomically), resuming a cut transfer.
 
   Args:
     url: The address.
     path: Where the file goes; `path + '.part'` holds a cut transfer.
-    downloader: A pooch downloader; `ResumingDownloader` by default.
 
   Raises:
     CheckpointError: saying where to put the file by hand.
@@ -213,7 +212,7 @@ def download(url, path, downloader=None):
   try:
     pooch.retrieve(url, known_hash=None, fname=os.path.basename(path),
                    path=os.path.dirname(path),
-                   downloader=downloader or ResumingDownloader(path + '.part'))
+                   downloader=ResumingDownloader(path + '.part'))
   except (requests.RequestException, OSError) as error:
     reason = (f'HTTP {error.response.status_code}'
               if getattr(error, 'response', None) is not None
