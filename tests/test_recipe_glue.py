@@ -231,3 +231,39 @@ def test_one_presets_weights_do_not_fit_the_other(recipe_output):
   with pytest.raises(mw.CheckpointError, match=r'cond_map_1/W has shape'):
     convert.assign_weights(mw.NSynthAutoencoder(other),
                            prepare_inputs.keras_layout_weights(model))
+
+
+def test_a_warm_start_keeps_the_trained_models_logits_at_every_pitch(
+    records, tmp_path):
+  pattern, audio = records
+  trained = randomize(mw.NSynthAutoencoder(PLAIN), seed=7)
+  mw.save_model(trained, str(tmp_path / 'trained'))
+  folder = tmp_path / 'inputs'
+  assert prepare_inputs.main([
+      'prepare_inputs', '--train_path', pattern, '--output_dir', str(folder),
+      '--num_samples', str(NUM_SAMPLES), '--config', PITCHED,
+      '--warm_start', str(tmp_path / 'trained')]) == 0
+  started = mw.NSynthAutoencoder(PITCHED)
+  with np.load(folder / prepare_inputs.INIT_FILE) as init:
+    convert.assign_weights(started, dict(init))
+    # The code's rows are the trained ones, the pitch's rows zero.
+    kernel = init['cond_map_3/W']
+    np.testing.assert_array_equal(
+        kernel[:, :16],
+        prepare_inputs.keras_layout_weights(trained)['cond_map_3/W'])
+    assert not kernel[:, 16:].any()
+  crops = audio[:2, :4096]
+  expected = trained.decoder_logits(crops, trained.encode(crops)).numpy()
+  for pitch in (40, 90):
+    code = started.encode(crops, np.array([pitch, pitch]))
+    np.testing.assert_allclose(started.decoder_logits(crops, code).numpy(),
+                               expected, rtol=1e-5, atol=1e-4)
+
+
+def test_a_warm_start_needs_the_same_network():
+  other = mw.NSynthAutoencoder(mw.get_config(PLAIN).replace(
+      decoder_width=32))
+  with pytest.raises(mw.MagentaWavenetError,
+                     match=r'startconv/W: the trained model has shape '
+                     r'\(3, 1, 32\), not \(3, 1, 64\)'):
+    prepare_inputs.warm_start_weights(mw.NSynthAutoencoder(PITCHED), other)

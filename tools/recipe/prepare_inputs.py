@@ -15,7 +15,11 @@ one folder (atomically):
 * `init.npz`: the starting weights, those of `NSynthAutoencoder(--config)`
   built after `keras.utils.set_random_seed(--seed)`, keyed by checkpoint
   name ('dilatedconv_12/W', 'dilatedconv_12/biases') in the Keras layout:
-  kernels [filter_length, in, out], biases [out].
+  kernels [filter_length, in, out], biases [out]. With --warm_start, those
+  of a trained model instead (`warm_start_weights`): e.g. the shipped
+  `h64_bo16` as the start of `h64_bo16_pitch`, whose cond_map layers get
+  the trained rows for the code and zeros for the pitch, so training starts
+  from the trained model's very logits.
 * `expect.npz`: 'classes' uint8 [2, 2048], the first two notes at the
   recipe's probe position (samples 20,000-22,047), 'pitch' int16 [2] their
   MIDI pitches, and 'logits' float32 [2, 2048, 256], this package's logits
@@ -48,6 +52,7 @@ from magenta_wavenet.data import schema
 from magenta_wavenet.errors import DataError
 from magenta_wavenet.errors import MagentaWavenetError
 from magenta_wavenet.files import atomic_folder
+from magenta_wavenet.pretrained import load_model
 
 # The networks train_torch_gpu.py is run with: their run state (weights,
 # average, Adam moments) fits the 64 MiB a GPU call carries.
@@ -77,6 +82,10 @@ flags.DEFINE_integer('num_samples', schema.NOTE_SAMPLES, 'Samples kept from '
                      upper_bound=schema.NOTE_SAMPLES, flag_values=FLAGS)
 flags.DEFINE_integer('seed', 0, 'Keras seed of the starting weights.',
                      flag_values=FLAGS)
+flags.DEFINE_string('warm_start', None, 'A trained model (name or path, as '
+                    'load_model takes) whose weights start the run instead '
+                    'of seeded ones; see warm_start_weights.',
+                    flag_values=FLAGS)
 
 
 def read_notes(file_pattern, num_samples):
@@ -138,8 +147,40 @@ def keras_layout_weights(model):
           for name, (variable, _) in variable_table(model).items()}
 
 
+def warm_start_weights(model, trained):
+  """Sets `model`'s weights to those of `trained`, a model of the same network.
+
+  The two may differ only in what the cond_map layers read: where `model`'s
+  kernel has more input rows (the one-hot pitch that `h64_bo16_pitch`
+  appends to the code), the trained rows come first and the others are
+  zero, so `model` computes `trained`'s logits at every pitch.
+
+  Args:
+    model: The `NSynthAutoencoder` to start (changed in place).
+    trained: A trained `NSynthAutoencoder`.
+
+  Raises:
+    MagentaWavenetError: if a weight is missing from `trained` or differs in
+      another way.
+  """
+  start = keras_layout_weights(trained)
+  for name, (variable, _) in variable_table(model).items():
+    if name not in start:
+      raise MagentaWavenetError(f'the trained model has no {name}.')
+    value, shape = start[name], tuple(variable.shape)
+    grown = (len(shape) == 3 and value.shape[0] == shape[0]
+             and value.shape[2] == shape[2] and value.shape[1] < shape[1])
+    if grown:
+      value = np.concatenate([value, np.zeros(
+          (shape[0], shape[1] - value.shape[1], shape[2]), value.dtype)], 1)
+    if value.shape != shape:
+      raise MagentaWavenetError(
+          f'{name}: the trained model has shape {value.shape}, not {shape}.')
+    variable.assign(value)
+
+
 def prepare(train_path, output_dir, num_samples=schema.NOTE_SAMPLES, seed=0,
-            config=RECIPE_PRESETS[0]):
+            config=RECIPE_PRESETS[0], warm_start=None):
   """Writes the recipe's inputs (see the module docstring) into `output_dir`.
 
   Args:
@@ -148,6 +189,8 @@ def prepare(train_path, output_dir, num_samples=schema.NOTE_SAMPLES, seed=0,
     num_samples: Samples kept from the start of each note.
     seed: Keras seed of the starting weights.
     config: One of `RECIPE_PRESETS`.
+    warm_start: Optional trained `NSynthAutoencoder` whose weights start the
+      run (`warm_start_weights`), instead of the seeded ones.
 
   Returns:
     The shape of the classes, (notes, num_samples).
@@ -158,6 +201,8 @@ def prepare(train_path, output_dir, num_samples=schema.NOTE_SAMPLES, seed=0,
                     f'notes, found {len(names)}.')
   keras.utils.set_random_seed(seed)
   model = NSynthAutoencoder(config)
+  if warm_start is not None:
+    warm_start_weights(model, warm_start)
   probe = classes[:PROBE_NOTES, PROBE_START:PROBE_START + PROBE_LENGTH]
   probe_pitch = pitches[:PROBE_NOTES]
 
@@ -179,12 +224,16 @@ def prepare(train_path, output_dir, num_samples=schema.NOTE_SAMPLES, seed=0,
 def _body(flag_values):
   if not flag_values.train_path or not flag_values.output_dir:
     raise MagentaWavenetError('--train_path and --output_dir are required.')
+  trained = (load_model(flag_values.warm_start) if flag_values.warm_start
+             else None)
   shape = prepare(flag_values.train_path, flag_values.output_dir,
                   flag_values.num_samples, flag_values.seed,
-                  flag_values.config)
+                  flag_values.config, trained)
+  start = (f'from {flag_values.warm_start}' if trained is not None
+           else f'seed {flag_values.seed}')
   print(f'{flag_values.output_dir}: {DATA_FILE} {shape[0]} notes x '
         f'{shape[1]} samples, {PITCH_FILE}, {CONFIG_FILE} and {INIT_FILE} '
-        f'({flag_values.config}, seed {flag_values.seed}), {EXPECT_FILE}.')
+        f'({flag_values.config}, {start}), {EXPECT_FILE}.')
 
 
 def main(argv=None):
