@@ -26,6 +26,20 @@ BACKEND_ENV = 'MAGENTA_WAVENET_AUDIO_BACKEND'
 SOUNDS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'sounds')
 
 
+def import_librosa():
+  """The librosa module, imported on first use.
+
+  librosa.util.files imports pooch, which imports tqdm.auto; in a
+  notebook without ipywidgets that warns "IProgress not found" about
+  progress bars librosa never shows here, so the import hides that warning.
+  """
+  with warnings.catch_warnings():
+    warnings.filterwarnings('ignore', message='IProgress not found')
+    import librosa as module  # pylint: disable=import-outside-toplevel
+    import librosa.util.files  # pylint: disable=import-outside-toplevel,unused-import
+  return module
+
+
 def bundled_sound(name):
   """Path of a sound shipped with the package: 'nsynth_e5', 'nsynth_a1' or
   'nsynth_b4' (2.5 s NSynth notes, see sounds/README.md)."""
@@ -99,10 +113,9 @@ def _decode_soundfile(path):
     return samples, rate
   except (soundfile.LibsndfileError, RuntimeError):
     pass
-  import librosa  # pylint: disable=import-outside-toplevel
   with warnings.catch_warnings():
     warnings.simplefilter('ignore')  # librosa's "PySoundFile failed" notice
-    samples, rate = librosa.load(path, sr=None, mono=False)
+    samples, rate = import_librosa().load(path, sr=None, mono=False)
   samples = np.atleast_2d(samples).T
   return samples.astype(np.float32), int(rate)
 
@@ -151,9 +164,8 @@ def load_audio(path, sample_rate=SAMPLE_RATE, min_samples=1):
     logger.info('%s: down-mixing %d channels to mono.', path, samples.shape[1])
   mono = samples.mean(axis=1)
   if rate != sample_rate:
-    import librosa  # pylint: disable=import-outside-toplevel
     logger.info('%s: resampling from %d Hz to %d Hz.', path, rate, sample_rate)
-    mono = librosa.resample(mono, orig_sr=rate, target_sr=sample_rate,
+    mono = import_librosa().resample(mono, orig_sr=rate, target_sr=sample_rate,
                             res_type='soxr_hq')
   if mono.shape[0] < min_samples:
     raise AudioError(

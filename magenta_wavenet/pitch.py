@@ -12,6 +12,7 @@ import numpy as np
 import tensorflow as tf
 
 from magenta_wavenet.audio import SAMPLE_RATE
+from magenta_wavenet.audio import import_librosa
 from magenta_wavenet.errors import EncodingError
 
 logger = logging.getLogger(__name__)
@@ -32,8 +33,7 @@ def f0(audio, sample_rate=SAMPLE_RATE, fmin=PITCH_RANGE_HZ[0],
   Returns:
     (f0 in Hz [frames] with NaN where unvoiced, voiced flags [frames]).
   """
-  import librosa  # pylint: disable=import-outside-toplevel
-  frequency, voiced, _ = librosa.pyin(
+  frequency, voiced, _ = import_librosa().pyin(
       np.asarray(audio, np.float32), fmin=fmin, fmax=fmax, sr=sample_rate,
       frame_length=2048)
   return frequency, voiced

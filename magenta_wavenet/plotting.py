@@ -12,13 +12,15 @@ from matplotlib.figure import Figure
 import numpy as np
 
 from magenta_wavenet.audio import SAMPLE_RATE
+from magenta_wavenet.audio import import_librosa
 from magenta_wavenet.errors import EncodingError
 from magenta_wavenet.files import atomic_write
 
 _ENVELOPE_POINTS = 2000  # waveform bins; about two per pixel of the PNG
 
 
-def plot_code(audio, code, sample_rate=SAMPLE_RATE, hop_length=512, title=None):
+def plot_code(audio, code, sample_rate=SAMPLE_RATE, hop_length=512, title=None,
+              pitched=False):
   """Draws the waveform above its code, sharing a time axis in seconds.
 
   The code is a heat map, one row per channel (red positive, blue negative,
@@ -32,6 +34,9 @@ def plot_code(audio, code, sample_rate=SAMPLE_RATE, hop_length=512, title=None):
     sample_rate: Rate of `audio`, Hz.
     hop_length: Samples per code frame.
     title: Optional title above the waveform.
+    pitched: The code is a pitch-conditioned model's: its last channel is the
+      MIDI pitch, named in the code's title instead of drawn (a note number
+      near 60 would wash out the learned channels' colours).
 
   Returns:
     A `matplotlib.figure.Figure` on an Agg canvas.
@@ -43,6 +48,10 @@ def plot_code(audio, code, sample_rate=SAMPLE_RATE, hop_length=512, title=None):
   if code.ndim != 2:
     raise EncodingError(
         f'code must be [frames, channels], got shape {list(code.shape)}.')
+  pitch_label = ''
+  if pitched:
+    pitch_label = ', ' + _pitch_label(code[:, -1])
+    code = code[:, :-1]
   frames, channels = code.shape
   figure = Figure(figsize=(10, 5.5), layout='constrained')
   FigureCanvasAgg(figure)
@@ -63,13 +72,23 @@ def plot_code(audio, code, sample_rate=SAMPLE_RATE, hop_length=512, title=None):
   bottom.set_ylabel('channel')
   bottom.set_xlabel('time (s)')
   bottom.set_title(f'code: {channels} channels x {frames} frames '
-                   f'({sample_rate / hop_length:g} frames/s)', loc='left')
+                   f'({sample_rate / hop_length:g} frames/s){pitch_label}',
+                   loc='left')
   end = max(audio.size / sample_rate, frames * hop_length / sample_rate)
   bottom.set_xlim(0.0, end)
   top.set_axisbelow(True)
   top.grid(True, color='#dddddd', linewidth=0.6)
   top.spines[['top', 'right']].set_visible(False)
   return figure
+
+
+def _pitch_label(pitch):
+  """'pitch 76 (E5)', or 'pitch 60.0-67.0 (C4-G4)' when it moves."""
+  note = import_librosa().midi_to_note
+  low, high = float(np.min(pitch)), float(np.max(pitch))
+  if low == high:
+    return f'pitch {low:g} ({note(low)})'
+  return f'pitch {low:g}-{high:g} ({note(low)}-{note(high)})'
 
 
 def _draw_waveform(axes, audio, sample_rate, points=_ENVELOPE_POINTS):

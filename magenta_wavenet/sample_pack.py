@@ -40,6 +40,7 @@ from magenta_wavenet import generation
 from magenta_wavenet import mixing
 from magenta_wavenet import pitch as pitch_lib
 from magenta_wavenet.audio import bundled_sound
+from magenta_wavenet.audio import import_librosa
 from magenta_wavenet.audio import load_audio
 from magenta_wavenet.audio import save_wav
 from magenta_wavenet.errors import AudioError
@@ -247,8 +248,7 @@ def shift_pitch(audio, semitones, sample_rate):
   """Audio [samples] shifted by `semitones` (librosa), unchanged for 0."""
   if semitones == 0:
     return np.asarray(audio, np.float32)
-  import librosa  # pylint: disable=import-outside-toplevel
-  return librosa.effects.pitch_shift(
+  return import_librosa().effects.pitch_shift(
       np.asarray(audio, np.float32), sr=sample_rate,
       n_steps=float(semitones)).astype(np.float32)
 

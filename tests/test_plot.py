@@ -41,6 +41,21 @@ def test_waveform_and_code_share_a_time_axis_in_seconds():
     plotting.plot_code(audio, np.zeros(5))
 
 
+def test_a_pitched_codes_pitch_is_named_not_drawn():
+  audio = np.zeros(2048, np.float32)
+  learned = np.random.default_rng(1).normal(size=(4, 16))
+  code = np.concatenate([learned, np.full((4, 1), 76.0)], axis=1)
+  bottom = plotting.plot_code(audio, code, pitched=True).axes[1]
+  assert bottom.get_title(loc='left') == (
+      'code: 16 channels x 4 frames (31.25 frames/s), pitch 76 (E5)')
+  np.testing.assert_array_equal(
+      np.asarray(bottom.collections[0].get_array()).reshape(16, 4),
+      learned.T.astype(np.float32))
+  code[2:, -1] = 79.0  # a pitch that moves: a mix or a glide
+  bottom = plotting.plot_code(audio, code, pitched=True).axes[1]
+  assert bottom.get_title(loc='left').endswith('pitch 76-79 (E5-G5)')
+
+
 def test_short_waveform_is_a_line():
   audio = np.linspace(-1, 1, 640, dtype=np.float32)
   top = plotting.plot_code(audio, np.zeros((1, 16))).axes[0]

@@ -64,7 +64,8 @@ def run_demo(model, sound, save_path, sample_length, seed=0):
   save_wav(paths['original'], audio)
   codes.save_code(paths['code'], code)
   plotting.save_plot(paths['plot'], audio, code, sample_rate=
-                     model.config.sample_rate, hop_length=hop, title=sound)
+                     model.config.sample_rate, hop_length=hop, title=sound,
+                     pitched=model.config.pitch_classes > 0)
   print(f'Encoded {len(audio)} samples of {sound} into a code of '
         f'{code.shape[0]} frames x {code.shape[1]} channels.', flush=True)
   started = time.monotonic()

@@ -1,9 +1,10 @@
 r"""Draws a sound's waveform above its NSynth code, as a PNG.
 
 The code is the 16 channels over time (31.25 frames per second) on the same
-time axis as the waveform, in seconds. Give an audio file and its `.npy` code
-(from save_embeddings), or only audio files and they are encoded with the
-model first.
+time axis as the waveform, in seconds; a pitch-conditioned model's code
+names its pitch (the last channel) in the title instead. Give an audio file
+and its `.npy` code (from save_embeddings), or only audio files and they are
+encoded with the model first.
 
 Usage:
   # Audio and its code, no model needed:
@@ -43,6 +44,10 @@ flags.DEFINE_integer('sample_length', 64000, 'Most samples encoded per file.',
 flags.DEFINE_integer('hop_length', 512, 'Samples per code frame, used with '
                      '--encoding (the model tells it otherwise).',
                      lower_bound=1, flag_values=FLAGS)
+flags.DEFINE_boolean('pitched', False, 'The --encoding is a pitch-'
+                     'conditioned model\'s: its last channel is the MIDI '
+                     'pitch (the model tells it otherwise).',
+                     flag_values=FLAGS)
 
 
 def _png_paths(paths, save_path):
@@ -73,15 +78,18 @@ def _body(flag_values):
     audio = load_audio(paths[0], SAMPLE_RATE)
     items = [(paths[0], audio, code)]
     hop, rate = flag_values.hop_length, SAMPLE_RATE
+    pitched = flag_values.pitched
   else:
     model = common.model_from_flag(flag_values.checkpoint_path)
     items = codes.encode_files(model, paths, flag_values.sample_length,
                                batch.fail)
     hop, rate = model.config.hop_length, model.config.sample_rate
+    pitched = model.config.pitch_classes > 0
   for path, audio, code in items:
     with batch.item(path):
       plotting.save_plot(pngs[path], audio, code, sample_rate=rate,
-                         hop_length=hop, title=os.path.basename(path))
+                         hop_length=hop, title=os.path.basename(path),
+                         pitched=pitched)
       print(f'{path} -> {pngs[path]}')
   return batch.finish()
 
