@@ -1,9 +1,10 @@
-"""Named models: the one shipped with the package and Magenta's published one.
+"""Named models: those shipped with the package and Magenta's published one.
 
 `load_model('h512_bo16')` fetches Magenta's published checkpoint
 (`wavenet-ckpt.tar`, 200,000 steps on the NSynth training set) on first use
 into a cache folder and loads it from there afterwards, offline;
-`load_model('h64_bo16')` loads the small model shipped with this package. Any
+`load_model('h64_bo16_pitch')` (the default) and `load_model('h64_bo16')`
+load the small models shipped with this package. Any
 other argument is a path: a checkpoint, a folder, a `.keras` file or a
 `.tar` of a checkpoint (see `magenta_wavenet.checkpoint.load_checkpoint`).
 
@@ -77,9 +78,12 @@ PUBLISHED = {
                     '(200,000 steps on NSynth, ~1 GB download)'),
 }
 SHIPPED = {
+    'h64_bo16_pitch': 'small pitch-conditioned model shipped with the '
+                      'package (FluidR3_GM and MuseScore_General notes)',
     'h64_bo16': 'small model shipped with the package (FluidR3_GM notes)',
 }
-DEFAULT_MODEL = 'h64_bo16'
+# The shipped model that keeps the pitch best on held-out notes.
+DEFAULT_MODEL = 'h64_bo16_pitch'
 
 
 def model_names():
@@ -152,7 +156,11 @@ def load_model(name_or_path, config=None, use_ema=False):
 
 
 def default_model():
-  """The shipped `h64_bo16` model (see checkpoints/README.md)."""
+  """The shipped model that scores best, `h64_bo16_pitch`.
+
+  See checkpoints/README.md for how each shipped model was trained and how
+  they compare.
+  """
   return load_model(DEFAULT_MODEL)
 
 

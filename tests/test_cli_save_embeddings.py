@@ -70,7 +70,8 @@ def test_default_checkpoint_is_the_shipped_model(tmp_path):
   audio = mw.load_audio(mw.bundled_sound('nsynth_b4'))[:2048]
   expected = pretrained.default_model().encode(audio[None]).numpy()[0]
   saved = np.load(tmp_path / 'nsynth_b4_embeddings.npy')
-  assert saved.shape == (4, 16)
+  assert saved.shape == (4, 17)  # 16 code channels, then the MIDI pitch
+  assert np.all(saved[:, -1] == 71)  # B4
   np.testing.assert_allclose(saved, expected, rtol=1e-5, atol=1e-5)
 
 

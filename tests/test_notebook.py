@@ -23,13 +23,13 @@ def test_committed_notebook_keeps_its_outputs():
               if output.output_type == 'error'
               or 'Warning' in output.get('text', '')]
   text = ''.join(output.get('text', '') for output in outputs)
-  assert 'h64_bo16 hop 512' in text
-  assert '40000 samples -> code (78, 16)' in text
+  assert 'h64_bo16_pitch hop 512 pitched True' in text
+  assert '40000 samples -> code (78, 17)' in text
   images = [output for output in outputs
             if 'image/png' in output.get('data', {})]
   players = [output for output in outputs
              if '<audio' in output.get('data', {}).get('text/html', '')]
-  assert len(images) == 1 and len(players) == 3
+  assert len(images) == 1 and len(players) == 4
 
 
 def test_notebook_runs_on_the_shipped_model(tmp_path, monkeypatch):
@@ -44,7 +44,7 @@ def test_notebook_runs_on_the_shipped_model(tmp_path, monkeypatch):
       resources={'metadata': {'path': str(tmp_path)}}).execute()
   assert sorted(os.listdir(tmp_path / 'out')) == [
       'mix_e5_a1.wav', 'nsynth_e5.png', 'nsynth_e5_code.npy',
-      'nsynth_e5_resynthesis.wav']
+      'nsynth_e5_fifth.wav', 'nsynth_e5_resynthesis.wav']
   code = np.load(tmp_path / 'out' / 'nsynth_e5_code.npy')
   audio = mw.load_audio(mw.bundled_sound('nsynth_e5'))[:1024]
   np.testing.assert_allclose(code, model.encode(audio[None]).numpy()[0],
@@ -52,6 +52,6 @@ def test_notebook_runs_on_the_shipped_model(tmp_path, monkeypatch):
   outputs = [output for cell in notebook.cells
              for output in cell.get('outputs', [])]
   text = ''.join(output.get('text', '') for output in outputs)
-  assert '1100 samples -> code (2, 16)' in text
+  assert '1100 samples -> code (2, 17)' in text
   kinds = {key for output in outputs for key in output.get('data', {})}
   assert {'image/png', 'text/html'} <= kinds  # the plot and the players

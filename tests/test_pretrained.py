@@ -218,11 +218,13 @@ def test_tar_path_given_directly(tmp_path, monkeypatch):
   assert len(os.listdir(tmp_path / 'cache' / 'unpacked')) == 1
 
 
-def test_names_and_the_shipped_model():
-  assert set(pretrained.model_names()) == {'h512_bo16', 'h64_bo16'}
-  model = mw.load_model('h64_bo16')
-  assert model.config.name == 'h64_bo16'
-  assert_same_weights(model, mw.default_model())
+def test_names_and_the_shipped_models():
+  assert set(pretrained.model_names()) == {'h512_bo16', 'h64_bo16',
+                                           'h64_bo16_pitch'}
+  for name in pretrained.SHIPPED:
+    assert mw.load_model(name).config.name == name
+  assert_same_weights(mw.load_model(pretrained.DEFAULT_MODEL),
+                      mw.default_model())
 
 
 def test_existing_path_wins_over_a_name(tmp_path, monkeypatch,

@@ -1,4 +1,4 @@
-"""The shipped model, checkpoints/h64_bo16, and `pretrained.default_model`."""
+"""The shipped models, checkpoints/h64_bo16*, and `pretrained.default_model`."""
 
 import numpy as np
 import pytest
@@ -7,28 +7,42 @@ import magenta_wavenet as mw
 from magenta_wavenet import pretrained
 from magenta_wavenet.training import metrics
 
+# Values of each shipped model on the bundled nsynth_e5 (first 4,096
+# samples): the first two frames' first four code channels and the NLL in
+# bits. Random, missing or misplaced weights fail here; retraining a shipped
+# model means measuring them again.
+PINNED = {
+    'h64_bo16': ([[-1.353821, 1.768096, -2.165624, 2.619341],
+                  [-2.659652, 3.249051, -3.90361, 4.58793]], 4.4507),
+    'h64_bo16_pitch': ([[-1.385003, 2.711642, -3.29388, 3.472258],
+                        [-2.692623, 3.160506, -3.98308, 4.125676]], 3.7887),
+}
 
-def test_default_model_is_the_shipped_h64_bo16():
+
+def test_default_model_is_the_shipped_pitch_conditioned_one():
   model = pretrained.default_model()
-  assert model.config == mw.PRESETS['h64_bo16']
+  assert model.config == mw.PRESETS['h64_bo16_pitch']
   code = model.encode(mw.load_audio(mw.bundled_sound('nsynth_e5'))[None])
-  assert code.shape == (1, 78, 16)
+  # 16 code channels, then the MIDI pitch pYIN hears: E5 is note 76.
+  assert code.shape == (1, 78, 17)
+  np.testing.assert_array_equal(code[0, :, -1], 76)
 
 
-def test_shipped_weights_give_their_pinned_outputs():
-  """Values of the shipped weights on the bundled nsynth_e5 (first 4,096
-  samples): random, missing or misplaced weights fail here. Retraining the
-  shipped model means measuring them again."""
-  model = pretrained.default_model()
+def test_every_shipped_model_is_pinned():
+  assert set(PINNED) == set(pretrained.SHIPPED)
+
+
+@pytest.mark.parametrize('name', sorted(PINNED))
+def test_shipped_weights_give_their_pinned_outputs(name):
+  model = mw.load_model(name)
+  assert model.config == mw.PRESETS[name]
   audio = mw.load_audio(mw.bundled_sound('nsynth_e5'))[None, :4096]
-  code = model.encode(audio).numpy()
-  np.testing.assert_allclose(code[0, :2, :4], [
-      [-1.353821, 1.768096, -2.165624, 2.619341],
-      [-2.659652, 3.249051, -3.90361, 4.58793]], atol=1e-4)
-  bits = metrics.nll_bits(model, audio)[0]
-  assert bits == pytest.approx(4.4507, abs=1e-3)
-  # Untrained weights predict about 8 bits per sample (uniform over 256).
-  untrained = metrics.nll_bits(mw.NSynthAutoencoder('h64_bo16'), audio)[0]
+  code, bits = PINNED[name]
+  np.testing.assert_allclose(model.encode(audio).numpy()[0, :2, :4], code,
+                             atol=1e-4)
+  assert metrics.nll_bits(model, audio)[0] == pytest.approx(bits, abs=1e-3)
+  # Untrained weights predict no better than uniform over 256 (8 bits).
+  untrained = metrics.nll_bits(mw.NSynthAutoencoder(name), audio)[0]
   assert untrained > 7.5
 
 

@@ -1,4 +1,4 @@
-"""A wheel (a plain `pip install .`) carries the shipped model."""
+"""A wheel (a plain `pip install .`) carries the shipped models."""
 
 import os
 import subprocess
@@ -11,7 +11,7 @@ import magenta_wavenet as mw
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def test_wheel_install_finds_the_shipped_model(tmp_path):
+def test_wheel_install_finds_the_shipped_models(tmp_path):
   pip = [sys.executable, '-m', 'pip', '-q', '--disable-pip-version-check']
   subprocess.run(pip + ['wheel', REPO, '--no-deps', '--no-build-isolation',
                         '-w', str(tmp_path / 'wheel')], check=True)
@@ -22,17 +22,19 @@ def test_wheel_install_finds_the_shipped_model(tmp_path):
   script = (
       'import numpy as np, magenta_wavenet as mw\n'
       'print(mw.__file__)\n'
-      'print(mw.pretrained.shipped_model_path())\n'
+      'for name in sorted(mw.pretrained.SHIPPED):\n'
+      '  print(mw.pretrained.shipped_model_path(name))\n'
       'model = mw.default_model()\n'
       'np.save("weights.npy", model.conv_layers()["logits"].kernel.numpy())\n')
   environment = dict(os.environ, PYTHONPATH=str(target))
   result = subprocess.run([sys.executable, '-c', script], cwd=tmp_path,
                           env=environment, capture_output=True, text=True)
   assert result.returncode == 0, result.stderr
-  package_file, model_path = result.stdout.split()
+  package_file, *model_paths = result.stdout.split()
   assert package_file.startswith(str(target))
-  assert model_path == str(target / 'magenta_wavenet' / 'checkpoints' /
-                           'h64_bo16')
+  assert model_paths == [
+      str(target / 'magenta_wavenet' / 'checkpoints' / name)
+      for name in sorted(mw.pretrained.SHIPPED)]
   np.testing.assert_array_equal(
       np.load(tmp_path / 'weights.npy'),
       mw.default_model().conv_layers()["logits"].kernel.numpy())
