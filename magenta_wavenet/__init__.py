@@ -1,6 +1,6 @@
 """magenta_wavenet: NSynth's WaveNet autoencoder in TensorFlow 2 / Keras 3."""
 
-__version__ = '0.2.0'
+__version__ = '0.3.0'
 
 import os
 
@@ -20,9 +20,9 @@ from magenta_wavenet.config import WaveNetConfig
 from magenta_wavenet.config import get_config
 from magenta_wavenet.errors import AudioError
 from magenta_wavenet.errors import CheckpointError
+from magenta_wavenet.errors import CodeError
 from magenta_wavenet.errors import ConfigError
 from magenta_wavenet.errors import DataError
-from magenta_wavenet.errors import EncodingError
 from magenta_wavenet.errors import MagentaWavenetError
 from magenta_wavenet.generation import Synthesizer
 from magenta_wavenet.generation import incremental_logits

@@ -9,7 +9,7 @@ from magenta_wavenet.config import get_config
 from magenta_wavenet.decoder import WaveNetDecoder
 from magenta_wavenet.encoder import NSynthEncoder
 from magenta_wavenet.errors import AudioError
-from magenta_wavenet.errors import EncodingError
+from magenta_wavenet.errors import CodeError
 from magenta_wavenet.layers.conv import PACKAGE
 from magenta_wavenet.pitch import append_pitch
 from magenta_wavenet.pitch import check_pitch
@@ -96,7 +96,7 @@ class NSynthAutoencoder(keras.Model):
     code = self.encoder(self._network_input(audio[:, :length]))
     if not self.config.pitch_classes:
       if pitch is not None:
-        raise EncodingError(
+        raise CodeError(
             f'the {self.config.name} model is not pitch-conditioned; '
             'it takes no pitch.')
       return code
@@ -105,12 +105,12 @@ class NSynthAutoencoder(keras.Model):
                for clip in audio.numpy()]
     return append_pitch(code, check_pitch(pitch, audio.shape[0]))
 
-  def decoder_logits(self, audio, encoding):
+  def decoder_logits(self, audio, code):
     """Teacher-forced decoder logits, the reference's pre-softmax output.
 
     Args:
       audio: float32 [batch, samples], the audio being predicted.
-      encoding: float32 [batch, frames, code_width] with
+      code: float32 [batch, frames, code_width] with
         frames * hop_length >= samples; sample t uses frame t // hop_length.
 
     Returns:
@@ -118,9 +118,9 @@ class NSynthAutoencoder(keras.Model):
       `predictions`, the distribution of sample t given samples < t.
     """
     audio = self._as_batch(audio)
-    encoding = tf.convert_to_tensor(encoding, tf.float32)
-    check_encoding(encoding, self.config, audio.shape[1])
-    return self.decoder(self._network_input(audio), encoding)
+    code = tf.convert_to_tensor(code, tf.float32)
+    check_code(code, self.config, audio.shape[1])
+    return self.decoder(self._network_input(audio), code)
 
   def call(self, audio, pitch=None):
     """Autoencodes trimmed audio: logits [batch, samples, 256].
@@ -144,12 +144,12 @@ class NSynthAutoencoder(keras.Model):
       pitch: [batch] MIDI pitches, required by a pitch-conditioned model.
 
     Raises:
-      EncodingError: for a pitch-conditioned model given no pitch.
+      CodeError: for a pitch-conditioned model given no pitch.
     """
     code = self.encoder(inputs)
     if self.config.pitch_classes:
       if pitch is None:
-        raise EncodingError(
+        raise CodeError(
             f'the {self.config.name} model is pitch-conditioned: pass the '
             'MIDI pitch of each clip.')
       code = append_pitch(code, pitch)
@@ -190,24 +190,24 @@ def cross_entropy(logits, audio):
                                                         logits=logits)
 
 
-def check_encoding(encoding, config, num_samples=None, source='encoding'):
-  """Raises EncodingError unless `encoding` is [batch, frames, code_width].
+def check_code(code, config, num_samples=None, source='code'):
+  """Raises CodeError unless `code` is [batch, frames, code_width].
 
   Args:
-    encoding: Array or tensor to check.
+    code: Array or tensor to check.
     config: The model's `WaveNetConfig`.
     num_samples: If given, the frames must cover this many samples.
-    source: What to call the encoding in the message (e.g. a file name).
+    source: What to call the code in the message (e.g. a file name).
   """
-  shape = tuple(encoding.shape)
+  shape = tuple(code.shape)
   if len(shape) != 3 or shape[2] != config.code_width:
-    raise EncodingError(
+    raise CodeError(
         f'{source}: expected shape [batch, frames, {config.code_width}]'
         f', got {list(shape)}.')
   if shape[1] is not None and shape[1] < 1:
-    raise EncodingError(f'{source}: has no frames.')
+    raise CodeError(f'{source}: has no frames.')
   if num_samples is not None and shape[1] is not None and (
       shape[1] * config.hop_length < num_samples):
-    raise EncodingError(
+    raise CodeError(
         f'{source}: {shape[1]} frames cover {shape[1] * config.hop_length} '
         f'samples, fewer than the {num_samples} asked for.')

@@ -15,10 +15,10 @@ import logging
 import numpy as np
 
 from magenta_wavenet.audio import load_audio
-from magenta_wavenet.autoencoder import check_encoding
+from magenta_wavenet.autoencoder import check_code
 from magenta_wavenet.dsp import trim_for_encoding
 from magenta_wavenet.errors import USER_ERRORS
-from magenta_wavenet.errors import EncodingError
+from magenta_wavenet.errors import CodeError
 from magenta_wavenet.errors import MagentaWavenetError
 from magenta_wavenet.files import atomic_write
 
@@ -38,21 +38,21 @@ def load_code(path, config=None):
   try:
     code = np.load(path, allow_pickle=False)
   except (ValueError, EOFError) as error:
-    raise EncodingError(
+    raise CodeError(
         f'{path}: not a plain numeric .npy file ({error}).') from None
   if not isinstance(code, np.ndarray):  # an .npz archive
     code.close()
-    raise EncodingError(f'{path}: an .npz archive, not a single .npy array.')
+    raise CodeError(f'{path}: an .npz archive, not a single .npy array.')
   if code.ndim == 3 and code.shape[0] == 1:
     code = code[0]
   if code.ndim != 2 or code.dtype.kind not in 'fiu':
-    raise EncodingError(
+    raise CodeError(
         f'{path}: expected a numeric array [frames, channels], got '
         f'{code.dtype} {list(code.shape)}.')
   if not np.all(np.isfinite(code)):
-    raise EncodingError(f'{path}: contains NaN or infinite values.')
+    raise CodeError(f'{path}: contains NaN or infinite values.')
   if config is not None:
-    check_encoding(code[None], config, source=path)
+    check_code(code[None], config, source=path)
   return code.astype(np.float32)
 
 

@@ -14,8 +14,9 @@ class AudioError(MagentaWavenetError):
   """An audio file is missing, unreadable, empty, too short or not finite."""
 
 
-class EncodingError(MagentaWavenetError):
-  """An encoding (`.npy` code) has the wrong rank, width or content."""
+class CodeError(MagentaWavenetError):
+  """A code (the encoder's output, or a `.npy` of one) has the wrong rank,
+  width or content, or a pitch given with it is not a MIDI note."""
 
 
 class CheckpointError(MagentaWavenetError):

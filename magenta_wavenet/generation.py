@@ -19,7 +19,7 @@ import numpy as np
 import tensorflow as tf
 
 from magenta_wavenet import dsp
-from magenta_wavenet.autoencoder import check_encoding
+from magenta_wavenet.autoencoder import check_code
 from magenta_wavenet.incremental import IncrementalDecoder
 from magenta_wavenet.incremental import feedback_tables
 
@@ -116,29 +116,29 @@ class Synthesizer:
               else None)
     return state, x_prev, logits
 
-  def teacher_forced_logits(self, audio, encoding):
+  def teacher_forced_logits(self, audio, code):
     """See `incremental_logits`."""
     audio = tf.convert_to_tensor(audio, tf.float32)
-    encoding = tf.convert_to_tensor(encoding, tf.float32)
-    check_encoding(encoding, self.config, audio.shape[1])
+    code = tf.convert_to_tensor(code, tf.float32)
+    check_code(code, self.config, audio.shape[1])
     self.decoder.refresh()
     state = self.decoder.init_state(audio.shape[0])
     x_prev = tf.zeros([audio.shape[0]])
-    return self._teacher_force(audio, self.decoder.project_code(encoding),
+    return self._teacher_force(audio, self.decoder.project_code(code),
                                state, x_prev, keep_logits=True)[2]
 
-  def generate(self, encodings, temperature=1.0, seed=None, prime=None,
+  def generate(self, codes, temperature=1.0, seed=None, prime=None,
                lengths=None, progress=None, on_chunk=None):
     """See `synthesize` (one batch, no splitting)."""
-    encodings = np.asarray(encodings, np.float32)
-    check_encoding(encodings, self.config)
-    batch, frames = encodings.shape[:2]
+    codes = np.asarray(codes, np.float32)
+    check_code(codes, self.config)
+    batch, frames = codes.shape[:2]
     total = frames * self.config.hop_length
     lengths = _check_lengths(lengths, batch, total)
     total = max(lengths)
     seed = np.random.SeedSequence().entropy if seed is None else seed
     self.decoder.refresh()
-    projected = self.decoder.project_code(encodings)
+    projected = self.decoder.project_code(codes)
     state = self.decoder.init_state(batch)
     x_prev = tf.zeros([batch])
     audio = np.zeros([batch, total], np.float32)
@@ -240,7 +240,7 @@ def _progress_reporter(progress, total):
   return report
 
 
-def synthesize(model, encodings, *, temperature=1.0, seed=None, prime=None,
+def synthesize(model, codes, *, temperature=1.0, seed=None, prime=None,
                lengths=None, batch_size=None, progress=None, on_chunk=None,
                weight_dtype='float32', chunk_size=DEFAULT_CHUNK):
   """Generates audio from codes, one sample at a time.
@@ -250,7 +250,7 @@ def synthesize(model, encodings, *, temperature=1.0, seed=None, prime=None,
 
   Args:
     model: An `NSynthAutoencoder`.
-    encodings: float32 [batch, frames, code_width]; sample t is conditioned
+    codes: float32 [batch, frames, code_width]; sample t is conditioned
       on frame t // hop_length.
     temperature: Softmax temperature; 0 picks the most likely class.
     seed: Integer; the same seed gives the same audio. None picks one.
@@ -274,16 +274,16 @@ def synthesize(model, encodings, *, temperature=1.0, seed=None, prime=None,
     float32 numpy array [batch, frames * hop_length] in [-1, 1] (or
     [batch, max(lengths)]).
   """
-  encodings = np.asarray(encodings, np.float32)
-  check_encoding(encodings, model.config)
+  codes = np.asarray(codes, np.float32)
+  check_code(codes, model.config)
   synthesizer = _synthesizer(model, weight_dtype, chunk_size)
-  batch = encodings.shape[0]
+  batch = codes.shape[0]
   step = batch_size or batch
   outputs = []
   for begin in range(0, batch, step):
     rows = slice(begin, begin + step)
     outputs.append(synthesizer.generate(
-        encodings[rows], temperature=temperature, seed=seed,
+        codes[rows], temperature=temperature, seed=seed,
         prime=None if prime is None else np.asarray(prime)[rows],
         lengths=None if lengths is None else list(lengths)[rows],
         progress=progress, on_chunk=on_chunk))
@@ -292,20 +292,20 @@ def synthesize(model, encodings, *, temperature=1.0, seed=None, prime=None,
       [np.pad(o, [[0, 0], [0, width - o.shape[1]]]) for o in outputs])
 
 
-def incremental_logits(model, audio, encoding, weight_dtype='float32',
+def incremental_logits(model, audio, code, weight_dtype='float32',
                        chunk_size=DEFAULT_CHUNK):
   """Runs the incremental decoder over given audio (teacher forcing).
 
-  Equals `model.decoder_logits(audio, encoding)` up to float32 rounding: the
+  Equals `model.decoder_logits(audio, code)` up to float32 rounding: the
   correctness claim of the fast path.
 
   Args:
     model: An `NSynthAutoencoder`.
     audio: float32 [batch, samples].
-    encoding: float32 [batch, frames, code_width], frames * hop >= samples.
+    code: float32 [batch, frames, code_width], frames * hop >= samples.
 
   Returns:
     float32 tensor [batch, samples, 256].
   """
   return _synthesizer(model, weight_dtype, chunk_size).teacher_forced_logits(
-      audio, encoding)
+      audio, code)

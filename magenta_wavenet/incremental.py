@@ -72,7 +72,7 @@ class IncrementalDecoder(tf.Module):
   Example:
     >>> fast = IncrementalDecoder(model.decoder)
     >>> state = fast.init_state(batch_size=2)
-    >>> frames = fast.project_code(code)          # once per encoding
+    >>> frames = fast.project_code(code)          # once per code
     >>> logits, state = fast.step(state, x_prev, fast.frame(frames, 0))
   """
 

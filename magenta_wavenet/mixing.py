@@ -9,7 +9,7 @@ combined.
 
 import numpy as np
 
-from magenta_wavenet.errors import EncodingError
+from magenta_wavenet.errors import CodeError
 
 
 def _as_codes(codes, least=1):
@@ -20,15 +20,15 @@ def _as_codes(codes, least=1):
   """
   codes = [np.asarray(code, np.float32) for code in codes]
   if len(codes) < least:
-    raise EncodingError(f'need at least {least} codes, got {len(codes)}.')
+    raise CodeError(f'need at least {least} codes, got {len(codes)}.')
   for index, code in enumerate(codes):
     if code.ndim != 2 or code.shape[0] < 1:
-      raise EncodingError(
+      raise CodeError(
           f'code {index}: expected shape [frames, channels], got '
           f'{list(code.shape)}.')
   widths = {code.shape[1] for code in codes}
   if len(widths) > 1:
-    raise EncodingError(
+    raise CodeError(
         f'codes have different widths {sorted(widths)}; they must come from '
         'the same model.')
   frames = min(code.shape[0] for code in codes)
@@ -51,7 +51,7 @@ def weighted_mix(codes, weights):
   stacked = _as_codes(codes)
   weights = np.asarray(weights, np.float32)
   if weights.shape != (stacked.shape[0],):
-    raise EncodingError(
+    raise CodeError(
         f'got {stacked.shape[0]} codes but {weights.size} weights.')
   return np.tensordot(weights, stacked, axes=1).astype(np.float32)
 
@@ -69,7 +69,7 @@ def interpolate(code_a, code_b, steps):
     `(1 - k / (steps - 1)) * a + k / (steps - 1) * b`.
   """
   if steps < 2:
-    raise EncodingError(f'interpolation needs at least 2 steps, got {steps}.')
+    raise CodeError(f'interpolation needs at least 2 steps, got {steps}.')
   a, b = _as_codes([code_a, code_b])
   alphas = np.linspace(0.0, 1.0, steps, dtype=np.float32)[:, None, None]
   return ((1.0 - alphas) * a + alphas * b).astype(np.float32)
@@ -90,9 +90,9 @@ def grid(corners, steps):
     of the grid are the four codes.
   """
   if len(corners) != 4:
-    raise EncodingError(f'a grid needs 4 corner codes, got {len(corners)}.')
+    raise CodeError(f'a grid needs 4 corner codes, got {len(corners)}.')
   if steps < 2:
-    raise EncodingError(f'a grid needs at least 2 steps, got {steps}.')
+    raise CodeError(f'a grid needs at least 2 steps, got {steps}.')
   top_left, top_right, bottom_left, bottom_right = _as_codes(corners)
   top = interpolate(top_left, top_right, steps)
   bottom = interpolate(bottom_left, bottom_right, steps)
@@ -118,7 +118,7 @@ def timestretch(code, factor):
   """
   (code,) = _as_codes([code])
   if not np.isfinite(factor) or factor <= 0:
-    raise EncodingError(f'time-stretch factor must be positive, got {factor}.')
+    raise CodeError(f'time-stretch factor must be positive, got {factor}.')
   frames = code.shape[0]
   new_frames = max(1, int(round(frames * factor)))
   positions = (np.arange(new_frames) + 0.5) / factor - 0.5
@@ -149,7 +149,7 @@ def crossfade(code_a, code_b, overlap):
   _as_codes([code_a, code_b])
   frames_a, frames_b = code_a.shape[0], code_b.shape[0]
   if not 0 <= overlap <= min(frames_a, frames_b):
-    raise EncodingError(
+    raise CodeError(
         f'crossfade overlap must be between 0 and {min(frames_a, frames_b)} '
         f'frames, got {overlap}.')
   w = (np.arange(1, overlap + 1, dtype=np.float32) / (overlap + 1))[:, None]

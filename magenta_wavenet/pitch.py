@@ -13,7 +13,7 @@ import tensorflow as tf
 
 from magenta_wavenet.audio import SAMPLE_RATE
 from magenta_wavenet.audio import import_librosa
-from magenta_wavenet.errors import EncodingError
+from magenta_wavenet.errors import CodeError
 
 logger = logging.getLogger(__name__)
 
@@ -76,14 +76,14 @@ def check_pitch(pitch, batch):
     float32 numpy array [batch].
 
   Raises:
-    EncodingError: for a pitch outside [0, 127] or a count other than batch.
+    CodeError: for a pitch outside [0, 127] or a count other than batch.
   """
   pitch = np.asarray(pitch, np.float32).reshape(-1)
   if pitch.size == 1:
     pitch = np.repeat(pitch, batch)
   if pitch.size != batch or np.any(~np.isfinite(pitch)) or np.any(
       (pitch < 0) | (pitch > 127)):
-    raise EncodingError(f'pitch must be one MIDI number in [0, 127] or one per '
+    raise CodeError(f'pitch must be one MIDI number in [0, 127] or one per '
                         f'clip ({batch}), got {pitch.tolist()}.')
   return pitch
 

@@ -13,7 +13,7 @@ import numpy as np
 
 from magenta_wavenet.audio import SAMPLE_RATE
 from magenta_wavenet.audio import import_librosa
-from magenta_wavenet.errors import EncodingError
+from magenta_wavenet.errors import CodeError
 from magenta_wavenet.files import atomic_write
 
 _ENVELOPE_POINTS = 2000  # waveform bins; about two per pixel of the PNG
@@ -46,7 +46,7 @@ def plot_code(audio, code, sample_rate=SAMPLE_RATE, hop_length=512, title=None,
   if code.ndim == 3 and code.shape[0] == 1:
     code = code[0]
   if code.ndim != 2:
-    raise EncodingError(
+    raise CodeError(
         f'code must be [frames, channels], got shape {list(code.shape)}.')
   pitch_label = ''
   if pitched:

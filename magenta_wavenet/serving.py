@@ -2,11 +2,11 @@ r"""Exports a model as a TensorFlow SavedModel for serving without this package.
 
 Signatures (inspect them with `saved_model_cli show --dir <path> --all`):
 
-* `encode(audio)`: audio float32 [batch, samples] at 16 kHz -> `encoding`
+* `encode(audio)`: audio float32 [batch, samples] at 16 kHz -> `code`
   float32 [batch, samples // hop, channels] (trimmed to whole hops). A
   pitch-conditioned model's is `encode(audio, pitch)`, pitch float32 [batch]
   MIDI numbers, appended as the code's last channel.
-* `generate(encoding, seed, temperature)`: encoding [batch, frames,
+* `generate(code, seed, temperature)`: code [batch, frames,
   channels], seed int32 scalar, temperature float32 scalar -> `audio`
   float32 [batch, frames * hop]; the same XLA-compiled sample loop as
   `generation.synthesize`, so equal seeds give equal audio.
@@ -58,7 +58,7 @@ class ServingModule(tf.Module):
     else:
       self.encode = tf.function(self._encode, input_signature=[audio_spec])
     self.generate = tf.function(self._generate, input_signature=[
-        tf.TensorSpec([None, None, width], tf.float32, name='encoding'),
+        tf.TensorSpec([None, None, width], tf.float32, name='code'),
         tf.TensorSpec([], tf.int32, name='seed'),
         tf.TensorSpec([], tf.float32, name='temperature')])
     self.init_state = tf.function(self._init_state, input_signature=[
@@ -76,13 +76,13 @@ class ServingModule(tf.Module):
     code = self.model.encoder(inputs)
     if pitch is not None:
       code = append_pitch(code, pitch)
-    return {'encoding': code}
+    return {'code': code}
 
-  def _generate(self, encoding, seed, temperature):
-    batch = tf.shape(encoding)[0]
-    total = tf.shape(encoding)[1] * self.config.hop_length
+  def _generate(self, code, seed, temperature):
+    batch = tf.shape(code)[0]
+    total = tf.shape(code)[1] * self.config.hop_length
     chunk = self.synthesizer.chunk_size
-    projected = self.decoder.project_code(encoding)
+    projected = self.decoder.project_code(code)
     pieces = tf.TensorArray(tf.float32, size=(total + chunk - 1) // chunk,
                             element_shape=[chunk, None])
 

@@ -11,7 +11,7 @@ import magenta_wavenet as mw
 from magenta_wavenet import codes
 from magenta_wavenet.cli import common
 from magenta_wavenet.errors import AudioError
-from magenta_wavenet.errors import EncodingError
+from magenta_wavenet.errors import CodeError
 from magenta_wavenet.errors import MagentaWavenetError
 
 
@@ -54,25 +54,25 @@ def test_load_code_refuses_pickles_bad_shapes_and_nan(tmp_path):
       codes.load_code(tmp_path / 'good.npy', config), good[0])
   np.save(tmp_path / 'pickled.npy', np.array([{'a': 1}], dtype=object),
           allow_pickle=True)
-  with pytest.raises(EncodingError, match='pickled.npy: not a plain numeric'):
+  with pytest.raises(CodeError, match='pickled.npy: not a plain numeric'):
     codes.load_code(tmp_path / 'pickled.npy')
   np.save(tmp_path / 'rank1.npy', np.ones(5))
-  with pytest.raises(EncodingError, match=r'rank1.npy: expected .* \[5\]'):
+  with pytest.raises(CodeError, match=r'rank1.npy: expected .* \[5\]'):
     codes.load_code(tmp_path / 'rank1.npy')
   np.save(tmp_path / 'wide.npy', np.ones((5, 16)))
-  with pytest.raises(EncodingError, match=r'wide.npy: expected shape'):
+  with pytest.raises(CodeError, match=r'wide.npy: expected shape'):
     codes.load_code(tmp_path / 'wide.npy', config)
   np.save(tmp_path / 'nan.npy', np.full((5, 4), np.nan))
-  with pytest.raises(EncodingError, match='nan.npy: contains NaN'):
+  with pytest.raises(CodeError, match='nan.npy: contains NaN'):
     codes.load_code(tmp_path / 'nan.npy')
   (tmp_path / 'text.npy').write_text('hello')
-  with pytest.raises(EncodingError, match='text.npy: not a plain numeric'):
+  with pytest.raises(CodeError, match='text.npy: not a plain numeric'):
     codes.load_code(tmp_path / 'text.npy')
   (tmp_path / 'empty.npy').write_bytes(b'')
-  with pytest.raises(EncodingError, match='empty.npy: not a plain numeric'):
+  with pytest.raises(CodeError, match='empty.npy: not a plain numeric'):
     codes.load_code(tmp_path / 'empty.npy')
   np.savez(tmp_path / 'archive.npz', a=good)
-  with pytest.raises(EncodingError, match='archive.npz: an .npz archive'):
+  with pytest.raises(CodeError, match='archive.npz: an .npz archive'):
     codes.load_code(tmp_path / 'archive.npz')
 
 

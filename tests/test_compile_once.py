@@ -59,7 +59,7 @@ def test_new_weights_are_used_without_tracing_again(tiny_model, traces,
   code = code_of(tiny_model, 2, 3)
   audio = np.random.default_rng(1).uniform(-.5, .5, (2, 150)).astype(
       np.float32)
-  synthesize = functools.partial(generation.synthesize, encodings=code,
+  synthesize = functools.partial(generation.synthesize, codes=code,
                                  seed=4, weight_dtype=weight_dtype)
   before = synthesize(tiny_model)
   generation.incremental_logits(tiny_model, audio, code, weight_dtype)

@@ -31,7 +31,7 @@ def test_encode_signature_equals_model_encode(exported):
   model, _, loaded = exported
   audio = np.random.default_rng(0).uniform(-0.8, 0.8, (2, 300)).astype(
       np.float32)
-  code = loaded.signatures['encode'](audio=tf.constant(audio))['encoding']
+  code = loaded.signatures['encode'](audio=tf.constant(audio))['code']
   assert code.shape == (2, 4, 4)
   np.testing.assert_allclose(code, model.encode(audio), rtol=1e-5, atol=1e-5)
 
@@ -40,7 +40,7 @@ def test_generate_signature_equals_synthesize_with_the_same_seed(exported):
   model, _, loaded = exported
   code = np.random.default_rng(1).normal(size=(2, 3, 4)).astype(np.float32)
   audio = loaded.signatures['generate'](
-      encoding=tf.constant(code), seed=tf.constant(11),
+      code=tf.constant(code), seed=tf.constant(11),
       temperature=tf.constant(0.7))['audio'].numpy()
   expected = generation.synthesize(model, code, seed=11, temperature=0.7,
                                    chunk_size=CHUNK)

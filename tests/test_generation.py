@@ -102,7 +102,7 @@ def test_batch_size_splits_the_work(tiny_model):
 
 
 def test_bad_arguments(tiny_model):
-  with pytest.raises(mw.EncodingError, match='expected shape'):
+  with pytest.raises(mw.CodeError, match='expected shape'):
     generation.synthesize(tiny_model, np.zeros((1, 3, 16), np.float32))
   code = np.zeros((1, 2, 4), np.float32)
   with pytest.raises(ValueError, match='lengths must hold 1 values'):

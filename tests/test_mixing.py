@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from magenta_wavenet import mixing
-from magenta_wavenet.errors import EncodingError
+from magenta_wavenet.errors import CodeError
 
 
 def random_code(frames, channels=16, seed=0):
@@ -25,11 +25,11 @@ def test_weighted_mix_is_the_weighted_sum_cut_to_the_shortest():
 
 
 def test_weighted_mix_checks_counts_and_widths():
-  with pytest.raises(EncodingError, match='2 codes but 3 weights'):
+  with pytest.raises(CodeError, match='2 codes but 3 weights'):
     mixing.weighted_mix([random_code(4), random_code(4)], [1, 2, 3])
-  with pytest.raises(EncodingError, match='different widths'):
+  with pytest.raises(CodeError, match='different widths'):
     mixing.weighted_mix([random_code(4), random_code(4, channels=8)], [1, 1])
-  with pytest.raises(EncodingError, match=r'\[frames, channels\]'):
+  with pytest.raises(CodeError, match=r'\[frames, channels\]'):
     mixing.weighted_mix([np.zeros(5)], [1])
 
 
@@ -41,7 +41,7 @@ def test_interpolate_ends_are_the_inputs_and_steps_are_even():
     alpha = k / 4
     np.testing.assert_allclose(steps[k], a + alpha * (b - a), atol=1e-6)
   np.testing.assert_array_equal(steps[0], a)
-  with pytest.raises(EncodingError, match='at least 2 steps'):
+  with pytest.raises(CodeError, match='at least 2 steps'):
     mixing.interpolate(a, b, 1)
 
 
@@ -58,7 +58,7 @@ def test_grid_is_bilinear_with_the_corners_at_the_corners():
       np.testing.assert_allclose(out[row, col], expected, atol=1e-5)
   np.testing.assert_allclose(out[0, 3], tr, atol=1e-6)
   np.testing.assert_allclose(out[3, 0], bl, atol=1e-6)
-  with pytest.raises(EncodingError, match='4 corner codes'):
+  with pytest.raises(CodeError, match='4 corner codes'):
     mixing.grid(corners[:2], 3)
 
 
@@ -83,7 +83,7 @@ def test_timestretch_keeps_a_ramp_a_ramp_and_identity_at_one():
   doubled = mixing.timestretch(ramp, 2.0)
   # Away from the clamped ends a ramp stays a ramp of half the slope.
   np.testing.assert_allclose(np.diff(doubled[2:-2, 0]), 0.5, atol=1e-6)
-  with pytest.raises(EncodingError, match='positive'):
+  with pytest.raises(CodeError, match='positive'):
     mixing.timestretch(code, 0.0)
 
 
@@ -99,5 +99,5 @@ def test_crossfade_blends_linearly_over_the_overlap():
   np.testing.assert_array_equal(out[6:], b[3:])
   np.testing.assert_array_equal(mixing.crossfade(a, b, 0),
                                 np.concatenate([a, b]))
-  with pytest.raises(EncodingError, match='between 0 and 5'):
+  with pytest.raises(CodeError, match='between 0 and 5'):
     mixing.crossfade(a, b, 6)

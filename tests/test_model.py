@@ -47,10 +47,10 @@ def test_too_short_or_badly_shaped_audio(tiny_model):
 
 def test_decoder_rejects_wrong_encodings(tiny_model):
   audio = np.zeros((1, 128), np.float32)
-  with pytest.raises(mw.EncodingError,
+  with pytest.raises(mw.CodeError,
                      match=r'expected shape \[batch, frames, 4\]'):
     tiny_model.decoder_logits(audio, np.zeros((1, 2, 16), np.float32))
-  with pytest.raises(mw.EncodingError, match='fewer than the 128'):
+  with pytest.raises(mw.CodeError, match='fewer than the 128'):
     tiny_model.decoder_logits(audio, np.zeros((1, 1, 4), np.float32))
 
 

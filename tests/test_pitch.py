@@ -68,9 +68,9 @@ def test_encode_appends_the_estimated_or_given_pitch(pitch_model):
   np.testing.assert_array_equal(code[..., :4], learned)
   given = pitch_model.encode(audio, pitch=[40, 41.5]).numpy()
   np.testing.assert_array_equal(given[:, 0, -1], [40, 41.5])
-  with pytest.raises(mw.EncodingError, match='pitch must be one MIDI'):
+  with pytest.raises(mw.CodeError, match='pitch must be one MIDI'):
     pitch_model.encode(audio, pitch=[60, 61, 62])
-  with pytest.raises(mw.EncodingError, match='not pitch-conditioned'):
+  with pytest.raises(mw.CodeError, match='not pitch-conditioned'):
     mw.NSynthAutoencoder('tiny').encode(audio, pitch=60)
 
 
@@ -88,7 +88,7 @@ def test_the_pitch_changes_the_prediction_and_training_call_matches(
       labels=mw.dsp.to_class(mw.dsp.mu_law_encode(audio)), logits=logits_69)
   np.testing.assert_allclose(pitch_model.nll(audio, [69]).numpy(),
                              tf.reduce_mean(nats).numpy(), rtol=1e-5)
-  with pytest.raises(mw.EncodingError, match='pass the MIDI pitch'):
+  with pytest.raises(mw.CodeError, match='pass the MIDI pitch'):
     pitch_model(audio)
 
 

@@ -9,7 +9,7 @@ import soundfile
 import magenta_wavenet as mw
 from magenta_wavenet import plotting
 from magenta_wavenet.cli import plot
-from magenta_wavenet.errors import EncodingError
+from magenta_wavenet.errors import CodeError
 
 PNG_MAGIC = b'\x89PNG\r\n\x1a\n'
 
@@ -37,7 +37,7 @@ def test_waveform_and_code_share_a_time_axis_in_seconds():
   assert band[:, 1].max() == pytest.approx(audio.max())
   assert band[:, 0].max() == pytest.approx(15999 / 16000 - 3.5 / 16000)
   assert bottom.get_xlim() == (0.0, 1.0)
-  with pytest.raises(EncodingError, match=r'\[frames, channels\]'):
+  with pytest.raises(CodeError, match=r'\[frames, channels\]'):
     plotting.plot_code(audio, np.zeros(5))
 
 
@@ -77,7 +77,7 @@ def test_plot_command_audio_plus_code_and_audio_only(tmp_path, capsys):
   soundfile.write(tmp_path / 'a.wav', audio, 16000)
   np.save(tmp_path / 'a.npy', np.ones((1, 20, 16), np.float32))
   assert plot.main(['plot', f'--source_path={tmp_path / "a.wav"}',
-                    f'--encoding={tmp_path / "a.npy"}',
+                    f'--code={tmp_path / "a.npy"}',
                     f'--save_path={tmp_path / "one.png"}']) == 0
   assert (tmp_path / 'one.png').read_bytes()[:8] == PNG_MAGIC
   soundfile.write(tmp_path / 'b.v2.wav', audio[::-1].copy(), 16000)
@@ -89,7 +89,7 @@ def test_plot_command_audio_plus_code_and_audio_only(tmp_path, capsys):
   capsys.readouterr()
   np.save(tmp_path / 'bad.npy', np.ones((2, 3, 4, 5)))
   assert plot.main(['plot', f'--source_path={tmp_path / "a.wav"}',
-                    f'--encoding={tmp_path / "bad.npy"}',
+                    f'--code={tmp_path / "bad.npy"}',
                     f'--save_path={tmp_path / "bad.png"}']) == 1
   err = capsys.readouterr().err
   assert err == (f'error: {tmp_path / "bad.npy"}: expected a numeric array '

@@ -18,8 +18,8 @@ USAGE = r"""Usage:
 
   # In Python, with TensorFlow only:
   #   m = tf.saved_model.load('output/saved_model')
-  #   code = m.encode(audio)['encoding']
-  #   wav = m.generate(encoding=code, seed=1, temperature=1.0)['audio']
+  #   code = m.encode(audio)['code']
+  #   wav = m.generate(code=code, seed=1, temperature=1.0)['audio']
 """
 
 FLAGS = common.new_flags()

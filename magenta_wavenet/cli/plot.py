@@ -9,7 +9,7 @@ encoded with the model first.
 Usage:
   # Audio and its code, no model needed:
   python -m magenta_wavenet.plot --source_path=output/nsynth_e5.wav \
-      --encoding=output/nsynth_e5_embeddings.npy --save_path=output/e5.png
+      --code=output/nsynth_e5_embeddings.npy --save_path=output/e5.png
 
   # Every WAV of a folder, encoded with the shipped model, one PNG each:
   python -m magenta_wavenet.plot --source_path=notes/ --save_path=plots/
@@ -34,7 +34,7 @@ FLAGS = common.new_flags()
 common.define_checkpoint_flag(FLAGS)
 flags.DEFINE_string('source_path', '', 'Audio file, folder of audio files, '
                     'or quoted glob.', flag_values=FLAGS)
-flags.DEFINE_string('encoding', '', 'The code (.npy) of --source_path, a '
+flags.DEFINE_string('code', '', 'The code (.npy) of --source_path, a '
                     'single file; without it the audio is encoded.',
                     flag_values=FLAGS)
 flags.DEFINE_string('save_path', '', 'A .png file (one input) or a folder '
@@ -42,9 +42,9 @@ flags.DEFINE_string('save_path', '', 'A .png file (one input) or a folder '
 flags.DEFINE_integer('sample_length', 64000, 'Most samples encoded per file.',
                      lower_bound=1, flag_values=FLAGS)
 flags.DEFINE_integer('hop_length', 512, 'Samples per code frame, used with '
-                     '--encoding (the model tells it otherwise).',
+                     '--code (the model tells it otherwise).',
                      lower_bound=1, flag_values=FLAGS)
-flags.DEFINE_boolean('pitched', False, 'The --encoding is a pitch-'
+flags.DEFINE_boolean('pitched', False, 'The --code is a pitch-'
                      'conditioned model\'s: its last channel is the MIDI '
                      'pitch (the model tells it otherwise).',
                      flag_values=FLAGS)
@@ -70,11 +70,11 @@ def _body(flag_values):
     raise MagentaWavenetError('--save_path is required.')
   pngs = dict(zip(paths, _png_paths(paths, flag_values.save_path)))
   batch = common.Batch('plotted')
-  if flag_values.encoding:
+  if flag_values.code:
     if len(paths) > 1:
-      raise MagentaWavenetError('--encoding goes with one audio file, not '
+      raise MagentaWavenetError('--code goes with one audio file, not '
                                 f'{len(paths)}.')
-    code = codes.load_code(flag_values.encoding)
+    code = codes.load_code(flag_values.code)
     audio = load_audio(paths[0], SAMPLE_RATE)
     items = [(paths[0], audio, code)]
     hop, rate = flag_values.hop_length, SAMPLE_RATE

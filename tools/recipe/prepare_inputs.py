@@ -130,7 +130,7 @@ def keras_logits(model, classes, pitch=None):
     float32 [batch, samples, 256], as `logits_of` in the recipe.
 
   Raises:
-    EncodingError: for a pitch-conditioned model without a pitch.
+    CodeError: for a pitch-conditioned model without a pitch.
   """
   inputs = dsp.to_network_input(dsp.from_class(classes))
   return model.autoencode_input(inputs, pitch).numpy()
