@@ -131,8 +131,7 @@ class NSynthAutoencoder(keras.Model):
         pitch-conditioned model, ignored by the others (so a training loop
         can pass the dataset's pitch to any model).
     """
-    length = (tf.shape(audio)[1] // self.config.hop_length
-              ) * self.config.hop_length
+    length = dsp.trimmed_length(tf.shape(audio)[1], self.config.hop_length)
     return self.autoencode_input(self._network_input(audio[:, :length]),
                                  pitch)
 

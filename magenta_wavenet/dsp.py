@@ -68,7 +68,8 @@ def from_class(label):
 def trimmed_length(num_samples, hop_length, sample_length=None):
   """Length the reference encodes: whole hops, at most `sample_length`.
 
-  40,000 samples with hop 512 give 39,936 (78 frames).
+  40,000 samples with hop 512 give 39,936 (78 frames). `num_samples` may be
+  a scalar tensor (e.g. `tf.shape(audio)[1]` inside a graph).
   """
   if sample_length is not None:
     num_samples = min(num_samples, sample_length)

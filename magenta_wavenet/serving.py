@@ -70,8 +70,8 @@ class ServingModule(tf.Module):
         tf.TensorSpec([None, self.state_size], tf.float32, name='state')])
 
   def _encode(self, audio, pitch=None):
-    hop = self.config.hop_length
-    audio = audio[:, :tf.shape(audio)[1] // hop * hop]
+    audio = audio[:, :dsp.trimmed_length(tf.shape(audio)[1],
+                                         self.config.hop_length)]
     inputs = dsp.to_network_input(dsp.mu_law_encode(audio))
     code = self.model.encoder(inputs)
     if pitch is not None:

@@ -151,3 +151,25 @@ def test_batch_counts_failures_and_keeps_going(capsys):
   with pytest.raises(ZeroDivisionError):  # bugs are not user errors
     with batch.item('d'):
       _ = 1 / 0
+
+
+def test_note_filter_flags_make_one_filter():
+  flag_values = common.new_flags()
+  common.define_note_filter_flags(flag_values, 'kept')
+  flag_values(['prog', '--pitch_min=40', '--pitch_max=84',
+               '--families=keyboard,3', '--sources=acoustic',
+               '--velocities=75,127'])
+  chosen = common.note_filter(flag_values)
+  assert chosen.pitch_range == (40, 84)
+  assert chosen.families == (4, 3)  # keyboard is family 4
+  assert chosen.sources == (0,) and chosen.velocities == (75, 127)
+  assert 'Lowest MIDI pitch kept.' in flag_values['pitch_min'].help
+  everything = common.new_flags()
+  common.define_note_filter_flags(everything, 'kept')
+  everything(['prog'])
+  assert common.note_filter(everything) == mw.data.NoteFilter(
+      pitch_range=(0, 127))
+  flag_values(['prog', '--velocities=loud'])
+  with pytest.raises(MagentaWavenetError, match='--velocities must be '
+                     'integers, got loud'):
+    common.note_filter(flag_values)

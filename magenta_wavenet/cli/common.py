@@ -18,6 +18,7 @@ import sys
 from absl import flags
 
 from magenta_wavenet import pretrained
+from magenta_wavenet.data.reader import NoteFilter
 from magenta_wavenet.errors import USER_ERRORS
 from magenta_wavenet.errors import MagentaWavenetError
 
@@ -48,6 +49,41 @@ def define_checkpoint_flag(flag_values):
       'file, folder or .tar), a training logdir, a folder from save_model, '
       'or a .keras file. Empty: the shipped model.',
       flag_values=flag_values)
+
+
+def define_note_filter_flags(flag_values, verb):
+  """--pitch_min, --pitch_max, --families, --sources and --velocities.
+
+  Args:
+    flag_values: The command's `FlagValues`.
+    verb: What the command does with the notes kept, for the help
+      ('trained on', 'scored').
+  """
+  flags.DEFINE_integer('pitch_min', 0, f'Lowest MIDI pitch {verb}.',
+                       flag_values=flag_values)
+  flags.DEFINE_integer('pitch_max', 127, f'Highest MIDI pitch {verb}.',
+                       flag_values=flag_values)
+  flags.DEFINE_list('families', None, f'Instrument families {verb} (names '
+                    'or ids).', flag_values=flag_values)
+  flags.DEFINE_list('sources', None, f'Instrument sources {verb} (acoustic, '
+                    'electronic, synthetic).', flag_values=flag_values)
+  flags.DEFINE_list('velocities', None, f'MIDI velocities {verb}.',
+                    flag_values=flag_values)
+
+
+def note_filter(flag_values):
+  """The `NoteFilter` of `define_note_filter_flags`' flags."""
+  try:
+    velocities = tuple(int(v) for v in flag_values.velocities or ())
+  except ValueError:
+    raise MagentaWavenetError(
+        f'--velocities must be integers, got '
+        f'{",".join(flag_values.velocities)}.') from None
+  return NoteFilter(
+      pitch_range=(flag_values.pitch_min, flag_values.pitch_max),
+      families=tuple(flag_values.families or ()) or None,
+      sources=tuple(flag_values.sources or ()) or None,
+      velocities=velocities or None)
 
 
 def _setup_logging(level):

@@ -20,7 +20,6 @@ from absl import flags
 
 from magenta_wavenet.audio import save_wav
 from magenta_wavenet.cli import common
-from magenta_wavenet.data.reader import NoteFilter
 from magenta_wavenet.errors import MagentaWavenetError
 from magenta_wavenet.files import atomic_write
 from magenta_wavenet.training import evaluation
@@ -40,12 +39,7 @@ flags.DEFINE_integer('batch_size', 8, 'Notes generated at once.',
 flags.DEFINE_float('temperature', 1.0, 'Sampling temperature.',
                    flag_values=FLAGS)
 flags.DEFINE_integer('seed', 0, 'Sampling seed.', flag_values=FLAGS)
-flags.DEFINE_integer('pitch_min', 0, 'Lowest MIDI pitch scored.',
-                     flag_values=FLAGS)
-flags.DEFINE_integer('pitch_max', 127, 'Highest MIDI pitch scored.',
-                     flag_values=FLAGS)
-flags.DEFINE_list('families', None, 'Instrument families scored.',
-                  flag_values=FLAGS)
+common.define_note_filter_flags(FLAGS, 'scored')
 flags.DEFINE_string('save_path', '', 'Optional folder for scores.json and '
                     'the original and resynthesized WAVs.', flag_values=FLAGS)
 
@@ -66,12 +60,9 @@ def table(scores, means):
 def _body(flag_values):
   if not flag_values.eval_path:
     raise MagentaWavenetError('--eval_path is required.')
-  note_filter = NoteFilter(
-      pitch_range=(flag_values.pitch_min, flag_values.pitch_max),
-      families=tuple(flag_values.families or ()) or None)
   audio, names, pitches = evaluation.held_out_notes(
       flag_values.eval_path, flag_values.num_notes, flag_values.sample_length,
-      note_filter)
+      common.note_filter(flag_values))
   model = common.model_from_flag(flag_values.checkpoint_path)
   logger.info('Resynthesizing %d notes of %d samples.', len(names),
               audio.shape[1])

@@ -16,7 +16,6 @@ from absl import flags
 
 from magenta_wavenet.cli import common
 from magenta_wavenet.data.reader import TRAIN_CROP
-from magenta_wavenet.data.reader import NoteFilter
 from magenta_wavenet.errors import MagentaWavenetError
 from magenta_wavenet.training import trainer
 
@@ -50,11 +49,7 @@ _define('integer', 'eval_every', 500, 'Steps between audio summaries.',
         lower_bound=1)
 _define('string', 'eval_path', None, 'TFRecords of the audio-summary note.')
 _define('integer', 'eval_samples', 16000, 'Samples of that note.')
-_define('integer', 'pitch_min', 0, 'Lowest MIDI pitch trained on.')
-_define('integer', 'pitch_max', 127, 'Highest MIDI pitch trained on.')
-_define('list', 'families', None, 'Instrument families trained on.')
-_define('list', 'sources', None, 'Instrument sources trained on.')
-_define('list', 'velocities', None, 'MIDI velocities trained on.')
+common.define_note_filter_flags(FLAGS, 'trained on')
 _define('boolean', 'skip_corrupt', False,
         'Skip damaged records (logged) instead of stopping.')
 _define('boolean', 'xla', True, 'XLA-compile the loss and gradients.')
@@ -70,11 +65,7 @@ def options_from_flags(flag_values):
   for name in ('train_path', 'logdir'):
     if not flag_values[name].value:
       raise MagentaWavenetError(f'--{name} is required.')
-  note_filter = NoteFilter(
-      pitch_range=(flag_values.pitch_min, flag_values.pitch_max),
-      families=tuple(flag_values.families or ()) or None,
-      sources=tuple(flag_values.sources or ()) or None,
-      velocities=tuple(int(v) for v in flag_values.velocities or ()) or None)
+  note_filter = common.note_filter(flag_values)
   names = ('train_path', 'logdir', 'config', 'total_batch_size', 'num_steps',
            'crop_length', 'lr_scale', 'lr_step_scale', 'ema_decay', 'seed',
            'save_every', 'keep_checkpoints', 'log_every', 'eval_every',
