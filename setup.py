@@ -1,13 +1,14 @@
 """pip-installable package of magenta_wavenet.
 
-`pip install -e .` installs the library and its command lines;
-`.[test]` adds the test tools, `.[tfio]` the optional tensorflow-io decoder
-(its ops only load with TensorFlow 2.16/2.17).
+TensorFlow is chosen by an extra: `pip install '.[cpu]'` (tensorflow-cpu) or
+`pip install '.[cuda]'` (tensorflow with NVIDIA's CUDA libraries); the
+pinned `requirements.txt` brings tensorflow-cpu. `.[test]` adds the test
+tools, `.[tfio]` the optional tensorflow-io decoder (its ops only load with
+TensorFlow 2.16/2.17).
 """
 
 import os
 import re
-import shutil
 
 import setuptools
 
@@ -24,15 +25,9 @@ COMMANDS = ('save_embeddings', 'generate', 'mix', 'instrument', 'plot',
             'export', 'demo', 'benchmark', 'make_dataset', 'train',
             'evaluate', 'data_benchmark')
 
-
-def tensorflow_requirement():
-  """tensorflow-cpu unless a GPU driver is present (or the user says)."""
-  chosen = os.environ.get('MAGENTA_WAVENET_TENSORFLOW')
-  if chosen:
-    return chosen
-  if shutil.which('nvidia-smi'):
-    return 'tensorflow[and-cuda]>=2.16,<2.22'
-  return 'tensorflow-cpu>=2.16,<2.22'
+# Either TensorFlow build provides the `tensorflow` module; pip cannot make
+# one the default of the other, so neither is a plain requirement.
+TENSORFLOW = '>=2.16,<2.22'
 
 
 setuptools.setup(
@@ -53,7 +48,6 @@ setuptools.setup(
                   'magenta_wavenet.checkpoints': ['*/config.json',
                                                   '*/model.ckpt.*']},
     install_requires=[
-        tensorflow_requirement(),
         'keras>=3.3,<4',
         'numpy>=1.23',
         'librosa>=0.11,<1',
@@ -66,6 +60,8 @@ setuptools.setup(
         'tqdm>=4.60',
     ],
     extras_require={
+        'cpu': [f'tensorflow-cpu{TENSORFLOW}'],
+        'cuda': [f'tensorflow[and-cuda]{TENSORFLOW}'],
         'tfio': ['tensorflow-io==0.37.1'],
         'test': ['pytest>=8', 'nbclient>=0.10', 'nbformat>=5.9',
                  'ipykernel>=6', 'ruff==0.17.6'],

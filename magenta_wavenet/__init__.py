@@ -10,6 +10,16 @@ os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
 
 # pylint: disable=wrong-import-position
 
+# TensorFlow comes from an extra ([cpu] or [cuda]), so it may be missing.
+try:
+  import tensorflow
+except ImportError as error:
+  raise ImportError(
+      'magenta_wavenet needs TensorFlow: pip install "magenta_wavenet[cpu]" '
+      '(or "[cuda]" on a machine with an NVIDIA GPU), or pip install -r '
+      'requirements.txt.') from error
+del tensorflow
+
 from magenta_wavenet.audio import bundled_sound
 from magenta_wavenet.audio import load_audio
 from magenta_wavenet.audio import save_wav

@@ -38,3 +38,35 @@ def test_wheel_install_finds_the_shipped_models(tmp_path):
   np.testing.assert_array_equal(
       np.load(tmp_path / 'weights.npy'),
       mw.default_model().conv_layers()["logits"].kernel.numpy())
+
+
+def test_without_tensorflow_the_import_says_how_to_get_it():
+  script = ('import sys\n'
+            'sys.modules["tensorflow"] = None  # as if not installed\n'
+            'import magenta_wavenet\n')
+  result = subprocess.run([sys.executable, '-c', script], cwd=REPO,
+                          capture_output=True, text=True)
+  assert result.returncode == 1
+  assert result.stderr.strip().splitlines()[-1] == (
+      'ImportError: magenta_wavenet needs TensorFlow: pip install '
+      '"magenta_wavenet[cpu]" (or "[cuda]" on a machine with an NVIDIA GPU), '
+      'or pip install -r requirements.txt.')
+
+
+def test_tensorflow_is_chosen_by_extras(tmp_path):
+  """Both builds provide the `tensorflow` module, so neither is a plain
+  requirement (pip would install both); the extras choose one."""
+  result = subprocess.run(
+      [sys.executable, 'setup.py', '-q', 'egg_info', '--egg-base',
+       str(tmp_path)], cwd=REPO, capture_output=True, text=True)
+  assert result.returncode == 0, result.stderr
+  sections, name = {}, ''
+  requires = tmp_path / 'magenta_wavenet.egg-info' / 'requires.txt'
+  for line in requires.read_text().splitlines():
+    if line.startswith('['):
+      name = line.strip('[]')
+    elif line:
+      sections.setdefault(name, []).append(line)
+  assert not [line for line in sections[''] if line.startswith('tensorflow')]
+  assert sections['cpu'] == ['tensorflow-cpu<2.22,>=2.16']
+  assert sections['cuda'] == ['tensorflow[and-cuda]<2.22,>=2.16']
