@@ -255,7 +255,7 @@ class ResumingDownloader:
         self._fetch_rest(url)
         break
       except (requests.ConnectionError, requests.Timeout,
-              requests.exceptions.ChunkedCodeError) as error:
+              requests.exceptions.ChunkedEncodingError) as error:
         logger.warning('%s: transfer cut after %d bytes (%s), attempt %d of '
                        '%d.', url, self._received(), type(error).__name__,
                        attempt, self.attempts)
@@ -289,7 +289,7 @@ class ResumingDownloader:
           part.write(chunk)
           progress.update(len(chunk))
     if total is not None and self._received() != total:
-      raise requests.exceptions.ChunkedCodeError(
+      raise requests.exceptions.ChunkedEncodingError(
           f'received {self._received()} of {total} bytes')
     return None
 
