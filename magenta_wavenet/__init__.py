@@ -18,7 +18,6 @@ except ImportError as error:
       'magenta_wavenet needs TensorFlow: pip install "magenta_wavenet[cpu]" '
       '(or "[cuda]" on a machine with an NVIDIA GPU), or pip install -r '
       'requirements.txt.') from error
-del tensorflow
 
 from magenta_wavenet.audio import bundled_sound
 from magenta_wavenet.audio import load_audio
