@@ -165,8 +165,9 @@ def load_audio(path, sample_rate=SAMPLE_RATE, min_samples=1):
   mono = samples.mean(axis=1)
   if rate != sample_rate:
     logger.info('%s: resampling from %d Hz to %d Hz.', path, rate, sample_rate)
-    mono = import_librosa().resample(mono, orig_sr=rate, target_sr=sample_rate,
-                            res_type='soxr_hq')
+    mono = import_librosa().resample(mono, orig_sr=rate,
+                                     target_sr=sample_rate,
+                                     res_type='soxr_hq')
   if mono.shape[0] < min_samples:
     raise AudioError(
         f'{path}: too short: {mono.shape[0]} samples at {sample_rate} Hz, '

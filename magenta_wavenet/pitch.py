@@ -84,7 +84,7 @@ def check_pitch(pitch, batch):
   if pitch.size != batch or np.any(~np.isfinite(pitch)) or np.any(
       (pitch < 0) | (pitch > 127)):
     raise CodeError(f'pitch must be one MIDI number in [0, 127] or one per '
-                        f'clip ({batch}), got {pitch.tolist()}.')
+                    f'clip ({batch}), got {pitch.tolist()}.')
   return pitch
 
 

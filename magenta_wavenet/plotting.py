@@ -83,7 +83,7 @@ def plot_code(audio, code, sample_rate=SAMPLE_RATE, hop_length=512, title=None,
 
 
 def _pitch_label(pitch):
-  """'pitch 76 (E5)', or 'pitch 60.0-67.0 (C4-G4)' when it moves."""
+  """'pitch 76 (E5)', or 'pitch 60-67 (C4-G4)' when it moves."""
   note = import_librosa().midi_to_note
   low, high = float(np.min(pitch)), float(np.max(pitch))
   if low == high:
