@@ -2,9 +2,10 @@
 
 TensorFlow is chosen by an extra: `pip install '.[cpu]'` (tensorflow-cpu) or
 `pip install '.[cuda]'` (tensorflow with NVIDIA's CUDA libraries); the
-pinned `requirements.txt` brings tensorflow-cpu. `.[test]` adds the test
-tools, `.[tfio]` the optional tensorflow-io decoder (its ops only load with
-TensorFlow 2.16/2.17).
+pinned `requirements.txt` brings tensorflow-cpu. `.[studio]` adds the web
+framework of the studio page, `.[test]` the test tools, `.[tfio]` the
+optional tensorflow-io decoder (its ops only load with TensorFlow
+2.16/2.17).
 """
 
 import os
@@ -21,8 +22,8 @@ with open(os.path.join(HERE, 'magenta_wavenet', '__init__.py'),
 
 # Each is magenta_wavenet/cli/<name>.py, installed as magenta-wavenet-<name>
 # with dashes.
-COMMANDS = ('save_embeddings', 'generate', 'mix', 'instrument', 'plot',
-            'export', 'demo', 'benchmark', 'make_dataset', 'train',
+COMMANDS = ('save_embeddings', 'generate', 'mix', 'instrument', 'studio',
+            'plot', 'export', 'demo', 'benchmark', 'make_dataset', 'train',
             'evaluate', 'data_benchmark')
 
 # Either TensorFlow build provides the `tensorflow` module; pip cannot make
@@ -44,7 +45,7 @@ setuptools.setup(
     packages=setuptools.find_packages(include=['magenta_wavenet*']) + [
         'magenta_wavenet.checkpoints'],
     package_dir={'magenta_wavenet.checkpoints': 'checkpoints'},
-    package_data={'magenta_wavenet': ['sounds/*.wav'],
+    package_data={'magenta_wavenet': ['sounds/*.wav', 'webapp/static/*'],
                   'magenta_wavenet.checkpoints': ['*/config.json',
                                                   '*/model.ckpt.*']},
     install_requires=[
@@ -63,8 +64,12 @@ setuptools.setup(
         'cpu': [f'tensorflow-cpu{TENSORFLOW}'],
         'cuda': [f'tensorflow[and-cuda]{TENSORFLOW}'],
         'tfio': ['tensorflow-io==0.37.1'],
+        'studio': ['fastapi>=0.163', 'uvicorn>=0.29'],
+        # selenium drives the system's chromium (.ci/run installs it);
+        # FastAPI's TestClient needs httpx2 (httpx is deprecated there).
         'test': ['pytest>=8', 'nbclient>=0.10', 'nbformat>=5.9',
-                 'ipykernel>=6', 'ruff==0.17.6'],
+                 'ipykernel>=6', 'ruff==0.17.6', 'selenium>=4.20',
+                 'httpx2>=2'],
     },
     entry_points={'console_scripts': [
         f'magenta-wavenet-{name.replace("_", "-")} = '

@@ -1,0 +1,108 @@
+"""The studio's state: its sounds, packs, render queue and model.
+
+The model is loaded once, on first use (a render or a plot), so the page is
+served at once; TensorFlow and the shipped model take a few seconds to load.
+"""
+
+import io
+import logging
+import os
+import threading
+
+from magenta_wavenet import codes
+from magenta_wavenet import plotting
+from magenta_wavenet import sample_pack
+from magenta_wavenet.webapp import renders
+from magenta_wavenet.webapp.packs import Packs
+from magenta_wavenet.webapp.packs import pack_id
+from magenta_wavenet.webapp.sources import Sources
+
+logger = logging.getLogger(__name__)
+
+# Rendered on first start unless present: 2 bundled notes, 3 timbres, 3
+# pitches, 1 s notes; 9 notes in one batch, under a minute with the shipped
+# model on a 2-core CPU.
+DEFAULT_PACK = {'sources': ['nsynth_e5', 'nsynth_b4'], 'points': 3,
+                'pitches': [48, 60, 72], 'note_seconds': 1.0, 'seed': 1}
+PLOT_SAMPLES = 64000  # 4 s of a source are plotted
+PLOT_DPI = 60  # the 10 x 5.5 inch figure becomes 600 x 330 pixels
+
+
+class Studio:
+  """Everything the web app serves, under one work folder.
+
+  Args:
+    workdir: The studio's folder: uploads/ and packs/ go there (created).
+    load_model: Function of no arguments returning the `NSynthAutoencoder`;
+      called once, on first use.
+    model_name: The model's name or path: recorded in the packs, and part
+      of their ids.
+    max_upload_bytes: Largest upload accepted.
+  """
+
+  def __init__(self, workdir, load_model, model_name, max_upload_bytes):
+    self.sources = Sources(os.path.join(workdir, 'uploads'), max_upload_bytes)
+    self.packs = Packs(os.path.join(workdir, 'packs'))
+    self.renders = renders.RenderQueue(self._render)
+    self.model_name = model_name
+    self._load_model = load_model
+    self._model = None
+    self._model_lock = threading.Lock()
+    self._plots = {}
+
+  def model(self):
+    """The model, loaded on the first call."""
+    with self._model_lock:
+      if self._model is None:
+        self._model = self._load_model()
+      return self._model
+
+  def submit(self, request):
+    """Queues the render a request's JSON asks for; returns its job dict.
+
+    A pack already complete gives a job that is done at once.
+
+    Raises:
+      MagentaWavenetError: for bad settings (`renders.check_settings`).
+      ids.NotFound: for an unknown source.
+    """
+    settings = renders.check_settings(request)
+    for source in settings['sources']:
+      self.sources.path(source)
+    return self.renders.submit(pack_id(settings, self.model_name),
+                               settings).to_dict()
+
+  def plot_png(self, source_id):
+    """PNG bytes of a source's waveform above its code (first 4 s)."""
+    path = self.sources.path(source_id)
+    if source_id not in self._plots:
+      model = self.model()
+      [(_, audio, code)] = codes.encode_files(model, [path], PLOT_SAMPLES)
+      figure = plotting.plot_code(
+          audio, code, sample_rate=model.config.sample_rate,
+          hop_length=model.config.hop_length,
+          title=self.sources.name(source_id),
+          pitched=model.config.pitch_classes > 0)
+      buffer = io.BytesIO()
+      figure.savefig(buffer, format='png', dpi=PLOT_DPI)
+      self._plots[source_id] = buffer.getvalue()
+    return self._plots[source_id]
+
+  def _render(self, job, report):
+    """`RenderQueue`'s render: the job's pack into its folder."""
+    settings = job.settings
+    if self.packs.is_complete(job.pack):
+      return
+    self.packs.write_names(job.pack, [self.sources.name(source)
+                                      for source in settings['sources']])
+    model = self.model()
+    notes = len(settings['pitches']) * sample_pack.grid_weights(
+        len(settings['sources']), settings['points'])[..., 0].size
+    progress = renders.Progress(notes, sample_pack.DEFAULT_BATCH_SIZE, report)
+    sample_pack.render_pack(
+        model, [self.sources.path(source) for source in settings['sources']],
+        self.packs.path(job.pack), settings['points'], settings['pitches'],
+        f'{settings["note_seconds"]!r}s', seed=settings['seed'],
+        batch_size=sample_pack.DEFAULT_BATCH_SIZE, model_name=self.model_name,
+        progress=progress.within_batch, on_batch=progress.on_batch)
+    logger.info('Pack %s rendered.', job.pack)

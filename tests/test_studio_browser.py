@@ -1,0 +1,125 @@
+"""The studio page in headless Chromium (Debian's chromium and
+chromium-driver, which .ci/run installs), driven by Selenium.
+
+The server runs in a thread with a tiny random model; a render is 2
+bundled sounds, 2 points, 2 pitches of 0.05 s.
+"""
+
+import re
+import shutil
+import threading
+import time
+
+from conftest import randomize
+import pytest
+
+import magenta_wavenet as mw
+from magenta_wavenet.webapp import app as app_lib
+
+webdriver = pytest.importorskip('selenium.webdriver')
+uvicorn = pytest.importorskip('uvicorn')
+# pylint: disable=wrong-import-position
+from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
+
+CHROMIUM = shutil.which('chromium')
+CHROMEDRIVER = shutil.which('chromedriver')
+pytestmark = pytest.mark.skipif(
+    not (CHROMIUM and CHROMEDRIVER),
+    reason='needs Debian\'s chromium and chromium-driver (apt-get install '
+    'chromium chromium-driver; .ci/run installs them).')
+WAIT_SECONDS = 120
+
+
+@pytest.fixture(scope='module')
+def url(tmp_path_factory):
+  """The studio served on a free port of 127.0.0.1 for this module."""
+  config = mw.get_config('tiny').replace(name='tiny_pitch', pitch_classes=128)
+  model = randomize(mw.NSynthAutoencoder(config), seed=4)
+  app = app_lib.create_app(str(tmp_path_factory.mktemp('studio')),
+                           lambda: model, 'tiny_pitch')
+  server = uvicorn.Server(uvicorn.Config(app, host='127.0.0.1', port=0,
+                                         log_level='warning'))
+  thread = threading.Thread(target=server.run, daemon=True)
+  thread.start()
+  deadline = time.monotonic() + 30
+  while not server.started:
+    assert time.monotonic() < deadline, 'the server did not start'
+    time.sleep(0.05)
+  port = server.servers[0].sockets[0].getsockname()[1]
+  yield f'http://127.0.0.1:{port}/'
+  server.should_exit = True
+  thread.join()
+
+
+@pytest.fixture(scope='module')
+def browser():
+  options = webdriver.ChromeOptions()
+  options.binary_location = CHROMIUM
+  for argument in ('--headless=new', '--no-sandbox', '--disable-dev-shm-usage',
+                   '--autoplay-policy=no-user-gesture-required',
+                   '--window-size=1100,1500'):
+    options.add_argument(argument)
+  driver = webdriver.Chrome(
+      options=options, service=webdriver.ChromeService(CHROMEDRIVER))
+  yield driver
+  driver.quit()
+
+
+def text_of(browser, element_id, pattern):
+  """Waits until the element's text matches `pattern`; returns the text."""
+  element = browser.find_element(By.ID, element_id)
+  WebDriverWait(browser, WAIT_SECONDS).until(
+      lambda _: re.search(pattern, element.text))
+  return element.text
+
+
+def fill(browser, element_id, value):
+  field = browser.find_element(By.ID, element_id)
+  field.clear()
+  field.send_keys(value)
+
+
+def test_a_bad_upload_shows_its_message(browser, url, tmp_path):
+  path = tmp_path / 'notes.wav'
+  path.write_text('a text file named .wav\n')
+  browser.get(url)
+  browser.find_element(By.ID, 'upload').send_keys(str(path))
+  message = text_of(browser, 'upload-message', 'not a readable')
+  assert message.startswith('notes.wav: not a readable audio file')
+  assert 'error' in browser.find_element(
+      By.ID, 'upload-message').get_attribute('class')
+
+
+def test_render_then_drag_the_pad_and_play(browser, url):
+  browser.get(url)
+  WebDriverWait(browser, WAIT_SECONDS).until(
+      lambda b: b.find_elements(By.CSS_SELECTOR, 'input[value=nsynth_b4]'))
+  for name in ('nsynth_e5', 'nsynth_b4'):
+    browser.find_element(By.CSS_SELECTOR, f'input[value={name}]').click()
+  fill(browser, 'points', '2')
+  fill(browser, 'pitches', '60, 64')
+  fill(browser, 'note-seconds', '0.05')
+  browser.find_element(By.ID, 'render').click()
+  text_of(browser, 'progress-text', '^100%$')
+  assert browser.find_element(By.ID, 'progress').get_attribute(
+      'value') == '1'
+  text_of(browser, 'player-status', '^ready: 4 samples$')
+  pad = browser.find_element(By.ID, 'pad')
+  assert pad.get_attribute('class') == 'line'
+  width = pad.size['width']
+  drag = webdriver.ActionChains(browser)
+  # Past the right end: the point stops at the second sound.
+  drag.click_and_hold(pad).move_by_offset(width // 2 + 20, 0).release()
+  drag.perform()
+  browser.find_element(By.CSS_SELECTOR, '.key[data-midi="62"]').click()
+  assert text_of(browser, 'played', 'played') == (
+      'played p0_1_m060 (+2 semitones); mix: p0_1 100%')
+  drag = webdriver.ActionChains(browser)
+  drag.click_and_hold(pad).move_by_offset(-width // 4, 0).release()
+  drag.perform()
+  webdriver.ActionChains(browser).send_keys('k').perform()  # C5: 72
+  assert text_of(browser, 'played', r'\+8') == (
+      'played p0_0_m064 (+8 semitones); mix: p0_0 75%, p0_1 25%')
+  assert browser.find_element(By.ID, 'download').get_attribute(
+      'href').endswith('.zip')
