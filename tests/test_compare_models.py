@@ -30,16 +30,22 @@ def test_table_rows_are_the_evaluation_means(tiny_checkpoint, tmp_path,
   status = compare_models.main([
       'compare_models', f'--models={folder}',
       f'--real_notes={tmp_path / "notes.npy"}', '--real_offset=0',
-      '--sample_length=1024', f'--save_path={tmp_path / "scores.json"}'])
+      '--sample_length=1024', '--temperatures=1,0.5',
+      f'--save_path={tmp_path / "scores.json"}'])
   assert status == 0
   audio, names, pitches = compare_models.real_notes(
       tmp_path / 'notes.npy', 0, 1024)
-  scores, _ = evaluation.evaluate(model, audio, names, pitches, seed=0)
-  means = evaluation.summary(scores)
-  saved, = json.loads((tmp_path / 'scores.json').read_text())
-  assert saved['set'] == 'real NSynth notes'
-  assert saved['mean'] == means
-  row = capsys.readouterr().out.splitlines()[2]
-  assert row == (f'| {folder} | real NSynth notes | 2 | '
-                 f'{means["nll_bits"]:.2f} | {means["stft_distance"]:.2f} | '
-                 f'{100 * means["pitch_accuracy"]:.1f}% |')
+  saved = json.loads((tmp_path / 'scores.json').read_text())
+  rows = capsys.readouterr().out.splitlines()[2:]
+  assert len(saved) == len(rows) == 2
+  for temperature, result, row in zip((1.0, 0.5), saved, rows):
+    scores, _ = evaluation.evaluate(model, audio, names, pitches,
+                                    temperature=temperature, seed=0)
+    means = evaluation.summary(scores)
+    assert result['set'] == 'real NSynth notes'
+    assert result['temperature'] == temperature
+    assert result['mean'] == means
+    assert row == (f'| {folder} | {temperature:g} | real NSynth notes | 2 | '
+                   f'{means["nll_bits"]:.2f} | '
+                   f'{means["stft_distance"]:.2f} | '
+                   f'{100 * means["pitch_accuracy"]:.1f}% |')

@@ -1,9 +1,10 @@
 r"""Scores several models on the same held-out notes: the model card's table.
 
 Each model resynthesizes the same notes (encoded, then generated sample by
-sample with one seed) from up to three sets, and the means of
-`training.evaluation` (NLL in bits, multi-resolution STFT distance, pYIN
-pitch accuracy within 50 cents) are printed as one Markdown table:
+sample with one seed, at each of `--temperatures`) from up to three sets,
+and the means of `training.evaluation` (NLL in bits, multi-resolution STFT
+distance, pYIN pitch accuracy within 50 cents) are printed as one Markdown
+table:
 
 * `--test_path`: the test split of the training render (instruments seen in
   training, notes not);
@@ -48,6 +49,8 @@ flags.DEFINE_integer('num_notes', 16, 'Notes per TFRecord set.',
 flags.DEFINE_integer('sample_length', 16000, 'Samples per note.',
                      flag_values=FLAGS)
 flags.DEFINE_integer('seed', 0, 'Sampling seed.', flag_values=FLAGS)
+flags.DEFINE_list('temperatures', ['1.0'], 'Sampling temperatures; each '
+                  'model is scored at each.', flag_values=FLAGS)
 flags.DEFINE_string('save_path', '', 'Optional JSON of every score.',
                     flag_values=FLAGS)
 
@@ -85,19 +88,24 @@ def note_sets(flag_values):
 def _body(flag_values):
   sets = note_sets(flag_values)
   results = []
-  print('| model | notes | n | NLL (bits) | STFT distance | pitch accuracy |')
-  print('| --- | --- | ---: | ---: | ---: | ---: |')
+  print('| model | temperature | notes | n | NLL (bits) | STFT distance '
+        '| pitch accuracy |')
+  print('| --- | ---: | --- | ---: | ---: | ---: | ---: |')
   for model_name in flag_values.models:
     model = pretrained.load_model(model_name)
-    for set_name, (audio, names, pitches) in sets.items():
-      scores, _ = evaluation.evaluate(model, audio, names, pitches,
-                                      seed=flag_values.seed)
-      means = evaluation.summary(scores)
-      print(f'| {model_name} | {set_name} | {means["notes"]} | '
-            f'{means["nll_bits"]:.2f} | {means["stft_distance"]:.2f} | '
-            f'{100 * means["pitch_accuracy"]:.1f}% |', flush=True)
-      results.append({'model': model_name, 'set': set_name, 'mean': means,
-                      'notes': [score.__dict__ for score in scores]})
+    for temperature in map(float, flag_values.temperatures):
+      for set_name, (audio, names, pitches) in sets.items():
+        scores, _ = evaluation.evaluate(model, audio, names, pitches,
+                                        temperature=temperature,
+                                        seed=flag_values.seed)
+        means = evaluation.summary(scores)
+        print(f'| {model_name} | {temperature:g} | {set_name} | '
+              f'{means["notes"]} | {means["nll_bits"]:.2f} | '
+              f'{means["stft_distance"]:.2f} | '
+              f'{100 * means["pitch_accuracy"]:.1f}% |', flush=True)
+        results.append({'model': model_name, 'temperature': temperature,
+                        'set': set_name, 'mean': means,
+                        'notes': [score.__dict__ for score in scores]})
   if flag_values.save_path:
     def write(path):
       with open(path, 'w') as handle:
