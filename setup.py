@@ -59,6 +59,8 @@ setuptools.setup(
         'pooch>=1.6',
         'requests>=2.25',
         'tqdm>=4.60',
+        # LiteRT runs the decoder with float16 or int8 weights.
+        'ai-edge-litert>=2.0',
     ],
     extras_require={
         'cpu': [f'tensorflow-cpu{TENSORFLOW}'],

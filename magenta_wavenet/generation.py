@@ -6,9 +6,15 @@ host round trip per sample. Between chunks the caller gets progress and the
 audio so far (to write partial WAVs). Sampling happens in the graph with a
 stateless RNG seeded by (seed, t), so the same seed gives the same audio.
 
+With float16 or int8 weights the loop instead runs the decoder converted to
+LiteRT (`litert.LiteRTDecoder`): fewer bytes of weights read per sample, an
+approximation of the float32 numbers (the README's "Correctness" gives the
+measured differences).
+
 `synthesize` and `incremental_logits` keep one `Synthesizer` per model and
-(weight_dtype, chunk_size), so only their first call of each input shape
-compiles; a model's synthesizers go when the model is garbage collected.
+(weights, chunk_size), so only their first call of each input shape
+compiles (or converts); a model's synthesizers go when the model is garbage
+collected.
 """
 
 import sys
@@ -19,6 +25,7 @@ import numpy as np
 import tensorflow as tf
 
 from magenta_wavenet import dsp
+from magenta_wavenet import litert
 from magenta_wavenet.autoencoder import check_code
 from magenta_wavenet.incremental import IncrementalDecoder
 from magenta_wavenet.incremental import feedback_tables
@@ -32,22 +39,33 @@ class Synthesizer:
   Each call first copies the model's current weights into the loops'
   variables (`IncrementalDecoder.refresh`), so a synthesizer follows later
   changes of them (`model.set_weights`, training) without compiling again.
-  Its loops compile once per batch size and number of code frames.
+  Its loops compile once per batch size and number of code frames. With
+  float16 or int8 weights the decoder is converted to LiteRT at
+  construction, and again by a call that finds the weights changed.
 
   Args:
-    model: An `NSynthAutoencoder`.
-    weight_dtype: 'float32' (exact) or 'bfloat16' (16-bit weights, float32
-      activations and accumulation).
-    chunk_size: Samples per compiled loop call; progress and `on_chunk`
-      come once per chunk.
+    model: An `NSynthAutoencoder`, or a `litert.LiteRTDecoder` (e.g. an
+      exported one, `LiteRTDecoder.load`), which brings its own weights.
+    weights: 'float32' (exact: the XLA loop), 'float16' or 'int8' (LiteRT,
+      see `litert`).
+    chunk_size: Samples per loop call; progress and `on_chunk` come once per
+      chunk.
   """
 
-  def __init__(self, model, weight_dtype='float32', chunk_size=DEFAULT_CHUNK):
+  def __init__(self, model, weights='float32', chunk_size=DEFAULT_CHUNK):
+    litert.check_weight_format(weights)
     self.config = model.config
-    self.decoder = IncrementalDecoder(model.decoder, weight_dtype)
+    self.weights = weights
     self.chunk_size = int(chunk_size)
-    self.sample_chunk = tf.function(self._sample_loop, jit_compile=True)
-    self.forced_chunk = tf.function(self._forced_loop, jit_compile=True)
+    if isinstance(model, litert.LiteRTDecoder):
+      self.decoder = model
+      self.weights = model.weights
+    elif weights == 'float32':
+      self.decoder = IncrementalDecoder(model.decoder)
+      self.sample_chunk = tf.function(self._sample_loop, jit_compile=True)
+      self.forced_chunk = tf.function(self._forced_loop, jit_compile=True)
+    else:
+      self.decoder = litert.LiteRTDecoder.from_decoder(model.decoder, weights)
 
   def _frame_at(self, projected, position):
     return IncrementalDecoder.frame(projected,
@@ -95,6 +113,28 @@ class Synthesizer:
         lambda i, *_: i < num_steps, body, (0, state, x_prev, logits_out))
     return state, x_prev, logits_out
 
+  def _sample(self, state, x_prev, projected, steps, seed, temperature):
+    """Samples `steps` samples: (state, last input, audio [steps, batch])."""
+    if isinstance(self.decoder, litert.LiteRTDecoder):
+      return self.decoder.sample_loop(state, x_prev, projected, steps, seed,
+                                      temperature, self.chunk_size)
+    state, x_prev, audio = self.sample_chunk(
+        state, x_prev, projected, tf.constant(steps),
+        tf.constant(seed, tf.int32), tf.constant(temperature, tf.float32))
+    return state, x_prev, audio[:steps].numpy()
+
+  def _force(self, state, x_prev, projected, inputs):
+    """Teacher forcing over inputs [steps, batch]: (state, last input,
+    logits [steps, batch, 256])."""
+    if isinstance(self.decoder, litert.LiteRTDecoder):
+      return self.decoder.forced_loop(state, x_prev, projected,
+                                      inputs.numpy())
+    steps = int(inputs.shape[0])
+    padded = tf.pad(inputs, [[0, self.chunk_size - steps], [0, 0]])
+    state, x_prev, logits = self.forced_chunk(state, x_prev, projected,
+                                              padded, tf.constant(steps))
+    return state, x_prev, logits[:steps]
+
   def _chunks(self, start, stop):
     for begin in range(start, stop, self.chunk_size):
       yield begin, min(self.chunk_size, stop - begin)
@@ -106,12 +146,10 @@ class Synthesizer:
     inputs = tf.transpose(inputs)  # [samples, batch]
     pieces = []
     for begin, steps in self._chunks(0, int(inputs.shape[0])):
-      chunk = tf.pad(inputs[begin:begin + steps],
-                     [[0, self.chunk_size - steps], [0, 0]])
-      state, x_prev, logits = self.forced_chunk(state, x_prev, projected,
-                                                 chunk, tf.constant(steps))
+      state, x_prev, logits = self._force(state, x_prev, projected,
+                                          inputs[begin:begin + steps])
       if keep_logits:
-        pieces.append(logits[:steps])
+        pieces.append(logits)
     logits = (tf.transpose(tf.concat(pieces, 0), [1, 0, 2]) if keep_logits
               else None)
     return state, x_prev, logits
@@ -123,7 +161,7 @@ class Synthesizer:
     check_code(code, self.config, audio.shape[1])
     self.decoder.refresh()
     state = self.decoder.init_state(audio.shape[0])
-    x_prev = tf.zeros([audio.shape[0]])
+    x_prev = np.zeros([audio.shape[0]], np.float32)
     return self._teacher_force(audio, self.decoder.project_code(code),
                                state, x_prev, keep_logits=True)[2]
 
@@ -140,7 +178,7 @@ class Synthesizer:
     self.decoder.refresh()
     projected = self.decoder.project_code(codes)
     state = self.decoder.init_state(batch)
-    x_prev = tf.zeros([batch])
+    x_prev = np.zeros([batch], np.float32)
     audio = np.zeros([batch, total], np.float32)
     start = 0
     if prime is not None:
@@ -151,11 +189,9 @@ class Synthesizer:
       audio[:, :start] = prime
     report = _progress_reporter(progress, total - start)
     for begin, steps in self._chunks(start, total):
-      state, x_prev, chunk = self.sample_chunk(
-          state, x_prev, projected, tf.constant(steps),
-          tf.constant(int(seed) % 2**31, tf.int32),
-          tf.constant(temperature, tf.float32))
-      audio[:, begin:begin + steps] = tf.transpose(chunk[:steps]).numpy()
+      state, x_prev, chunk = self._sample(state, x_prev, projected, steps,
+                                          int(seed) % 2**31, temperature)
+      audio[:, begin:begin + steps] = chunk.T
       done = begin + steps
       if report:
         report(done - start)
@@ -164,19 +200,19 @@ class Synthesizer:
     return _trimmed(audio, lengths)
 
 
-# model -> {(weight_dtype, chunk_size): Synthesizer}, each holding a copy of
+# model -> {(weights, chunk_size): Synthesizer}, each holding a copy of
 # the decoder's weights (see `IncrementalDecoder`). Weak keys: an entry lives
 # as long as its model (a synthesizer holds the model's decoder, never the
 # model itself).
 _SYNTHESIZERS = weakref.WeakKeyDictionary()
 
 
-def _synthesizer(model, weight_dtype, chunk_size):
+def _synthesizer(model, weights, chunk_size):
   """The `Synthesizer` of `model` for these settings, made on first use."""
   per_model = _SYNTHESIZERS.setdefault(model, {})
-  key = (weight_dtype, int(chunk_size))
+  key = (weights, int(chunk_size))
   if key not in per_model:
-    per_model[key] = Synthesizer(model, weight_dtype, chunk_size)
+    per_model[key] = Synthesizer(model, weights, chunk_size)
   return per_model[key]
 
 
@@ -242,10 +278,10 @@ def _progress_reporter(progress, total):
 
 def synthesize(model, codes, *, temperature=1.0, seed=None, prime=None,
                lengths=None, batch_size=None, progress=None, on_chunk=None,
-               weight_dtype='float32', chunk_size=DEFAULT_CHUNK):
+               weights='float32', chunk_size=DEFAULT_CHUNK):
   """Generates audio from codes, one sample at a time.
 
-  Calls with the same model, weight_dtype and chunk_size share one
+  Calls with the same model, weights and chunk_size share one
   `Synthesizer` and its compiled loops (see the module docstring).
 
   Args:
@@ -267,8 +303,8 @@ def synthesize(model, codes, *, temperature=1.0, seed=None, prime=None,
     on_chunk: Called as on_chunk(audio_so_far [batch, done], done) after each
       chunk, e.g. to write partial WAVs. With batch_size, rows are those of
       the current sub-batch.
-    weight_dtype: 'float32' or 'bfloat16' (see `IncrementalDecoder`).
-    chunk_size: Samples per compiled loop call.
+    weights: 'float32' (exact), 'float16' or 'int8' (see `Synthesizer`).
+    chunk_size: Samples per loop call.
 
   Returns:
     float32 numpy array [batch, frames * hop_length] in [-1, 1] (or
@@ -276,7 +312,7 @@ def synthesize(model, codes, *, temperature=1.0, seed=None, prime=None,
   """
   codes = np.asarray(codes, np.float32)
   check_code(codes, model.config)
-  synthesizer = _synthesizer(model, weight_dtype, chunk_size)
+  synthesizer = _synthesizer(model, weights, chunk_size)
   batch = codes.shape[0]
   step = batch_size or batch
   outputs = []
@@ -292,20 +328,23 @@ def synthesize(model, codes, *, temperature=1.0, seed=None, prime=None,
       [np.pad(o, [[0, 0], [0, width - o.shape[1]]]) for o in outputs])
 
 
-def incremental_logits(model, audio, code, weight_dtype='float32',
+def incremental_logits(model, audio, code, weights='float32',
                        chunk_size=DEFAULT_CHUNK):
   """Runs the incremental decoder over given audio (teacher forcing).
 
-  Equals `model.decoder_logits(audio, code)` up to float32 rounding: the
-  correctness claim of the fast path.
+  With float32 weights it equals `model.decoder_logits(audio, code)` up to
+  float32 rounding: the correctness claim of the fast path. With float16 or
+  int8 weights it measures their error on real audio.
 
   Args:
     model: An `NSynthAutoencoder`.
     audio: float32 [batch, samples].
     code: float32 [batch, frames, code_width], frames * hop >= samples.
+    weights: 'float32', 'float16' or 'int8' (see `Synthesizer`).
+    chunk_size: Samples per loop call.
 
   Returns:
     float32 tensor [batch, samples, 256].
   """
-  return _synthesizer(model, weight_dtype, chunk_size).teacher_forced_logits(
+  return _synthesizer(model, weights, chunk_size).teacher_forced_logits(
       audio, code)

@@ -22,38 +22,95 @@ from magenta_wavenet import dsp
 from magenta_wavenet.layers.decoder_block import gate
 
 
-def _as_matrix(conv, dtype):
+def _as_matrix(conv):
   """[taps, in, out] kernel -> [out, taps * in] matrix, taps oldest first."""
   kernel = tf.convert_to_tensor(conv.kernel)
   taps, channels_in, channels_out = kernel.shape
-  return tf.cast(tf.transpose(tf.reshape(
-      kernel, [taps * channels_in, channels_out])), dtype)
+  return tf.transpose(tf.reshape(kernel, [taps * channels_in, channels_out]))
 
 
 def _apply(inputs, matrix):
-  """inputs [B, in] (float32) x matrix [out, in] -> [B, out] float32."""
-  if matrix.dtype == tf.float32:
-    return tf.matmul(inputs, matrix, transpose_b=True)
-  product = tf.matmul(tf.cast(inputs, matrix.dtype), matrix, transpose_b=True)
-  return tf.cast(product, tf.float32)
+  """inputs [B, in] x matrix [out, in] -> [B, out]."""
+  return tf.matmul(inputs, matrix, transpose_b=True)
 
 
-def _fused_weights(decoder, dtype):
-  """The decoder's weights in the step's layout: (matrix, float32 bias)
-  pairs, matrices [out, in] of `dtype` (see the module docstring)."""
+def fused_weights(decoder):
+  """The decoder's weights in the step's layout: (matrix, bias) pairs of
+  float32, matrices [out, in] (see the module docstring).
+
+  'condition' holds every cond_map layer's matrix (each layer's, then
+  cond_map_out1's) with the biases that `project_code` adds once per frame:
+  cond_map_i's plus the dilated conv's, and cond_map_out1's plus out1's.
+  """
   def pair(conv):
-    return _as_matrix(conv, dtype), tf.convert_to_tensor(conv.bias)
+    return _as_matrix(conv), tf.convert_to_tensor(conv.bias)
   return {
+      'condition': (
+          tf.concat([_as_matrix(block.cond_map) for block in decoder.blocks]
+                    + [_as_matrix(decoder.cond_map_out1)], axis=0),
+          tf.concat([block.cond_map.bias + block.dilated.bias
+                     for block in decoder.blocks]
+                    + [decoder.cond_map_out1.bias + decoder.out1.bias],
+                    axis=0)),
       'start': pair(decoder.startconv),
       'skip_start': pair(decoder.skip_start),
       'taps': [pair(block.dilated) for block in decoder.blocks],
       'res_skip': [
-          (tf.concat([_as_matrix(block.res, dtype),
-                      _as_matrix(block.skip, dtype)], axis=0),
+          (tf.concat([_as_matrix(block.res), _as_matrix(block.skip)], axis=0),
            tf.concat([block.res.bias, block.skip.bias], axis=0))
           for block in decoder.blocks],
       'out1': pair(decoder.out1),
       'logits': pair(decoder.logits)}
+
+
+def decoder_step(weights, x_prev, taps_of, layer_terms, out_term,
+                 apply_output=_apply):
+  """The arithmetic of one decoder step, wherever its past is kept.
+
+  Args:
+    weights: `fused_weights(decoder)` (tensors or variables).
+    x_prev: Network input of the previous sample, [batch].
+    taps_of: Called as taps_of(conv, current) for each causal convolution
+      in order (0 the start convolution, i the i-th dilated one) with its
+      input at t, current [batch, channels]; returns the taps
+      concat(x[t - 2d], x[t - d], x[t]) [batch, 3 * channels].
+    layer_terms: [layers, batch, 2 * width] conditioning of this step's
+      frame, dilated convs' biases included (`project_code`).
+    out_term: [batch, skip] out1's conditioning and bias.
+    apply_output: The product of out1 and logits, as `_apply` (the LiteRT
+      int8 model keeps these two float32, see `litert`).
+
+  Returns:
+    Logits [batch, 256] of the sample at t.
+  """
+  residual = (_apply(taps_of(0, x_prev[:, tf.newaxis]), weights['start'][0])
+              + weights['start'][1])
+  skips = _apply(residual, weights['skip_start'][0]) + weights['skip_start'][1]
+  width = residual.shape[-1]
+  for i, ((taps, _), (res_skip, res_skip_bias)) in enumerate(
+      zip(weights['taps'], weights['res_skip'])):
+    gated = gate(_apply(taps_of(i + 1, residual), taps) + layer_terms[i])
+    res_skip = _apply(gated, res_skip) + res_skip_bias
+    residual += res_skip[:, :width]
+    skips += res_skip[:, width:]
+  hidden = tf.nn.relu(apply_output(tf.nn.relu(skips), weights['out1'][0])
+                      + out_term)
+  return apply_output(hidden, weights['logits'][0]) + weights['logits'][1]
+
+
+def project_code(decoder, weights, code):
+  """See `IncrementalDecoder.project_code`; `weights` from `fused_weights`.
+  """
+  conditioning = decoder.conditioning(tf.convert_to_tensor(code, tf.float32))
+  matrix, bias = weights['condition']
+  terms = tf.einsum('bfc,oc->fbo', conditioning, matrix) + bias
+  layers = len(weights['taps'])
+  width = weights['taps'][0][0].shape[0]  # 2 * decoder_width
+  shape = tf.shape(terms)
+  layer_terms = tf.reshape(terms[..., :layers * width],
+                           [shape[0], shape[1], layers, width])
+  return (tf.transpose(layer_terms, [0, 2, 1, 3]),
+          terms[..., layers * width:])
 
 
 class IncrementalDecoder(tf.Module):
@@ -66,8 +123,6 @@ class IncrementalDecoder(tf.Module):
 
   Args:
     decoder: The `WaveNetDecoder` (`model.decoder`) to run.
-    weight_dtype: 'float32' (default, exact) or 'bfloat16' (weights stored in
-      16 bits, products accumulated and activations kept in float32).
 
   Example:
     >>> fast = IncrementalDecoder(model.decoder)
@@ -76,27 +131,15 @@ class IncrementalDecoder(tf.Module):
     >>> logits, state = fast.step(state, x_prev, fast.frame(frames, 0))
   """
 
-  def __init__(self, decoder, weight_dtype='float32'):
-    if weight_dtype not in ('float32', 'bfloat16'):
-      raise ValueError("weight_dtype must be 'float32' or 'bfloat16', "
-                       f'got {weight_dtype!r}.')
+  def __init__(self, decoder):
     super().__init__(name='incremental_decoder')
     self.config = decoder.config
-    self.weight_dtype = weight_dtype
     self.dilations = (1,) + tuple(self.config.decoder_dilations)
     self._decoder = decoder
-    weights = _fused_weights(decoder, tf.as_dtype(weight_dtype))
+    weights = fused_weights(decoder)
     self._fused = [tf.Variable(tensor, trainable=False)
                    for tensor in tf.nest.flatten(weights)]
-    views = tf.nest.pack_sequence_as(weights, self._fused)
-    self._start = views['start']
-    self._skip_start = views['skip_start']
-    self._taps = views['taps']
-    self._res_skip = views['res_skip']
-    self._out1 = views['out1']
-    self._logits = views['logits']
-    self._cond_maps = [block.cond_map for block in decoder.blocks]
-    self._cond_out = decoder.cond_map_out1
+    self._weights = tf.nest.pack_sequence_as(weights, self._fused)
 
   @tf.function(autograph=False)
   def refresh(self):
@@ -107,15 +150,22 @@ class IncrementalDecoder(tf.Module):
     thousand samples there). Compiled functions that use this decoder read
     the new values without retracing.
     """
-    weights = _fused_weights(self._decoder, tf.as_dtype(self.weight_dtype))
+    weights = fused_weights(self._decoder)
     for variable, tensor in zip(self._fused, tf.nest.flatten(weights)):
       variable.assign(tensor)
 
+  def step_weights(self):
+    """The (matrix, bias) pairs a step reads: `fused_weights` but the
+    conditioning's, read once per code."""
+    return {name: pairs for name, pairs in self._weights.items()
+            if name != 'condition'}
+
   @property
   def weight_bytes(self):
-    """Bytes of weights read per step (the memory-bandwidth floor's size)."""
+    """Bytes of float32 weights read per step (the memory-bandwidth floor's
+    size)."""
     return sum(int(v.shape.num_elements()) * v.dtype.size
-               for v in self._fused)
+               for v in tf.nest.flatten(self.step_weights()))
 
   def init_state(self, batch_size):
     """Zero state: the time step and one ring buffer per causal convolution.
@@ -141,11 +191,7 @@ class IncrementalDecoder(tf.Module):
       (layer terms [frames, layers, batch, 2 * width] including the dilated
       convs' biases, output term [frames, batch, skip] including out1's bias).
     """
-    code = self._decoder.conditioning(tf.convert_to_tensor(code, tf.float32))
-    layers = tf.stack([cond_map(code) + taps[1] for cond_map, taps
-                       in zip(self._cond_maps, self._taps)])
-    out = self._cond_out(code) + self._out1[1]
-    return (tf.transpose(layers, [2, 0, 1, 3]), tf.transpose(out, [1, 0, 2]))
+    return project_code(self._decoder, self._weights, code)
 
   @staticmethod
   def frame(projected, index):
@@ -179,23 +225,15 @@ class IncrementalDecoder(tf.Module):
       (logits [batch, 256] of sample t, the state for t + 1).
     """
     position, buffers = state
-    layer_terms, out_term = frame
-    taps, start_buffer = self._causal_taps(
-        buffers[0], position, 1, x_prev[:, tf.newaxis])
-    residual = _apply(taps, self._start[0]) + self._start[1]
-    skips = _apply(residual, self._skip_start[0]) + self._skip_start[1]
-    new_buffers = [start_buffer]
-    width = self.config.decoder_width
-    for i, dilation in enumerate(self.dilations[1:]):
-      taps, buffer = self._causal_taps(buffers[i + 1], position, dilation,
-                                       residual)
+    new_buffers = []
+
+    def taps_of(conv, current):
+      taps, buffer = self._causal_taps(buffers[conv], position,
+                                       self.dilations[conv], current)
       new_buffers.append(buffer)
-      gated = gate(_apply(taps, self._taps[i][0]) + layer_terms[i])
-      res_skip = _apply(gated, self._res_skip[i][0]) + self._res_skip[i][1]
-      residual += res_skip[:, :width]
-      skips += res_skip[:, width:]
-    hidden = tf.nn.relu(_apply(tf.nn.relu(skips), self._out1[0]) + out_term)
-    logits = _apply(hidden, self._logits[0]) + self._logits[1]
+      return taps
+
+    logits = decoder_step(self._weights, x_prev, taps_of, *frame)
     return logits, (position + 1, tuple(new_buffers))
 
 

@@ -120,5 +120,6 @@ def soft_one_hot(pitch, classes):
   upper_weight = pitch - low
   low_index = tf.cast(low, tf.int32)
   high_index = tf.minimum(low_index + 1, classes - 1)
-  return (tf.one_hot(low_index, classes) * (1.0 - upper_weight[..., None])
-          + tf.one_hot(high_index, classes) * upper_weight[..., None])
+  upper_weight = tf.expand_dims(upper_weight, -1)  # LiteRT has no [..., None]
+  return (tf.one_hot(low_index, classes) * (1.0 - upper_weight)
+          + tf.one_hot(high_index, classes) * upper_weight)

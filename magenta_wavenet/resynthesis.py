@@ -73,7 +73,7 @@ def _resume_prime(outputs, lengths):
 def generate_files(model, paths, outputs, sample_length, batch_size=1,
                    use_npy=False, temperature=1.0, seed=None,
                    save_every=10000, resume=False, progress=None,
-                   on_error=None, on_saved=None):
+                   on_error=None, on_saved=None, weights='float32'):
   """Generates a WAV for each input, `batch_size` inputs at a time.
 
   Args:
@@ -92,6 +92,7 @@ def generate_files(model, paths, outputs, sample_length, batch_size=1,
     progress: `progress` of `generation.synthesize`.
     on_error: Function (path, error) for inputs that fail; None raises.
     on_saved: Function (path, output) called after each WAV is written.
+    weights: 'float32', 'float16' or 'int8' (`generation.Synthesizer`).
 
   Returns:
     List of the paths whose audio was saved.
@@ -101,7 +102,7 @@ def generate_files(model, paths, outputs, sample_length, batch_size=1,
   saved = []
   # One synthesizer for all batches: batches of equal shape reuse its
   # compiled loop.
-  synthesizer = generation.Synthesizer(model)
+  synthesizer = generation.Synthesizer(model, weights)
   for start in range(0, len(paths), batch_size):
     items = _codes(model, paths[start:start + batch_size], use_npy,
                    sample_length, on_error)

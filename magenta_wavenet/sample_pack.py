@@ -37,6 +37,7 @@ import time
 import numpy as np
 
 from magenta_wavenet import generation
+from magenta_wavenet import litert
 from magenta_wavenet import mixing
 from magenta_wavenet import pitch as pitch_lib
 from magenta_wavenet.audio import bundled_sound
@@ -49,7 +50,7 @@ from magenta_wavenet.files import atomic_write
 
 logger = logging.getLogger(__name__)
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: the model entry records decoder_weights
 MANIFEST = 'manifest.json'
 SAMPLES = 'samples'
 DEFAULT_BATCH_SIZE = 16
@@ -315,7 +316,8 @@ def note_codes(model, sources, source_pitches, weights, pitches, frames,
 
 
 def make_manifest(source_names, paths, source_pitches, weights, pitches,
-                  samples, model_name, config, seed, batch_size):
+                  samples, model_name, config, seed, batch_size,
+                  decoder_weights):
   """The manifest of a pack, not yet complete.
 
   Args:
@@ -329,6 +331,7 @@ def make_manifest(source_names, paths, source_pitches, weights, pitches,
     config: Its `WaveNetConfig`.
     seed: The pack's seed.
     batch_size: Notes generated at once.
+    decoder_weights: The decoder's weight format ('float32', 'int8', ...).
 
   Returns:
     A dict ready for JSON, with `complete` False.
@@ -350,7 +353,8 @@ def make_manifest(source_names, paths, source_pitches, weights, pitches,
       'note_samples': samples,
       'note_seconds': samples / config.sample_rate,
       'sample_rate': config.sample_rate,
-      'model': {'name': model_name, 'config': config.to_dict()},
+      'model': {'name': model_name, 'config': config.to_dict(),
+                'decoder_weights': decoder_weights},
       'seed': seed,
       'batch_size': batch_size,
       'samples': [sample_path(*note)
@@ -411,7 +415,7 @@ def _check_same(existing, manifest, path):
 
 def render_pack(model, sources, save_path, points, pitches, note_length,
                 seed=None, batch_size=None, model_name=None, progress=None,
-                on_batch=None):
+                on_batch=None, decoder_weights=None):
   """Renders a sample pack into `save_path`, or completes one there.
 
   Args:
@@ -430,6 +434,11 @@ def render_pack(model, sources, save_path, points, pitches, note_length,
     progress: Passed to `generation.synthesize` (within a batch).
     on_batch: Called as on_batch(notes_done, notes_total) after each batch
       is written.
+    decoder_weights: How the decoder's weights are stored while generating
+      ('float32', 'float16' or 'int8', `generation.Synthesizer`); None takes
+      the existing pack's, or the fastest for the model and batch size
+      (`litert.fastest_format`: int8, but float32 for the small shipped
+      models in batches under 8).
 
   Returns:
     The complete manifest (a dict, as in `manifest.json`).
@@ -459,12 +468,17 @@ def render_pack(model, sources, save_path, points, pitches, note_length,
     logger.info('Seed %d.', seed)
   if batch_size is None:
     batch_size = existing.get('batch_size') or DEFAULT_BATCH_SIZE
+  if decoder_weights is None:
+    decoder_weights = (existing.get('model', {}).get('decoder_weights')
+                       or litert.fastest_format(config, int(batch_size)))
+  litert.check_weight_format(decoder_weights)
   if int(seed) < 0 or int(batch_size) < 1:
     raise MagentaWavenetError(f'seed must be >= 0 and batch size >= 1, got '
                               f'{seed} and {batch_size}.')
   manifest = make_manifest(list(sources), paths, source_pitches, weights,
                            pitches, samples, model_name or config.name,
-                           config, int(seed), int(batch_size))
+                           config, int(seed), int(batch_size),
+                           decoder_weights)
   os.makedirs(os.path.join(save_path, SAMPLES), exist_ok=True)
   if existing:
     _check_same(existing, manifest, manifest_path)
@@ -509,7 +523,8 @@ def _render_notes(model, codes, manifest, save_path, progress, on_batch):
     audio = generation.synthesize(
         model, codes[[order[note] for note in batch]],
         seed=batch_seed(manifest['seed'], batch),
-        lengths=[manifest['note_samples']] * len(batch), progress=progress)
+        lengths=[manifest['note_samples']] * len(batch), progress=progress,
+        weights=manifest['model']['decoder_weights'])
     for note, row in zip(batch, audio):
       if not os.path.exists(path(note)):
         save_wav(path(note), row, manifest['sample_rate'])

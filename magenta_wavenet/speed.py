@@ -1,12 +1,14 @@
 r"""Speed of generation and encoding on this machine, as a Markdown table.
 
 Measures, in one process so the ratios are fair:
-* the XLA sample loop (`Synthesizer`) at several batch sizes, with float32
-  and bfloat16 weights: ms per sample-step and audio-seconds per wall-second;
+* the sample loop (`Synthesizer`) at several batch sizes for each weight
+  format: float32 (the XLA loop), float16 and int8 (the LiteRT loop): ms per
+  sample-step, audio-seconds per wall-second, and the step against the
+  float32 step of the same batch and against the same format's batch 1;
 * the naive baseline: a Python loop calling a per-step graph function and
   sampling in numpy, as the reference's `nsynth_generate` does;
-* the memory-bandwidth floor: the decoder's weight bytes (all read once per
-  step) over the measured read bandwidth of a buffer of the same size;
+* the memory-bandwidth floor: the bytes of weights a step reads (`read_bytes`)
+  over the measured read bandwidth of a buffer of the same size;
 * encoding 64,000 samples (4 s).
 """
 
@@ -18,6 +20,7 @@ import numpy as np
 import tensorflow as tf
 
 from magenta_wavenet import dsp
+from magenta_wavenet import litert
 from magenta_wavenet.generation import Synthesizer
 from magenta_wavenet.incremental import IncrementalDecoder
 
@@ -40,11 +43,34 @@ def read_bandwidth(num_bytes, repeats=5):
   return num_bytes / fastest(lambda: total(buffer).numpy(), repeats)
 
 
-def time_xla_loop(model, batch, weight_dtype, steps, repeats):
+def read_bytes(fast, weights):
+  """Bytes of weights one step reads with `weights` (a `WEIGHT_FORMATS`).
+
+  float32: every step matrix and bias in 4 bytes (`fast.weight_bytes`).
+  float16: the same, as LiteRT's XNNPACK kernels unpack 16-bit weights to
+  float32 when the model loads. int8: 1 byte per matrix entry, plus the
+  float32 biases and one float32 scale per matrix row.
+
+  Args:
+    fast: The model's `IncrementalDecoder`.
+    weights: The weight format.
+  """
+  litert.check_weight_format(weights)
+  if weights != 'int8':
+    return fast.weight_bytes
+  matrices = [matrix for name, pairs in fast.step_weights().items()
+              for matrix, _ in (pairs if isinstance(pairs, list)
+                                else [pairs])]
+  entries = sum(int(m.shape.num_elements()) for m in matrices)
+  rows = sum(int(m.shape[0]) for m in matrices)
+  return fast.weight_bytes - 3 * entries + 4 * rows
+
+
+def time_loop(model, batch, weights, steps, repeats):
   """ms per sample-step of `Synthesizer.generate` at this batch size."""
   hop = model.config.hop_length
   frames = max(1, -(-steps // hop))
-  synthesizer = Synthesizer(model, weight_dtype, chunk_size=frames * hop)
+  synthesizer = Synthesizer(model, weights, chunk_size=frames * hop)
   code = np.random.default_rng(0).normal(
       0, 0.1, (batch, frames, model.config.code_width)).astype(
           np.float32)
@@ -92,11 +118,20 @@ def machine_line():
           f'{time.strftime("%Y-%m-%d")}')
 
 
-def run_benchmark(model, batch_sizes, weight_dtypes, steps, repeats,
+LOOP_NAMES = {'float32': 'XLA loop', 'float16': 'LiteRT loop',
+              'int8': 'LiteRT loop'}
+
+
+def run_benchmark(model, batch_sizes, weight_formats, steps, repeats,
                   baseline_steps):
-  """Runs every measurement; returns the Markdown report as a string."""
+  """Runs every measurement; returns the Markdown report as a string.
+
+  The 'vs float32' column needs float32 among `weight_formats` and 'vs
+  batch 1' batch 1 among `batch_sizes` ('-' otherwise).
+  """
   sample_rate = model.config.sample_rate
-  float_bytes = IncrementalDecoder(model.decoder).weight_bytes
+  fast = IncrementalDecoder(model.decoder)
+  float_bytes = fast.weight_bytes
   bandwidth = read_bandwidth(max(float_bytes, 256 * 2**20))
   baseline = time_naive_baseline(model, baseline_steps)
   lines = [
@@ -105,21 +140,29 @@ def run_benchmark(model, batch_sizes, weight_dtypes, steps, repeats,
       f'Memory read bandwidth {bandwidth / 1e9:.1f} GB/s; decoder weights '
       f'{float_bytes / 1e6:.1f} MB ({float_bytes:,} bytes of float32), all '
       'read once per step. The '
-      'floor is weights / bandwidth; weights that fit in cache are read '
-      'faster, so small models can beat it.',
+      'floor is the bytes a step reads / bandwidth; weights that fit in '
+      'cache are read faster, so small models can beat it.',
       '',
       '| generation | batch | ms / step | samples / s | audio s / wall s '
-      '| speed-up vs baseline | floor ms / step | step / floor |',
-      '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+      '| speed-up vs baseline | vs float32 | vs batch 1 | floor ms / step '
+      '| step / floor |',
+      '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
       _row('naive baseline (Python loop, per-step graph call)', 1, baseline,
-           baseline, float_bytes / bandwidth * 1000, sample_rate)]
-  for weight_dtype in weight_dtypes:
-    weight_bytes = IncrementalDecoder(model.decoder, weight_dtype).weight_bytes
-    floor = weight_bytes / bandwidth * 1000
+           baseline, None, None, float_bytes / bandwidth * 1000,
+           sample_rate)]
+  float32_ms = {}
+  for weights in weight_formats:
+    floor = read_bytes(fast, weights) / bandwidth * 1000
+    batch_one = None
     for batch in batch_sizes:
-      step_ms = time_xla_loop(model, batch, weight_dtype, steps, repeats)
-      lines.append(_row(f'XLA loop, {weight_dtype} weights', batch, step_ms,
-                        baseline, floor, sample_rate))
+      step_ms = time_loop(model, batch, weights, steps, repeats)
+      if weights == 'float32':
+        float32_ms[batch] = step_ms
+      if batch == 1:
+        batch_one = step_ms
+      lines.append(_row(f'{LOOP_NAMES[weights]}, {weights} weights', batch,
+                        step_ms, baseline, float32_ms.get(batch), batch_one,
+                        floor, sample_rate))
   encode_seconds = time_encoding(model, repeats)
   lines += ['', f'Encoding 64,000 samples (4 s) at batch 1: '
             f'{encode_seconds * 1000:.0f} ms '
@@ -127,12 +170,17 @@ def run_benchmark(model, batch_sizes, weight_dtypes, steps, repeats,
   return '\n'.join(lines)
 
 
-def _row(name, batch, step_ms, baseline_ms, floor_ms, sample_rate):
+def _row(name, batch, step_ms, baseline_ms, float32_ms, batch_one_ms,
+         floor_ms, sample_rate):
+  """One table row; float32_ms and batch_one_ms (None: '-') are the steps
+  that the 'vs float32' and 'vs batch 1' ratios divide by."""
   per_second = batch * 1000 / step_ms
+  ratios = [f'{step_ms / other:.2f}' if other else '-'
+            for other in (float32_ms, batch_one_ms)]
   return (f'| {name} | {batch} | {step_ms:.3g} | {per_second:,.0f} | '
           f'{per_second / sample_rate:.3f} | '
-          f'{batch * baseline_ms / step_ms:.1f}x | {floor_ms:.3g} | '
-          f'{step_ms / floor_ms:.2f} |')
+          f'{batch * baseline_ms / step_ms:.1f}x | {ratios[0]} | '
+          f'{ratios[1]} | {floor_ms:.3g} | {step_ms / floor_ms:.2f} |')
 
 
 def examples_per_second(dataset, num_batches, warmup=5):

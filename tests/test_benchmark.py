@@ -10,44 +10,59 @@ import magenta_wavenet as mw
 from magenta_wavenet import speed
 
 
+def step_layers(model):
+  """The decoder's convolutions a step reads (not the conditioning's)."""
+  return [layer for name, layer in model.conv_layers().items()
+          if not name.startswith(('ae_', 'cond_map'))]
+
+
 def test_table_has_every_case_with_consistent_numbers():
   model = randomize(mw.NSynthAutoencoder('tiny'))
-  report = speed.run_benchmark(model, [1, 2], ['float32', 'bfloat16'],
+  report = speed.run_benchmark(model, [1, 2], ['float32', 'float16', 'int8'],
                                steps=64, repeats=1, baseline_steps=4)
   rows = [line for line in report.splitlines() if line.startswith('| ')
           and not line.startswith(('| generation', '| ---'))]
-  assert [row.split('|')[1].strip() for row in rows] == [
+  names = [row.split('|')[1].strip() for row in rows]
+  assert names == [
       'naive baseline (Python loop, per-step graph call)',
       'XLA loop, float32 weights', 'XLA loop, float32 weights',
-      'XLA loop, bfloat16 weights', 'XLA loop, bfloat16 weights']
-  for row in rows:
-    cells = [cell.strip() for cell in row.split('|')[2:-1]]
-    batch, step_ms, per_second = int(cells[0]), float(cells[1]), float(
-        cells[2].replace(',', ''))
+      'LiteRT loop, float16 weights', 'LiteRT loop, float16 weights',
+      'LiteRT loop, int8 weights', 'LiteRT loop, int8 weights']
+  cells = [[cell.strip() for cell in row.split('|')[2:-1]] for row in rows]
+  for row in cells:
+    batch, step_ms, per_second = int(row[0]), float(row[1]), float(
+        row[2].replace(',', ''))
     assert step_ms > 0
     assert abs(per_second - batch * 1000 / step_ms) <= 0.01 * per_second + 1
+    assert float(row[8]) == pytest.approx(step_ms / float(row[7]), rel=0.01)
   assert re.search(r'Encoding 64,000 samples \(4 s\) at batch 1: \d+ ms',
                    report)
-  # The floor is the decoder's weight bytes over the printed bandwidth, each
-  # weight read once per step: counted here from the model, not the report.
-  kernels = sum(int(np.prod(layer.kernel.shape)) for name, layer
-                in model.conv_layers().items()
-                if not name.startswith(('ae_', 'cond_map')))
-  biases = sum(int(np.prod(layer.bias.shape)) for name, layer
-               in model.conv_layers().items()
-               if not name.startswith(('ae_', 'cond_map')))
+  # Ratios against float32 at the same batch and against batch 1 of the
+  # same format, from the printed steps.
+  steps = {(name, int(row[0])): float(row[1])
+           for name, row in zip(names, cells)}
+  for name, row in zip(names[1:], cells[1:]):
+    batch = int(row[0])
+    assert float(row[5]) == pytest.approx(
+        steps[(name, batch)] / steps[('XLA loop, float32 weights', batch)],
+        abs=0.01)
+    assert float(row[6]) == pytest.approx(
+        steps[(name, batch)] / steps[(name, 1)], abs=0.01)
+  # The floor is the bytes a step reads over the printed bandwidth, counted
+  # here from the model's layers, not from the report: 4 bytes per weight
+  # for float32 and float16 (unpacked when LiteRT loads it); for int8 1
+  # byte per kernel entry plus float32 biases and one scale per output.
+  layers = step_layers(model)
+  kernels = sum(int(np.prod(layer.kernel.shape)) for layer in layers)
+  biases = sum(int(np.prod(layer.bias.shape)) for layer in layers)
   bandwidth = float(re.search(r'bandwidth ([\d.]+) GB/s', report).group(1))
   printed_bytes = int(re.search(r'\(([\d,]+) bytes of float32\)', report)
                       .group(1).replace(',', ''))
   assert printed_bytes == 4 * (kernels + biases)
-  floors = {row.split('|')[1].strip(): float(row.split('|')[7])
-            for row in rows}
+  floors = dict(zip(names, (float(row[7]) for row in cells)))
   for name, weight_bytes in (
       ('XLA loop, float32 weights', 4 * (kernels + biases)),
-      ('XLA loop, bfloat16 weights', 2 * kernels + 4 * biases)):
+      ('LiteRT loop, float16 weights', 4 * (kernels + biases)),
+      ('LiteRT loop, int8 weights', kernels + 8 * biases)):
     assert floors[name] == pytest.approx(weight_bytes / (bandwidth * 1e6),
                                          rel=0.01), name
-  for row in rows:
-    cells = [cell.strip() for cell in row.split('|')[2:-1]]
-    assert float(cells[6]) == pytest.approx(
-        float(cells[1]) / float(cells[5]), rel=0.01)

@@ -154,7 +154,8 @@ def test_a_two_by_two_pack_at_two_pitches(tmp_path, tiny_checkpoint, sources,
   assert manifest['seed'] == 5 and manifest['batch_size'] == 3
   assert manifest['model'] == {'name': 'tiny',
                                'config': json.loads(json.dumps(
-                                   model.config.to_dict()))}
+                                   model.config.to_dict())),
+                               'decoder_weights': 'float32'}
   assert manifest['samples'] == names
   points = manifest['grid']['points']
   assert (manifest['grid']['rows'], manifest['grid']['cols']) == (2, 2)
@@ -312,7 +313,7 @@ def test_bad_inputs_give_one_line(tmp_path, tiny_checkpoint, sources, capsys,
   (pack / 'manifest.json').write_text(json.dumps(sample_pack.make_manifest(
       sources[:2], sources[:2], SOURCE_PITCHES[:2],
       sample_pack.grid_weights(2, 3), (48, 60, 72), 16000, path,
-      mw.get_config('tiny'), 3, 16)))
+      mw.get_config('tiny'), 3, 16, 'float32')))
   flags = [flag.format(s0=sources[0], s1=sources[1], s2=sources[2],
                        tmp=tmp_path) for flag in flags]
   assert run_instrument(f'--checkpoint_path={path}', f'--save_path={pack}',

@@ -5,6 +5,7 @@ Its `--help` is the speed module's docstring, then `USAGE`.
 
 from absl import flags
 
+from magenta_wavenet import litert
 from magenta_wavenet import speed
 from magenta_wavenet.autoencoder import NSynthAutoencoder
 from magenta_wavenet.cli import common
@@ -13,6 +14,7 @@ from magenta_wavenet.pretrained import load_model
 USAGE = r"""Usage:
   python -m magenta_wavenet.benchmark   # h512_bo16, random weights
   python -m magenta_wavenet.benchmark --preset h64_bo16 --batch_sizes 1
+  python -m magenta_wavenet.benchmark --weights float32,int8
   python -m magenta_wavenet.benchmark --checkpoint_path h512_bo16
 """
 
@@ -23,8 +25,9 @@ flags.DEFINE_string('checkpoint_path', '', 'Benchmark this checkpoint '
                     'instead of a random preset.', flag_values=FLAGS)
 flags.DEFINE_list('batch_sizes', ['1', '4', '16'], 'Batch sizes to time.',
                   flag_values=FLAGS)
-flags.DEFINE_list('weight_dtypes', ['float32', 'bfloat16'],
-                  'Weight precisions to time.', flag_values=FLAGS)
+flags.DEFINE_list('weights', list(litert.WEIGHT_FORMATS),
+                  'Weight formats to time: float32 (the XLA loop), float16, '
+                  'int8 (the LiteRT loop).', flag_values=FLAGS)
 flags.DEFINE_integer('steps', 512, 'Samples generated per timed run.',
                      lower_bound=1, flag_values=FLAGS)
 flags.DEFINE_integer('repeats', 3, 'Timed runs per case; the fastest counts.',
@@ -34,12 +37,14 @@ flags.DEFINE_integer('baseline_steps', 48, 'Steps of the naive baseline.',
 
 
 def _body(flag_values):
+  for weights in flag_values.weights:
+    litert.check_weight_format(weights)
   model = (load_model(flag_values.checkpoint_path)
            if flag_values.checkpoint_path
            else NSynthAutoencoder(flag_values.preset))
   print(speed.run_benchmark(
       model, [int(b) for b in flag_values.batch_sizes],
-      flag_values.weight_dtypes, flag_values.steps, flag_values.repeats,
+      flag_values.weights, flag_values.steps, flag_values.repeats,
       flag_values.baseline_steps))
 
 

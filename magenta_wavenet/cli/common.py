@@ -17,6 +17,7 @@ import sys
 
 from absl import flags
 
+from magenta_wavenet import litert
 from magenta_wavenet import pretrained
 from magenta_wavenet.data.reader import NoteFilter
 from magenta_wavenet.errors import USER_ERRORS
@@ -48,6 +49,17 @@ def define_checkpoint_flag(flag_values):
       'downloaded once; h64_bo16: shipped), a Magenta checkpoint (prefix, '
       'file, folder or .tar), a training logdir, a folder from save_model, '
       'or a .keras file. Empty: the shipped model.',
+      flag_values=flag_values)
+
+
+def define_weights_flag(flag_values):
+  """Adds `--weights`: how the decoder's weights are stored while
+  generating (`generation.Synthesizer`)."""
+  flags.DEFINE_enum(
+      'weights', 'float32', litert.WEIGHT_FORMATS,
+      'Decoder weights while generating: float32 (exact), float16 or int8 '
+      '(LiteRT; int8 reads a quarter of the bytes per sample, which makes '
+      'the full-size model faster, and moves the probabilities slightly).',
       flag_values=flag_values)
 
 

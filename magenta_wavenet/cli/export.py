@@ -1,4 +1,5 @@
-"""The export command: `serving.export_saved_model` from flags.
+"""The export command: `serving.export_saved_model` (or, with
+--format=tflite, `litert.LiteRTDecoder.save`) from flags.
 
 Its `--help` is the serving module's docstring, then `USAGE`.
 """
@@ -7,6 +8,7 @@ import os
 
 from absl import flags
 
+from magenta_wavenet import litert
 from magenta_wavenet import serving
 from magenta_wavenet.cli import common
 from magenta_wavenet.errors import MagentaWavenetError
@@ -20,6 +22,13 @@ USAGE = r"""Usage:
   #   m = tf.saved_model.load('output/saved_model')
   #   code = m.encode(audio)['code']
   #   wav = m.generate(code=code, seed=1, temperature=1.0)['audio']
+
+  # The decoder for small devices: a LiteRT model with int8 weights
+  # (model.tflite, signatures `condition` and `step`, and config.json):
+  python -m magenta_wavenet.export --format=tflite --weights=int8 \
+      --save_path=output/decoder_int8
+  # In Python: d = magenta_wavenet.litert.LiteRTDecoder.load(path);
+  #   audio = magenta_wavenet.Synthesizer(d).generate(code, seed=1)
 """
 
 FLAGS = common.new_flags()
@@ -29,6 +38,11 @@ flags.DEFINE_string('save_path', '', 'Folder of the SavedModel (replaced).',
 flags.DEFINE_integer('chunk_size', DEFAULT_CHUNK, 'Samples per compiled loop '
                      'call of the generate signature.', lower_bound=1,
                      flag_values=FLAGS)
+flags.DEFINE_enum('format', 'saved_model', ['saved_model', 'tflite'],
+                  'saved_model: encode and generate with TensorFlow; tflite: '
+                  'the decoder as a LiteRT model with --weights.',
+                  flag_values=FLAGS)
+common.define_weights_flag(FLAGS)
 
 
 def _body(flag_values):
@@ -36,7 +50,18 @@ def _body(flag_values):
     raise MagentaWavenetError('--save_path is required.')
   common.make_folder(os.path.dirname(
       os.path.abspath(flag_values.save_path)))
+  if flag_values.format == 'saved_model' and flag_values.weights != 'float32':
+    raise MagentaWavenetError('--weights applies to --format=tflite; a '
+                              'SavedModel keeps float32 weights.')
   model = common.model_from_flag(flag_values.checkpoint_path)
+  if flag_values.format == 'tflite':
+    decoder = litert.LiteRTDecoder.from_decoder(model.decoder,
+                                                flag_values.weights)
+    decoder.save(flag_values.save_path)
+    print(f'wrote {flag_values.save_path} ({litert.MODEL_FILE}, '
+          f'{len(decoder.flatbuffer) / 1e6:.1f} MB, {flag_values.weights} '
+          f'weights, and {litert.CONFIG_FILE})')
+    return 0
   serving.export_saved_model(model, flag_values.save_path,
                              flag_values.chunk_size)
   print(f'wrote {flag_values.save_path}; see its signatures with: '

@@ -69,6 +69,7 @@ flags.DEFINE_boolean('resume', False, 'Continue from the '
                      'gen_<stem>.partial.wav files an interrupted run left '
                      'in --save_path.',
                      flag_values=FLAGS)
+common.define_weights_flag(FLAGS)
 flags.DEFINE_integer('gpu_number', 0, 'Accepted for compatibility; choose the '
                      'GPU with CUDA_VISIBLE_DEVICES instead.',
                      flag_values=FLAGS)
@@ -97,7 +98,8 @@ def _body(flag_values):
       flag_values.batch_size, use_npy, flag_values.temperature,
       flag_values.seed, flag_values.save_every, flag_values.resume,
       progress=common.log_progress, on_error=batch.fail,
-      on_saved=lambda path, output: print(f'{path} -> {output}'))
+      on_saved=lambda path, output: print(f'{path} -> {output}'),
+      weights=flag_values.weights)
   return batch.finish()
 
 

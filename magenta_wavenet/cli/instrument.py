@@ -34,6 +34,7 @@ Usage:
 
 from absl import flags
 
+from magenta_wavenet import litert
 from magenta_wavenet import sample_pack
 from magenta_wavenet.cli import common
 
@@ -53,6 +54,11 @@ flags.DEFINE_integer('batch_size', None, 'Notes generated together; '
                      'default: the pack\'s own, or '
                      f'{sample_pack.DEFAULT_BATCH_SIZE}.', lower_bound=1,
                      flag_values=FLAGS)
+flags.DEFINE_enum('weights', None, litert.WEIGHT_FORMATS, 'Decoder weights '
+                  'while generating; default: the pack\'s own, or the '
+                  'fastest for the model and batch (int8, but float32 for '
+                  'the small shipped models in batches under 8).',
+                  flag_values=FLAGS)
 flags.DEFINE_string('save_path', '', 'Folder of the sample pack.',
                     flag_values=FLAGS)
 
@@ -67,7 +73,7 @@ def _body(flag_values):
       flag_values.pitches, flag_values.note_length, seed=flag_values.seed,
       batch_size=flag_values.batch_size,
       model_name=flag_values.checkpoint_path or None,
-      progress=common.log_progress)
+      progress=common.log_progress, decoder_weights=flag_values.weights)
   print(f'wrote {len(manifest["samples"])} notes and '
         f'{len(manifest["grid"]["points"])} SFZ instruments to '
         f'{flag_values.save_path}')

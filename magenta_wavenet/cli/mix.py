@@ -80,6 +80,7 @@ flags.DEFINE_integer('seed', None, 'Random seed of --synthesize.',
                      flag_values=FLAGS)
 flags.DEFINE_integer('batch_size', 16, 'Codes synthesized together.',
                      lower_bound=1, flag_values=FLAGS)
+common.define_weights_flag(FLAGS)
 
 
 def parse_weighted(text):
@@ -135,7 +136,7 @@ def combine(flag_values, load):
 
 
 def synthesize_codes(model, named_codes, save_path, batch_size, temperature,
-                     seed):
+                     seed, weights='float32'):
   """Generates `<name>.wav` for each code, `batch_size` at a time."""
   names = list(named_codes)
   for start in range(0, len(names), batch_size):
@@ -143,7 +144,7 @@ def synthesize_codes(model, named_codes, save_path, batch_size, temperature,
     codes = np.stack([named_codes[name] for name in chunk])
     audio = generation.synthesize(
         model, codes, temperature=temperature, seed=seed,
-        progress=common.log_progress)
+        progress=common.log_progress, weights=weights)
     for name, row in zip(chunk, audio):
       path = os.path.join(save_path, name + '.wav')
       save_wav(path, row)
@@ -170,7 +171,7 @@ def _body(flag_values):
   if flag_values.synthesize:
     synthesize_codes(model(), named_codes, flag_values.save_path,
                      flag_values.batch_size, flag_values.temperature,
-                     flag_values.seed)
+                     flag_values.seed, flag_values.weights)
   return 0
 
 

@@ -1,0 +1,429 @@
+"""The decoder as a LiteRT (TensorFlow Lite) model with 16- or 8-bit weights.
+
+At batch 1 the float32 XLA step is bound by reading every decoder weight
+once per sample (237 MB for h512_bo16). Stored in fewer bits and read by
+kernels that never write a float32 copy, the weights cost fewer bytes:
+TensorFlow's own deployment path does this. `convert` turns the decoder into
+one LiteRT flatbuffer with two signatures,
+
+* `decode_step` (the model's first subgraph, so the plain `Interpreter`
+  calls run it): x_prev [batch], start_past [batch, 2] (x[t - 2], x[t - 1]
+  of the start conv), past_old and past_mid [layers, batch, width] (x[t - 2d]
+  and x[t - d] of each dilated conv), layer_terms [layers, batch, 2 * width]
+  and out_term [batch, skip] of the step's frame -> logits [batch, 256],
+  currents [layers, batch, width] (each dilated conv's input x[t]): the
+  arithmetic of `incremental.decoder_step`;
+* `project_code`: code [batch, frames, code_width] -> layer_terms [frames,
+  layers, batch, 2 * width], out_term [frames, batch, skip]
+  (`incremental.project_code`, run once per code),
+
+with its weights in one of `WEIGHT_FORMATS`:
+
+* 'float32': the same numbers as the XLA step (for export and comparison);
+* 'float16': weights stored in 16 bits (half the file); LiteRT's XNNPACK
+  kernels unpack them to float32 when the model loads, so a step reads as
+  many bytes as float32;
+* 'int8': dynamic-range quantization, int8 weights with a float32 scale per
+  output channel; XNNPACK quantizes each step's activations on the fly and
+  reads the int8 weights directly: a quarter of the bytes. The last two
+  products (out1 and logits, under 0.3% of h512_bo16's step weights) stay
+  float32: quantized, they alone moved h64_bo16's NLL of real notes by up
+  to +0.50 bits (all layers: +0.53); kept float32, the whole model moves
+  it by at most 0.054 bits.
+
+`LiteRTDecoder` runs the sample loop in Python around `decode_step`:
+the past of each dilated conv lives in a numpy ring buffer of 2d slots
+(x[t - 2d] is read from slot t mod 2d before x[t] is written there), and the
+next sample is drawn by Gumbel-max from numpy noise keyed by the seed and
+the chunk of `chunk_size` samples it falls in, so a seed replays exactly,
+also across a resume. The Python loop costs about 0.1 ms per step: small
+against h512_bo16's step (7 ms with int8 weights, 19 ms float32 on 2
+cores), but more than the XLA loop's whole step for the small shipped
+models (0.17 ms), which therefore generate fastest with float32.
+"""
+
+import contextlib
+import hashlib
+import json
+import logging
+import os
+import tempfile
+
+import numpy as np
+import tensorflow as tf
+
+from magenta_wavenet.config import WaveNetConfig
+from magenta_wavenet.errors import ConfigError
+from magenta_wavenet.errors import MagentaWavenetError
+from magenta_wavenet.files import atomic_folder
+from magenta_wavenet.incremental import decoder_step
+from magenta_wavenet.incremental import feedback_tables
+from magenta_wavenet.incremental import fused_weights
+from magenta_wavenet.incremental import project_code
+
+WEIGHT_FORMATS = ('float32', 'float16', 'int8')
+MODEL_FILE = 'model.tflite'
+CONFIG_FILE = 'config.json'
+# Below this many bytes of weights (they fit in the caches) the Python loop
+# and per-operation costs outweigh the bytes saved at batch 1: on 2 cores
+# h64_bo16_pitch's step (2.7 MB float32) took 0.17 ms with XLA and float32,
+# 0.26 ms with LiteRT and int8 (at batch 8: 1.54 and 0.95 ms), h512_bo16's
+# (237 MB) 19.1 ms and 9.6 ms. One LiteRT thread beat two for h64_bo16 (0.11
+# ms against 0.20 for the bare int8 step) but not for h512_bo16 (7.4 ms
+# against 5.5).
+_SMALL_WEIGHT_BYTES = 16 * 2**20
+# The smallest batch at which int8 was measured faster for such models.
+_INT8_BATCH = 8
+
+
+def check_weight_format(weights):
+  """Raises ConfigError (a ValueError) unless `weights` is one of
+  `WEIGHT_FORMATS`."""
+  if weights not in WEIGHT_FORMATS:
+    raise ConfigError(f'weights must be one of {", ".join(WEIGHT_FORMATS)}; '
+                     f'got {weights!r}.')
+
+
+def _fits_in_cache(config):
+  """Whether the float32 weights of the decoder layers' step (the bulk of
+  all) stay under `_SMALL_WEIGHT_BYTES`."""
+  width, skip = config.decoder_width, config.skip_width
+  entries = len(config.decoder_dilations) * (
+      3 * width * 2 * width + width * (width + skip))
+  return 4 * entries < _SMALL_WEIGHT_BYTES
+
+
+def fastest_format(config, batch_size):
+  """The weight format that generates fastest on a CPU for a model of this
+  `WaveNetConfig` at this batch size: 'int8', but 'float32' for models
+  whose step weights fit in the caches at batches under 8 (see
+  `_SMALL_WEIGHT_BYTES`)."""
+  if _fits_in_cache(config) and batch_size < _INT8_BATCH:
+    return 'float32'
+  return 'int8'
+
+
+def _unquantized_product(inputs, matrix):
+  """inputs [B, in] x matrix [out, in] -> [B, out] as a multiply and a sum,
+  which dynamic-range quantization leaves in float32 (it quantizes the
+  weights of matrix products only)."""
+  return tf.reduce_sum(tf.expand_dims(inputs, 1) * matrix, axis=-1)
+
+
+def _step_function(decoder):
+  """The `decode_step` signature's function over the decoder's current
+  weights."""
+  config = decoder.config
+  layers = len(config.decoder_dilations)
+  width = config.decoder_width
+  weights = fused_weights(decoder)
+
+  def step(x_prev, start_past, past_old, past_mid, layer_terms, out_term):
+    currents = []
+
+    def taps_of(conv, current):
+      if conv == 0:
+        return tf.concat([start_past, current], axis=-1)
+      currents.append(current)
+      return tf.concat([past_old[conv - 1], past_mid[conv - 1], current],
+                       axis=-1)
+
+    logits = decoder_step(weights, x_prev, taps_of, layer_terms, out_term,
+                          apply_output=_unquantized_product)
+    return {'logits': logits, 'currents': tf.stack(currents)}
+
+  return tf.function(step, input_signature=[
+      tf.TensorSpec([None], tf.float32, name='x_prev'),
+      tf.TensorSpec([None, 2], tf.float32, name='start_past'),
+      tf.TensorSpec([layers, None, width], tf.float32, name='past_old'),
+      tf.TensorSpec([layers, None, width], tf.float32, name='past_mid'),
+      tf.TensorSpec([layers, None, 2 * width], tf.float32,
+                    name='layer_terms'),
+      tf.TensorSpec([None, config.skip_width], tf.float32,
+                    name='out_term')])
+
+
+def _project_function(decoder):
+  """The `project_code` signature's function."""
+  weights = fused_weights(decoder)
+
+  def project(code):
+    layer_terms, out_term = project_code(decoder, weights, code)
+    return {'layer_terms': layer_terms, 'out_term': out_term}
+
+  return tf.function(project, input_signature=[tf.TensorSpec(
+      [None, None, decoder.config.code_width], tf.float32, name='code')])
+
+
+def convert(decoder, weights):
+  """The decoder's current weights as a LiteRT flatbuffer.
+
+  Args:
+    decoder: A `WaveNetDecoder` (`model.decoder`).
+    weights: One of `WEIGHT_FORMATS`.
+
+  Returns:
+    bytes of a .tflite model with the `decode_step` and `project_code`
+    signatures.
+  """
+  check_weight_format(weights)
+  with _quiet_tensorflow():
+    return _convert(decoder, weights)
+
+
+@contextlib.contextmanager
+def _quiet_tensorflow():
+  """Hides TensorFlow's INFO lines (the SavedModel's 'Assets written to')."""
+  logger = tf.get_logger()
+  level = logger.level
+  logger.setLevel(logging.WARNING)
+  try:
+    yield
+  finally:
+    logger.setLevel(level)
+
+
+def _convert(decoder, weights):
+  """See `convert`."""
+  module = tf.Module()
+  module.functions = {'decode_step': _step_function(decoder),
+                      'project_code': _project_function(decoder)}
+  with tempfile.TemporaryDirectory() as folder:
+    tf.saved_model.save(module, folder, signatures={
+        name: function.get_concrete_function()
+        for name, function in module.functions.items()})
+    converter = tf.lite.TFLiteConverter.from_saved_model(
+        folder, signature_keys=list(module.functions))
+    if weights != 'float32':
+      converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    if weights == 'float16':
+      converter.target_spec.supported_types = [tf.float16]
+    return converter.convert()
+
+
+def _fingerprint(decoder):
+  """A digest of the decoder's weights, to notice that they changed."""
+  digest = hashlib.blake2b(digest_size=16)
+  for variable in decoder.weights:
+    digest.update(np.ascontiguousarray(variable.numpy()).tobytes())
+  return digest.hexdigest()
+
+
+class LiteRTDecoder:
+  """A decoder's LiteRT model and the Python sample loop around it.
+
+  Made from a model by `from_decoder` (converting, seconds for h512_bo16)
+  or from an exported folder by `load`. The loops have the signatures of
+  `generation.Synthesizer`'s compiled ones, with numpy arrays.
+
+  Args:
+    flatbuffer: bytes from `convert`.
+    config: The decoder's `WaveNetConfig`.
+    weights: The flatbuffer's weight format (one of `WEIGHT_FORMATS`).
+    decoder: Optional `WaveNetDecoder` the flatbuffer came from; `refresh`
+      converts again when its weights have changed since.
+  """
+
+  def __init__(self, flatbuffer, config, weights, decoder=None):
+    check_weight_format(weights)
+    self.config = config
+    self.weights = weights
+    self.flatbuffer = flatbuffer
+    self._decoder = decoder
+    self._fingerprint = _fingerprint(decoder) if decoder else None
+    self._dilations = np.array(config.decoder_dilations)
+    self._sizes = 2 * self._dilations
+    self._offsets = np.cumsum(self._sizes) - self._sizes
+    self._interpreter = None
+    self._step_call = None
+    self._audio_table, self._input_table = (
+        table.numpy() for table in feedback_tables())
+
+  @classmethod
+  def from_decoder(cls, decoder, weights):
+    """Converts `decoder` (`model.decoder`) with weights in `weights`."""
+    return cls(convert(decoder, weights), decoder.config, weights, decoder)
+
+  @classmethod
+  def load(cls, path):
+    """Loads a folder written by `save` (`export --format=tflite`)."""
+    try:
+      with open(os.path.join(path, CONFIG_FILE), encoding='utf-8') as handle:
+        saved = json.load(handle)
+      with open(os.path.join(path, MODEL_FILE), 'rb') as handle:
+        flatbuffer = handle.read()
+    except (OSError, ValueError) as error:
+      raise MagentaWavenetError(
+          f'{path}: not a LiteRT export ({MODEL_FILE} and {CONFIG_FILE}): '
+          f'{error}') from None
+    return cls(flatbuffer, WaveNetConfig.from_dict(saved['model']),
+               saved['weights'])
+
+  def save(self, path):
+    """Writes `model.tflite` and `config.json` (model and weight format).
+
+    The folder is replaced atomically; only an empty folder or an earlier
+    LiteRT export is replaced.
+
+    Raises:
+      MagentaWavenetError: when `path` holds something else.
+    """
+    path = os.path.abspath(os.fspath(path))
+    if os.path.isdir(path) and os.listdir(path) and not os.path.isfile(
+        os.path.join(path, MODEL_FILE)):
+      raise MagentaWavenetError(
+          f'{path}: not empty and not a LiteRT export; not replacing it.')
+
+    def write(folder):
+      with open(os.path.join(folder, MODEL_FILE), 'wb') as handle:
+        handle.write(self.flatbuffer)
+      with open(os.path.join(folder, CONFIG_FILE), 'w',
+                encoding='utf-8') as handle:
+        json.dump({'model': self.config.to_dict(), 'weights': self.weights},
+                  handle, indent=2)
+    atomic_folder(path, write)
+
+  def refresh(self):
+    """Converts again if the source decoder's weights have changed."""
+    if self._decoder is None:
+      return
+    fingerprint = _fingerprint(self._decoder)
+    if fingerprint != self._fingerprint:
+      self.flatbuffer = convert(self._decoder, self.weights)
+      self._fingerprint = fingerprint
+      self._interpreter = None
+      self._step_call = None
+
+  def _interpreter_of(self):
+    from ai_edge_litert.interpreter import Interpreter  # pylint: disable=g-import-not-at-top
+    if self._interpreter is None:
+      threads = 1 if _fits_in_cache(self.config) else os.cpu_count() or 1
+      self._interpreter = Interpreter(model_content=self.flatbuffer,
+                                      num_threads=threads)
+    return self._interpreter
+
+  def project_code(self, code):
+    """(layer_terms [frames, layers, batch, 2W], out_term [frames, batch,
+    skip]) of code [batch, frames, code_width], float32 numpy."""
+    project = self._interpreter_of().get_signature_runner('project_code')
+    outputs = project(code=np.asarray(code, np.float32))
+    # Copies: the runner's arrays would pin the interpreter's memory.
+    return outputs['layer_terms'].copy(), outputs['out_term'].copy()
+
+  def init_state(self, batch):
+    """Zero state: [t, the start conv's past [batch, 2] (x[t-2], x[t-1]),
+    every dilated conv's ring of 2d slots, stacked [sum(2d), batch, width]].
+    """
+    rows = int(2 * self._dilations.sum())
+    return [0, np.zeros([batch, 2], np.float32),
+            np.zeros([rows, batch, self.config.decoder_width], np.float32)]
+
+  def _step_at(self, batch):
+    """`decode_step` as a function, for this batch size."""
+    if self._step_call is None or self._step_call.batch != batch:
+      self._step_call = _StepCall(self._interpreter_of(), self.config, batch)
+    return self._step_call
+
+  def _step(self, state, x_prev, projected, step):
+    """One step: logits [batch, 256]; advances `state` in place."""
+    position, start_past, rings = state
+    layer_terms, out_term = projected
+    frame = position // self.config.hop_length
+    oldest = self._offsets + position % self._sizes  # x[t - 2d], then x[t]
+    middle = self._offsets + (position + self._dilations) % self._sizes
+    logits, currents = step(x_prev, start_past, rings[oldest], rings[middle],
+                            layer_terms[frame], out_term[frame])
+    rings[oldest] = currents
+    start_past[:, 0] = start_past[:, 1]
+    start_past[:, 1] = x_prev
+    state[0] = position + 1
+    return logits
+
+  def sample_loop(self, state, x_prev, projected, num_steps, seed,
+                  temperature, chunk_size):
+    """Samples `num_steps` samples; returns (state, last input, audio
+    [num_steps, batch]). The noise of position t comes from chunk
+    t // chunk_size of the seed's stream (see the module docstring)."""
+    step = self._step_at(x_prev.shape[0])
+    audio = np.zeros([num_steps, x_prev.shape[0]], np.float32)
+    noise = _ChunkNoise(seed, chunk_size, x_prev.shape[0])
+    for i in range(num_steps):
+      logits = self._step(state, x_prev, projected, step)
+      if temperature:
+        logits = logits + temperature * noise.at(state[0] - 1)
+      sample_class = np.argmax(logits, axis=-1)
+      audio[i] = self._audio_table[sample_class]
+      x_prev = self._input_table[sample_class]
+    return state, x_prev, audio
+
+  def forced_loop(self, state, x_prev, projected, inputs):
+    """Teacher forcing over inputs [steps, batch] (network inputs of the
+    samples predicted); returns (state, last input, logits [steps, batch,
+    256])."""
+    step = self._step_at(x_prev.shape[0])
+    logits = np.zeros([len(inputs), x_prev.shape[0],
+                       self.config.quantization_channels], np.float32)
+    for i, next_input in enumerate(inputs):
+      logits[i] = self._step(state, x_prev, projected, step)
+      x_prev = next_input
+    return state, x_prev, logits
+
+
+class _StepCall:
+  """`decode_step` at one batch size, through the plain `Interpreter` API
+  (set_tensor, invoke, get_tensor): the signature runner resizes and
+  allocates its inputs at every call, more than a small model's step."""
+
+  INPUTS = ('x_prev', 'start_past', 'past_old', 'past_mid', 'layer_terms',
+            'out_term')
+
+  def __init__(self, interpreter, config, batch):
+    layers = len(config.decoder_dilations)
+    width = config.decoder_width
+    shapes = {'x_prev': [batch], 'start_past': [batch, 2],
+              'past_old': [layers, batch, width],
+              'past_mid': [layers, batch, width],
+              'layer_terms': [layers, batch, 2 * width],
+              'out_term': [batch, config.skip_width]}
+    runner = interpreter.get_signature_runner('decode_step')
+    inputs = runner.get_input_details()
+    outputs = runner.get_output_details()
+    del runner  # it holds the interpreter, which then refuses to resize
+    for name in self.INPUTS:
+      interpreter.resize_tensor_input(inputs[name]['index'], shapes[name])
+    interpreter.allocate_tensors()
+    self.batch = batch
+    self._interpreter = interpreter
+    self._inputs = [inputs[name]['index'] for name in self.INPUTS]
+    self._outputs = [outputs[name]['index'] for name in ('logits',
+                                                          'currents')]
+
+  def __call__(self, *values):
+    """values in the order of INPUTS -> (logits, currents)."""
+    for index, value in zip(self._inputs, values):
+      self._interpreter.set_tensor(index, value)
+    self._interpreter.invoke()
+    return tuple(self._interpreter.get_tensor(index)
+                 for index in self._outputs)
+
+
+class _ChunkNoise:
+  """Standard Gumbel noise [batch, 256] per position, drawn a chunk at a
+  time from a generator keyed by (seed, chunk index)."""
+
+  def __init__(self, seed, chunk_size, batch):
+    self._seed = int(seed)
+    self._chunk_size = chunk_size
+    self._batch = batch
+    self._chunk = None
+    self._noise = None
+
+  def at(self, position):
+    chunk, offset = divmod(position, self._chunk_size)
+    if chunk != self._chunk:
+      uniform = np.random.default_rng([self._seed, chunk]).random(
+          [self._chunk_size, self._batch, 256], dtype=np.float32)
+      self._noise = -np.log(-np.log(np.maximum(
+          uniform, np.finfo(np.float32).tiny)))
+      self._chunk = chunk
+    return self._noise[offset]
