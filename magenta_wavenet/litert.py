@@ -173,14 +173,17 @@ def convert(decoder, weights):
 
 @contextlib.contextmanager
 def _quiet_tensorflow():
-  """Hides TensorFlow's INFO lines (the SavedModel's 'Assets written to')."""
-  logger = tf.get_logger()
-  level = logger.level
-  logger.setLevel(logging.WARNING)
+  """Hides the INFO lines of saving the intermediate SavedModel ('Assets
+  written to', renamed input names), logged by TensorFlow and absl."""
+  loggers = [tf.get_logger(), logging.getLogger('absl')]
+  levels = [logger.level for logger in loggers]
+  for logger in loggers:
+    logger.setLevel(logging.WARNING)
   try:
     yield
   finally:
-    logger.setLevel(level)
+    for logger, level in zip(loggers, levels):
+      logger.setLevel(level)
 
 
 def _convert(decoder, weights):
