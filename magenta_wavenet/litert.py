@@ -62,6 +62,9 @@ from magenta_wavenet.incremental import fused_weights
 from magenta_wavenet.incremental import project_code
 
 WEIGHT_FORMATS = ('float32', 'float16', 'int8')
+# The `fused_weights` an int8 model keeps float32 (`decoder_step`'s
+# apply_output, see the module docstring).
+UNQUANTIZED = ('out1', 'logits')
 MODEL_FILE = 'model.tflite'
 CONFIG_FILE = 'config.json'
 # Below this many bytes of weights (they fit in the caches) the Python loop

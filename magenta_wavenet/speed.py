@@ -48,8 +48,9 @@ def read_bytes(fast, weights):
 
   float32: every step matrix and bias in 4 bytes (`fast.weight_bytes`).
   float16: the same, as LiteRT's XNNPACK kernels unpack 16-bit weights to
-  float32 when the model loads. int8: 1 byte per matrix entry, plus the
-  float32 biases and one float32 scale per matrix row.
+  float32 when the model loads. int8: 1 byte per entry of the quantized
+  matrices and one float32 scale per row of theirs, 4 bytes for the rest
+  (`litert.UNQUANTIZED` and the biases).
 
   Args:
     fast: The model's `IncrementalDecoder`.
@@ -59,6 +60,7 @@ def read_bytes(fast, weights):
   if weights != 'int8':
     return fast.weight_bytes
   matrices = [matrix for name, pairs in fast.step_weights().items()
+              if name not in litert.UNQUANTIZED
               for matrix, _ in (pairs if isinstance(pairs, list)
                                 else [pairs])]
   entries = sum(int(m.shape.num_elements()) for m in matrices)
