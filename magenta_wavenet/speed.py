@@ -59,10 +59,9 @@ def read_bytes(fast, weights):
   litert.check_weight_format(weights)
   if weights != 'int8':
     return fast.weight_bytes
-  matrices = [matrix for name, pairs in fast.step_weights().items()
+  matrices = [tensor for name, pairs in fast.step_weights().items()
               if name not in litert.UNQUANTIZED
-              for matrix, _ in (pairs if isinstance(pairs, list)
-                                else [pairs])]
+              for tensor in tf.nest.flatten(pairs) if tensor.shape.rank == 2]
   entries = sum(int(m.shape.num_elements()) for m in matrices)
   rows = sum(int(m.shape[0]) for m in matrices)
   return fast.weight_bytes - 3 * entries + 4 * rows

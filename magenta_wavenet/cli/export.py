@@ -24,7 +24,8 @@ USAGE = r"""Usage:
   #   wav = m.generate(code=code, seed=1, temperature=1.0)['audio']
 
   # The decoder for small devices: a LiteRT model with int8 weights
-  # (model.tflite, signatures `condition` and `step`, and config.json):
+  # (model.tflite, signatures `decode_step` and `project_code`, and
+  # config.json):
   python -m magenta_wavenet.export --format=tflite --weights=int8 \
       --save_path=output/decoder_int8
   # In Python: d = magenta_wavenet.litert.LiteRTDecoder.load(path);
