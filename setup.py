@@ -61,6 +61,8 @@ setuptools.setup(
         'tqdm>=4.60',
         # LiteRT runs the decoder with float16 or int8 weights.
         'ai-edge-litert>=2.0',
+        # The sample loop of small models (librosa requires it too).
+        'numba>=0.59',
     ],
     extras_require={
         'cpu': [f'tensorflow-cpu{TENSORFLOW}'],

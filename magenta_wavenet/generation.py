@@ -6,13 +6,15 @@ host round trip per sample. Between chunks the caller gets progress and the
 audio so far (to write partial WAVs). Sampling happens in the graph with a
 stateless RNG seeded by (seed, t), so the same seed gives the same audio.
 
-With float16 or int8 weights the loop instead runs the decoder converted to
-LiteRT (`litert.LiteRTDecoder`): fewer bytes of weights read per sample, an
-approximation of the float32 numbers (the README's "Correctness" gives the
-measured differences).
+Two other loops (`RUNTIMES`) run where they are faster on a CPU
+(`default_runtime`): for decoders that fit in the caches, one Numba-compiled
+function per chunk (`numba_loop`, float32 or int8 weights); for larger ones
+with float16 or int8 weights, the decoder converted to LiteRT
+(`litert.LiteRTDecoder`). 16- and 8-bit weights approximate the float32
+numbers (the README's "Correctness" gives the measured differences).
 
 `synthesize` and `incremental_logits` keep one `Synthesizer` per model and
-(weights, chunk_size), so only their first call of each input shape
+(weights, runtime, chunk_size), so only their first call of each input shape
 compiles (or converts); a model's synthesizers go when the model is garbage
 collected.
 """
@@ -25,12 +27,65 @@ import numpy as np
 import tensorflow as tf
 
 from magenta_wavenet import dsp
+from magenta_wavenet import host_loop
 from magenta_wavenet import litert
+from magenta_wavenet import numba_loop
 from magenta_wavenet.autoencoder import check_code
+from magenta_wavenet.errors import ConfigError
 from magenta_wavenet.incremental import IncrementalDecoder
 from magenta_wavenet.incremental import feedback_tables
 
 DEFAULT_CHUNK = 4096
+# Where the sample loop runs: an XLA-compiled while loop (float32), one
+# Numba-compiled function (float32, int8), or Python around a LiteRT step.
+RUNTIMES = ('xla', 'numba', 'litert')
+_RUNTIME_WEIGHTS = {'xla': ('float32',), 'numba': numba_loop.FORMATS,
+                    'litert': litert.WEIGHT_FORMATS}
+# From this batch on, float32 and int8 weights ran within about 12% of each
+# other in the Numba loop (the products, not reading the weights, bound the
+# step: h64_bo16_pitch at batch 4, 0.14-0.23 ms either way in three runs; at
+# batch 16 float32 was the faster), and float32 is exact.
+_NUMBA_FLOAT32_BATCH = 4
+
+
+def default_runtime(config, weights):
+  """The runtime that runs `weights` fastest on a CPU for a decoder of this
+  `WaveNetConfig`: 'numba' where the step weights fit in the caches
+  (`host_loop.fits_in_cache`) and the format is float32 or int8, else
+  'xla' for float32 and 'litert' for float16 and int8."""
+  litert.check_weight_format(weights)
+  if host_loop.fits_in_cache(config) and weights in numba_loop.FORMATS:
+    return 'numba'
+  return 'xla' if weights == 'float32' else 'litert'
+
+
+def fastest_format(config, batch_size):
+  """The weight format that generates fastest on a CPU at this batch size,
+  each in its `default_runtime`: 'int8', but 'float32' for decoders that
+  fit in the caches at batches of 4 or more."""
+  if host_loop.fits_in_cache(config) and batch_size >= _NUMBA_FLOAT32_BATCH:
+    return 'float32'
+  return 'int8'
+
+
+def runs(runtime, weights):
+  """Whether `runtime` (one of `RUNTIMES`) runs weights in `weights`."""
+  return weights in _RUNTIME_WEIGHTS[runtime]
+
+
+def check_runtime(runtime, weights=None):
+  """Raises ConfigError (a ValueError) unless `runtime` is one of
+  `RUNTIMES` and runs `weights` (when given)."""
+  if runtime not in RUNTIMES:
+    raise ConfigError(f'runtime must be one of {", ".join(RUNTIMES)}; got '
+                      f'{runtime!r}.')
+  if weights is None:
+    return
+  litert.check_weight_format(weights)
+  if not runs(runtime, weights):
+    raise ConfigError(f'The {runtime} runtime runs '
+                      f'{", ".join(_RUNTIME_WEIGHTS[runtime])} weights, not '
+                      f'{weights}.')
 
 
 class Synthesizer:
@@ -46,24 +101,30 @@ class Synthesizer:
   Args:
     model: An `NSynthAutoencoder`, or a `litert.LiteRTDecoder` (e.g. an
       exported one, `LiteRTDecoder.load`), which brings its own weights.
-    weights: 'float32' (exact: the XLA loop), 'float16' or 'int8' (LiteRT,
-      see `litert`).
+    weights: 'float32' (the exact default), 'float16' or 'int8'.
     chunk_size: Samples per loop call; progress and `on_chunk` come once per
       chunk.
+    runtime: One of `RUNTIMES`; None picks `default_runtime`.
   """
 
-  def __init__(self, model, weights='float32', chunk_size=DEFAULT_CHUNK):
-    litert.check_weight_format(weights)
+  def __init__(self, model, weights='float32', chunk_size=DEFAULT_CHUNK,
+               runtime=None):
     self.config = model.config
-    self.weights = weights
     self.chunk_size = int(chunk_size)
     if isinstance(model, litert.LiteRTDecoder):
+      weights, runtime = model.weights, 'litert'
+    runtime = runtime or default_runtime(self.config, weights)
+    check_runtime(runtime, weights)
+    self.weights = weights
+    self.runtime = runtime
+    if isinstance(model, litert.LiteRTDecoder):
       self.decoder = model
-      self.weights = model.weights
-    elif weights == 'float32':
+    elif runtime == 'xla':
       self.decoder = IncrementalDecoder(model.decoder)
       self.sample_chunk = tf.function(self._sample_loop, jit_compile=True)
       self.forced_chunk = tf.function(self._forced_loop, jit_compile=True)
+    elif runtime == 'numba':
+      self.decoder = numba_loop.NumbaDecoder(model.decoder, weights)
     else:
       self.decoder = litert.LiteRTDecoder.from_decoder(model.decoder, weights)
 
@@ -115,9 +176,9 @@ class Synthesizer:
 
   def _sample(self, state, x_prev, projected, steps, seed, temperature):
     """Samples `steps` samples: (state, last input, audio [steps, batch])."""
-    if isinstance(self.decoder, litert.LiteRTDecoder):
+    if self.runtime != 'xla':
       return self.decoder.sample_loop(state, x_prev, projected, steps, seed,
-                                      temperature, self.chunk_size)
+                                      temperature)
     state, x_prev, audio = self.sample_chunk(
         state, x_prev, projected, tf.constant(steps),
         tf.constant(seed, tf.int32), tf.constant(temperature, tf.float32))
@@ -126,7 +187,7 @@ class Synthesizer:
   def _force(self, state, x_prev, projected, inputs):
     """Teacher forcing over inputs [steps, batch]: (state, last input,
     logits [steps, batch, 256])."""
-    if isinstance(self.decoder, litert.LiteRTDecoder):
+    if self.runtime != 'xla':
       return self.decoder.forced_loop(state, x_prev, projected,
                                       inputs.numpy())
     steps = int(inputs.shape[0])
@@ -200,19 +261,20 @@ class Synthesizer:
     return _trimmed(audio, lengths)
 
 
-# model -> {(weights, chunk_size): Synthesizer}, each holding a copy of
-# the decoder's weights (see `IncrementalDecoder`). Weak keys: an entry lives
-# as long as its model (a synthesizer holds the model's decoder, never the
-# model itself).
+# model -> {(weights, runtime, chunk_size): Synthesizer}, each holding a
+# copy of the decoder's weights (see `IncrementalDecoder`). Weak keys: an
+# entry lives as long as its model (a synthesizer holds the model's decoder,
+# never the model itself).
 _SYNTHESIZERS = weakref.WeakKeyDictionary()
 
 
-def _synthesizer(model, weights, chunk_size):
+def _synthesizer(model, weights, runtime, chunk_size):
   """The `Synthesizer` of `model` for these settings, made on first use."""
   per_model = _SYNTHESIZERS.setdefault(model, {})
-  key = (weights, int(chunk_size))
+  runtime = runtime or default_runtime(model.config, weights)
+  key = (weights, runtime, int(chunk_size))
   if key not in per_model:
-    per_model[key] = Synthesizer(model, weights, chunk_size)
+    per_model[key] = Synthesizer(model, weights, chunk_size, runtime)
   return per_model[key]
 
 
@@ -278,10 +340,10 @@ def _progress_reporter(progress, total):
 
 def synthesize(model, codes, *, temperature=1.0, seed=None, prime=None,
                lengths=None, batch_size=None, progress=None, on_chunk=None,
-               weights='float32', chunk_size=DEFAULT_CHUNK):
+               weights='float32', runtime=None, chunk_size=DEFAULT_CHUNK):
   """Generates audio from codes, one sample at a time.
 
-  Calls with the same model, weights and chunk_size share one
+  Calls with the same model, weights, runtime and chunk_size share one
   `Synthesizer` and its compiled loops (see the module docstring).
 
   Args:
@@ -304,6 +366,7 @@ def synthesize(model, codes, *, temperature=1.0, seed=None, prime=None,
       chunk, e.g. to write partial WAVs. With batch_size, rows are those of
       the current sub-batch.
     weights: 'float32' (exact), 'float16' or 'int8' (see `Synthesizer`).
+    runtime: One of `RUNTIMES`; None picks `default_runtime`.
     chunk_size: Samples per loop call.
 
   Returns:
@@ -312,7 +375,7 @@ def synthesize(model, codes, *, temperature=1.0, seed=None, prime=None,
   """
   codes = np.asarray(codes, np.float32)
   check_code(codes, model.config)
-  synthesizer = _synthesizer(model, weights, chunk_size)
+  synthesizer = _synthesizer(model, weights, runtime, chunk_size)
   batch = codes.shape[0]
   step = batch_size or batch
   outputs = []
@@ -328,7 +391,7 @@ def synthesize(model, codes, *, temperature=1.0, seed=None, prime=None,
       [np.pad(o, [[0, 0], [0, width - o.shape[1]]]) for o in outputs])
 
 
-def incremental_logits(model, audio, code, weights='float32',
+def incremental_logits(model, audio, code, weights='float32', runtime=None,
                        chunk_size=DEFAULT_CHUNK):
   """Runs the incremental decoder over given audio (teacher forcing).
 
@@ -341,10 +404,12 @@ def incremental_logits(model, audio, code, weights='float32',
     audio: float32 [batch, samples].
     code: float32 [batch, frames, code_width], frames * hop >= samples.
     weights: 'float32', 'float16' or 'int8' (see `Synthesizer`).
+    runtime: One of `RUNTIMES`; None picks `default_runtime`.
     chunk_size: Samples per loop call.
 
   Returns:
     float32 tensor [batch, samples, 256].
   """
-  return _synthesizer(model, weights, chunk_size).teacher_forced_logits(
+  return _synthesizer(model, weights, runtime,
+                      chunk_size).teacher_forced_logits(
       audio, code)

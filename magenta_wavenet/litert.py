@@ -31,19 +31,14 @@ with its weights in one of `WEIGHT_FORMATS`:
   to +0.50 bits (all layers: +0.53); kept float32, the whole model moves
   it by at most 0.054 bits.
 
-`LiteRTDecoder` runs the sample loop in Python around `decode_step`:
-the past of each dilated conv lives in a numpy ring buffer of 2d slots
-(x[t - 2d] is read from slot t mod 2d before x[t] is written there), and the
-next sample is drawn by Gumbel-max from numpy noise keyed by the seed and
-the chunk of `chunk_size` samples it falls in, so a seed replays exactly,
-also across a resume. The Python loop costs about 0.1 ms per step: small
-against h512_bo16's step (7 ms with int8 weights, 19 ms float32 on 2
-cores), but more than the XLA loop's whole step for the small shipped
-models (0.17 ms), which therefore generate fastest with float32.
+`LiteRTDecoder` runs the sample loop in Python around `decode_step`, with
+the ring buffers and the seeded Gumbel noise of `host_loop`. The Python loop
+costs about 0.1 ms per step: small against h512_bo16's step (7 ms with int8
+weights, 19 ms float32 on 2 cores), but more than a small model's whole
+step, which `numba_loop` runs instead (`generation.default_runtime`).
 """
 
 import contextlib
-import hashlib
 import json
 import logging
 import os
@@ -52,6 +47,7 @@ import tempfile
 import numpy as np
 import tensorflow as tf
 
+from magenta_wavenet import host_loop
 from magenta_wavenet.config import WaveNetConfig
 from magenta_wavenet.errors import ConfigError
 from magenta_wavenet.errors import MagentaWavenetError
@@ -67,16 +63,6 @@ WEIGHT_FORMATS = ('float32', 'float16', 'int8')
 UNQUANTIZED = ('out1', 'logits')
 MODEL_FILE = 'model.tflite'
 CONFIG_FILE = 'config.json'
-# Below this many bytes of weights (they fit in the caches) the Python loop
-# and per-operation costs outweigh the bytes saved at batch 1: on 2 cores
-# h64_bo16_pitch's step (2.7 MB float32) took 0.17 ms with XLA and float32,
-# 0.26 ms with LiteRT and int8 (at batch 8: 1.54 and 0.95 ms), h512_bo16's
-# (237 MB) 19.1 ms and 9.6 ms. One LiteRT thread beat two for h64_bo16 (0.11
-# ms against 0.20 for the bare int8 step) but not for h512_bo16 (7.4 ms
-# against 5.5).
-_SMALL_WEIGHT_BYTES = 16 * 2**20
-# The smallest batch at which int8 was measured faster for such models.
-_INT8_BATCH = 8
 
 
 def check_weight_format(weights):
@@ -85,25 +71,6 @@ def check_weight_format(weights):
   if weights not in WEIGHT_FORMATS:
     raise ConfigError(f'weights must be one of {", ".join(WEIGHT_FORMATS)}; '
                      f'got {weights!r}.')
-
-
-def _fits_in_cache(config):
-  """Whether the float32 weights of the decoder layers' step (the bulk of
-  all) stay under `_SMALL_WEIGHT_BYTES`."""
-  width, skip = config.decoder_width, config.skip_width
-  entries = len(config.decoder_dilations) * (
-      3 * width * 2 * width + width * (width + skip))
-  return 4 * entries < _SMALL_WEIGHT_BYTES
-
-
-def fastest_format(config, batch_size):
-  """The weight format that generates fastest on a CPU for a model of this
-  `WaveNetConfig` at this batch size: 'int8', but 'float32' for models
-  whose step weights fit in the caches at batches under 8 (see
-  `_SMALL_WEIGHT_BYTES`)."""
-  if _fits_in_cache(config) and batch_size < _INT8_BATCH:
-    return 'float32'
-  return 'int8'
 
 
 def _unquantized_product(inputs, matrix):
@@ -207,14 +174,6 @@ def _convert(decoder, weights):
     return converter.convert()
 
 
-def _fingerprint(decoder):
-  """A digest of the decoder's weights, to notice that they changed."""
-  digest = hashlib.blake2b(digest_size=16)
-  for variable in decoder.weights:
-    digest.update(np.ascontiguousarray(variable.numpy()).tobytes())
-  return digest.hexdigest()
-
-
 class LiteRTDecoder:
   """A decoder's LiteRT model and the Python sample loop around it.
 
@@ -236,10 +195,8 @@ class LiteRTDecoder:
     self.weights = weights
     self.flatbuffer = flatbuffer
     self._decoder = decoder
-    self._fingerprint = _fingerprint(decoder) if decoder else None
-    self._dilations = np.array(config.decoder_dilations)
-    self._sizes = 2 * self._dilations
-    self._offsets = np.cumsum(self._sizes) - self._sizes
+    self._fingerprint = host_loop.fingerprint(decoder) if decoder else None
+    self._rings = host_loop.Rings(config)
     self._interpreter = None
     self._step_call = None
     self._audio_table, self._input_table = (
@@ -293,7 +250,7 @@ class LiteRTDecoder:
     """Converts again if the source decoder's weights have changed."""
     if self._decoder is None:
       return
-    fingerprint = _fingerprint(self._decoder)
+    fingerprint = host_loop.fingerprint(self._decoder)
     if fingerprint != self._fingerprint:
       self.flatbuffer = convert(self._decoder, self.weights)
       self._fingerprint = fingerprint
@@ -303,7 +260,10 @@ class LiteRTDecoder:
   def _interpreter_of(self):
     from ai_edge_litert.interpreter import Interpreter  # pylint: disable=g-import-not-at-top
     if self._interpreter is None:
-      threads = 1 if _fits_in_cache(self.config) else os.cpu_count() or 1
+      # One thread beat two for h64_bo16's bare int8 step (0.11 ms against
+      # 0.20 on 2 cores), but not for h512_bo16's (7.4 ms against 5.5).
+      threads = (1 if host_loop.fits_in_cache(self.config)
+                 else os.cpu_count() or 1)
       self._interpreter = Interpreter(model_content=self.flatbuffer,
                                       num_threads=threads)
     return self._interpreter
@@ -317,12 +277,8 @@ class LiteRTDecoder:
     return outputs['layer_terms'].copy(), outputs['out_term'].copy()
 
   def init_state(self, batch):
-    """Zero state: [t, the start conv's past [batch, 2] (x[t-2], x[t-1]),
-    every dilated conv's ring of 2d slots, stacked [sum(2d), batch, width]].
-    """
-    rows = int(2 * self._dilations.sum())
-    return [0, np.zeros([batch, 2], np.float32),
-            np.zeros([rows, batch, self.config.decoder_width], np.float32)]
+    """Zero state (`host_loop.Rings.init_state`)."""
+    return self._rings.init_state(batch)
 
   def _step_at(self, batch):
     """`decode_step` as a function, for this batch size."""
@@ -335,8 +291,7 @@ class LiteRTDecoder:
     position, start_past, rings = state
     layer_terms, out_term = projected
     frame = position // self.config.hop_length
-    oldest = self._offsets + position % self._sizes  # x[t - 2d], then x[t]
-    middle = self._offsets + (position + self._dilations) % self._sizes
+    oldest, middle = self._rings.slots(position)  # x[t - 2d], then x[t]
     logits, currents = step(x_prev, start_past, rings[oldest], rings[middle],
                             layer_terms[frame], out_term[frame])
     rings[oldest] = currents
@@ -346,13 +301,13 @@ class LiteRTDecoder:
     return logits
 
   def sample_loop(self, state, x_prev, projected, num_steps, seed,
-                  temperature, chunk_size):
+                  temperature):
     """Samples `num_steps` samples; returns (state, last input, audio
-    [num_steps, batch]). The noise of position t comes from chunk
-    t // chunk_size of the seed's stream (see the module docstring)."""
+    [num_steps, batch]), with the seed's noise (`host_loop.SeededNoise`).
+    """
     step = self._step_at(x_prev.shape[0])
     audio = np.zeros([num_steps, x_prev.shape[0]], np.float32)
-    noise = _ChunkNoise(seed, chunk_size, x_prev.shape[0])
+    noise = host_loop.SeededNoise(seed, x_prev.shape[0])
     for i in range(num_steps):
       logits = self._step(state, x_prev, projected, step)
       if temperature:
@@ -411,25 +366,3 @@ class _StepCall:
     self._interpreter.invoke()
     return tuple(self._interpreter.get_tensor(index)
                  for index in self._outputs)
-
-
-class _ChunkNoise:
-  """Standard Gumbel noise [batch, 256] per position, drawn a chunk at a
-  time from a generator keyed by (seed, chunk index)."""
-
-  def __init__(self, seed, chunk_size, batch):
-    self._seed = int(seed)
-    self._chunk_size = chunk_size
-    self._batch = batch
-    self._chunk = None
-    self._noise = None
-
-  def at(self, position):
-    chunk, offset = divmod(position, self._chunk_size)
-    if chunk != self._chunk:
-      uniform = np.random.default_rng([self._seed, chunk]).random(
-          [self._chunk_size, self._batch, 256], dtype=np.float32)
-      self._noise = -np.log(-np.log(np.maximum(
-          uniform, np.finfo(np.float32).tiny)))
-      self._chunk = chunk
-    return self._noise[offset]

@@ -437,8 +437,7 @@ def render_pack(model, sources, save_path, points, pitches, note_length,
     decoder_weights: How the decoder's weights are stored while generating
       ('float32', 'float16' or 'int8', `generation.Synthesizer`); None takes
       the existing pack's, or the fastest for the model and batch size
-      (`litert.fastest_format`: int8, but float32 for the small shipped
-      models in batches under 8).
+      (`generation.fastest_format`).
 
   Returns:
     The complete manifest (a dict, as in `manifest.json`).
@@ -470,7 +469,7 @@ def render_pack(model, sources, save_path, points, pitches, note_length,
     batch_size = existing.get('batch_size') or DEFAULT_BATCH_SIZE
   if decoder_weights is None:
     decoder_weights = (existing.get('model', {}).get('decoder_weights')
-                       or litert.fastest_format(config, int(batch_size)))
+                       or generation.fastest_format(config, int(batch_size)))
   litert.check_weight_format(decoder_weights)
   if int(seed) < 0 or int(batch_size) < 1:
     raise MagentaWavenetError(f'seed must be >= 0 and batch size >= 1, got '

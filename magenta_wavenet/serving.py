@@ -44,7 +44,8 @@ class ServingModule(tf.Module):
     super().__init__(name='nsynth_serving')
     self.model = model
     self.config = model.config
-    self.synthesizer = Synthesizer(model, chunk_size=chunk_size)
+    self.synthesizer = Synthesizer(model, chunk_size=chunk_size,
+                                   runtime='xla')
     self.decoder = self.synthesizer.decoder
     self.buffer_shapes = [(buffer.shape[0], buffer.shape[2]) for buffer
                           in self.decoder.init_state(1)[1]]

@@ -2,9 +2,9 @@ r"""Speed of generation and encoding on this machine, as a Markdown table.
 
 Measures, in one process so the ratios are fair:
 * the sample loop (`Synthesizer`) at several batch sizes for each weight
-  format: float32 (the XLA loop), float16 and int8 (the LiteRT loop): ms per
-  sample-step, audio-seconds per wall-second, and the step against the
-  float32 step of the same batch and against the same format's batch 1;
+  format in each runtime timed (`cases`): ms per sample-step, audio-seconds
+  per wall-second, and the step against the XLA loop's float32 step of the
+  same batch and against the same case's batch 1;
 * the naive baseline: a Python loop calling a per-step graph function and
   sampling in numpy, as the reference's `nsynth_generate` does;
 * the memory-bandwidth floor: the bytes of weights a step reads (`read_bytes`)
@@ -20,6 +20,7 @@ import numpy as np
 import tensorflow as tf
 
 from magenta_wavenet import dsp
+from magenta_wavenet import generation
 from magenta_wavenet import litert
 from magenta_wavenet.generation import Synthesizer
 from magenta_wavenet.incremental import IncrementalDecoder
@@ -67,11 +68,36 @@ def read_bytes(fast, weights):
   return fast.weight_bytes - 3 * entries + 4 * rows
 
 
-def time_loop(model, batch, weights, steps, repeats):
+def cases(config, weight_formats, runtimes=None):
+  """The (weights, runtime) pairs to time, formats first.
+
+  Each format in each of `runtimes` that runs it (`generation.RUNTIMES`
+  order); without `runtimes`, each format in its `generation.
+  default_runtime`, and float32 in the XLA loop too: the reference that
+  every 'vs float32' ratio divides by.
+  """
+  pairs = []
+  for weights in weight_formats:
+    if runtimes:
+      chosen = [runtime for runtime in generation.RUNTIMES
+                if runtime in runtimes
+                and generation.runs(runtime, weights)]
+    else:
+      chosen = {generation.default_runtime(config, weights)}
+      if weights == 'float32':
+        chosen.add('xla')
+      chosen = [runtime for runtime in generation.RUNTIMES
+                if runtime in chosen]
+    pairs += [(weights, runtime) for runtime in chosen]
+  return pairs
+
+
+def time_loop(model, batch, weights, runtime, steps, repeats):
   """ms per sample-step of `Synthesizer.generate` at this batch size."""
   hop = model.config.hop_length
   frames = max(1, -(-steps // hop))
-  synthesizer = Synthesizer(model, weights, chunk_size=frames * hop)
+  synthesizer = Synthesizer(model, weights, chunk_size=frames * hop,
+                            runtime=runtime)
   code = np.random.default_rng(0).normal(
       0, 0.1, (batch, frames, model.config.code_width)).astype(
           np.float32)
@@ -119,16 +145,16 @@ def machine_line():
           f'{time.strftime("%Y-%m-%d")}')
 
 
-LOOP_NAMES = {'float32': 'XLA loop', 'float16': 'LiteRT loop',
-              'int8': 'LiteRT loop'}
+LOOP_NAMES = {'xla': 'XLA loop', 'numba': 'Numba loop',
+              'litert': 'LiteRT loop'}
 
 
 def run_benchmark(model, batch_sizes, weight_formats, steps, repeats,
-                  baseline_steps):
+                  baseline_steps, runtimes=None):
   """Runs every measurement; returns the Markdown report as a string.
 
-  The 'vs float32' column needs float32 among `weight_formats` and 'vs
-  batch 1' batch 1 among `batch_sizes` ('-' otherwise).
+  The 'vs float32' column needs the XLA loop with float32 among the `cases`
+  and 'vs batch 1' batch 1 among `batch_sizes` ('-' otherwise).
   """
   sample_rate = model.config.sample_rate
   fast = IncrementalDecoder(model.decoder)
@@ -152,16 +178,16 @@ def run_benchmark(model, batch_sizes, weight_formats, steps, repeats,
            baseline, None, None, float_bytes / bandwidth * 1000,
            sample_rate)]
   float32_ms = {}
-  for weights in weight_formats:
+  for weights, runtime in cases(model.config, weight_formats, runtimes):
     floor = read_bytes(fast, weights) / bandwidth * 1000
     batch_one = None
     for batch in batch_sizes:
-      step_ms = time_loop(model, batch, weights, steps, repeats)
-      if weights == 'float32':
+      step_ms = time_loop(model, batch, weights, runtime, steps, repeats)
+      if (weights, runtime) == ('float32', 'xla'):
         float32_ms[batch] = step_ms
       if batch == 1:
         batch_one = step_ms
-      lines.append(_row(f'{LOOP_NAMES[weights]}, {weights} weights', batch,
+      lines.append(_row(f'{LOOP_NAMES[runtime]}, {weights} weights', batch,
                         step_ms, baseline, float32_ms.get(batch), batch_one,
                         floor, sample_rate))
   encode_seconds = time_encoding(model, repeats)

@@ -1,5 +1,5 @@
-"""synthesize compiles its loops once per model and shape, yet follows the
-model's weights."""
+"""synthesize compiles its XLA loops once per model and shape, yet follows
+the model's weights."""
 
 import functools
 import gc
@@ -36,20 +36,22 @@ def code_of(model, batch, frames, seed=0):
 
 def test_same_shapes_trace_once_new_shapes_trace_again(tiny_model, traces):
   code = code_of(tiny_model, 1, 3)
-  first = generation.synthesize(tiny_model, code, seed=1, chunk_size=64)
-  again = generation.synthesize(tiny_model, code, seed=1, chunk_size=64)
+  synthesize = functools.partial(generation.synthesize, tiny_model,
+                                 chunk_size=64, runtime='xla')
+  first = synthesize(code, seed=1)
+  again = synthesize(code, seed=1)
   np.testing.assert_array_equal(first, again)
   assert len(traces['sample']) == 1
-  generation.synthesize(tiny_model, code_of(tiny_model, 2, 3), chunk_size=64)
+  synthesize(code_of(tiny_model, 2, 3))
   assert len(traces['sample']) == 2  # another batch size
-  generation.synthesize(tiny_model, code_of(tiny_model, 1, 4), chunk_size=64)
+  synthesize(code_of(tiny_model, 1, 4))
   assert len(traces['sample']) == 3  # another number of frames
-  generation.synthesize(tiny_model, code_of(tiny_model, 2, 3, seed=1),
-                        chunk_size=64)
+  synthesize(code_of(tiny_model, 2, 3, seed=1))
   assert len(traces['sample']) == 3
   audio = np.zeros((1, 150), np.float32)
   for _ in range(2):
-    generation.incremental_logits(tiny_model, audio, code, chunk_size=64)
+    generation.incremental_logits(tiny_model, audio, code, runtime='xla',
+                                  chunk_size=64)
   assert len(traces['forced']) == 1
 
 
@@ -58,17 +60,17 @@ def test_new_weights_are_used_without_tracing_again(tiny_model, traces):
   audio = np.random.default_rng(1).uniform(-.5, .5, (2, 150)).astype(
       np.float32)
   synthesize = functools.partial(generation.synthesize, codes=code,
-                                 seed=4)
+                                 seed=4, runtime='xla')
   before = synthesize(tiny_model)
-  generation.incremental_logits(tiny_model, audio, code)
+  generation.incremental_logits(tiny_model, audio, code, runtime='xla')
   other = randomize(mw.NSynthAutoencoder('tiny'), seed=5)
   tiny_model.set_weights(other.get_weights())
   after = synthesize(tiny_model)
   assert not np.array_equal(after, before)
   np.testing.assert_array_equal(after, synthesize(other))
   np.testing.assert_array_equal(
-      generation.incremental_logits(tiny_model, audio, code),
-      generation.incremental_logits(other, audio, code))
+      generation.incremental_logits(tiny_model, audio, code, runtime='xla'),
+      generation.incremental_logits(other, audio, code, runtime='xla'))
   # tiny_model's loops were traced once each; the rest are other's.
   for loop in ('sample', 'forced'):
     assert len(traces[loop]) == 2 and traces[loop][0]() is not None
@@ -76,7 +78,8 @@ def test_new_weights_are_used_without_tracing_again(tiny_model, traces):
 
 def test_a_deleted_models_synthesizer_is_released(traces):
   model = randomize(mw.NSynthAutoencoder('tiny'))
-  generation.synthesize(model, code_of(model, 1, 2), chunk_size=64)
+  generation.synthesize(model, code_of(model, 1, 2), chunk_size=64,
+                        runtime='xla')
   model_ref, synthesizer_ref = weakref.ref(model), traces['sample'][0]
   assert synthesizer_ref() is not None
   del model

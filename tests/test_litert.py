@@ -1,5 +1,5 @@
-"""float16 and int8 weights (the LiteRT loop): close to float32, seeded,
-resumable, exported and reloaded."""
+"""float16 and int8 weights (the LiteRT loop, and int8 in the Numba loop):
+close to float32, seeded, resumable, exported and reloaded."""
 
 import functools
 
@@ -22,6 +22,9 @@ from magenta_wavenet.cli import mix
 # Largest softmax difference from the float32 teacher-forced pass allowed
 # on random weights (the tiny preset); the README gives the measured ones.
 SOFTMAX_BOUNDS = {'float16': 1e-3, 'int8': 2e-2}
+# (weights, runtime) of every approximate format.
+APPROXIMATE = [('float16', 'litert'), ('int8', 'litert'), ('int8', 'numba')]
+INT8 = [('int8', 'litert'), ('int8', 'numba')]
 
 
 def random_inputs(config, batch, samples, seed=0):
@@ -36,12 +39,13 @@ def softmax(logits):
   return tf.nn.softmax(logits).numpy()
 
 
-@pytest.mark.parametrize('weights', ['float16', 'int8'])
-def test_teacher_forcing_stays_close_to_float32(tiny_model, weights):
+@pytest.mark.parametrize('weights,runtime', APPROXIMATE)
+def test_teacher_forcing_stays_close_to_float32(tiny_model, weights, runtime):
   audio, code = random_inputs(tiny_model.config, 2, 700)
   exact = softmax(tiny_model.decoder_logits(audio, code))
   approximate = softmax(generation.incremental_logits(
-      tiny_model, audio, code, weights=weights, chunk_size=256))
+      tiny_model, audio, code, weights=weights, runtime=runtime,
+      chunk_size=256))
   gap = np.abs(exact - approximate).max()
   assert 0 < gap <= SOFTMAX_BOUNDS[weights]
 
@@ -49,8 +53,9 @@ def test_teacher_forcing_stays_close_to_float32(tiny_model, weights):
 # On the default model and 4,096 samples of two bundled real notes: the
 # largest and the mean softmax difference from float32, and the largest
 # change of a note's NLL in bits (measured: see the README's Correctness).
-REAL_NOTE_BOUNDS = {'float16': (0.005, 2e-5, 0.005),
-                    'int8': (0.1, 5e-4, 0.02)}
+REAL_NOTE_BOUNDS = {('float16', 'litert'): (0.005, 2e-5, 0.005),
+                    ('int8', 'litert'): (0.1, 5e-4, 0.02),
+                    ('int8', 'numba'): (0.05, 3e-4, 0.03)}
 
 
 @pytest.fixture(scope='module')
@@ -61,63 +66,66 @@ def shipped_on_real_notes():
                     for name in ('nsynth_e5', 'nsynth_a1')])
   code = model.encode(audio)
 
-  def scores(weights):
+  def scores(weights, runtime):
     logits = generation.incremental_logits(model, audio, code,
-                                           weights=weights)
+                                           weights=weights, runtime=runtime)
     return softmax(logits), np.mean(cross_entropy(logits, audio), 1) / np.log(2)
-  return scores, scores('float32')
+  return scores, scores('float32', 'xla')
 
 
-@pytest.mark.parametrize('weights', ['float16', 'int8'])
-def test_shipped_model_on_real_notes(shipped_on_real_notes, weights):
+@pytest.mark.parametrize('weights,runtime', APPROXIMATE)
+def test_shipped_model_on_real_notes(shipped_on_real_notes, weights, runtime):
   scores, (exact, exact_bits) = shipped_on_real_notes
-  approximate, bits = scores(weights)
+  approximate, bits = scores(weights, runtime)
   gaps = np.abs(approximate - exact)
-  largest, mean, nll_change = REAL_NOTE_BOUNDS[weights]
-  print(f'{weights}: largest softmax difference {gaps.max():.3g}, mean '
-        f'{gaps.mean():.3g}, NLL change {bits - exact_bits} bits')
+  largest, mean, nll_change = REAL_NOTE_BOUNDS[weights, runtime]
+  print(f'{weights} ({runtime}): largest softmax difference '
+        f'{gaps.max():.3g}, mean {gaps.mean():.3g}, NLL change '
+        f'{bits - exact_bits} bits')
   assert gaps.max() <= largest
   assert gaps.mean() <= mean
   assert np.abs(bits - exact_bits).max() <= nll_change
 
 
-@pytest.mark.parametrize('weights', ['float16', 'int8'])
-def test_seeded_and_resumable(tiny_model, weights):
-  """The same seed replays; a run primed with the first 300 samples of a
-  run goes on exactly as that run did (noise is keyed by position)."""
+@pytest.mark.parametrize('weights,runtime', APPROXIMATE)
+def test_seeded_and_resumable(tiny_model, weights, runtime):
+  """The same seed replays whatever the chunk size; a run primed with the
+  first 300 samples of a run goes on exactly as that run did (noise is
+  keyed by position)."""
   _, code = random_inputs(tiny_model.config, 2, 640, seed=1)
-  run = generation.synthesize(tiny_model, code, seed=7, weights=weights,
-                              chunk_size=128)
-  np.testing.assert_array_equal(
-      run, generation.synthesize(tiny_model, code, seed=7, weights=weights,
-                                 chunk_size=128))
-  resumed = generation.synthesize(tiny_model, code, seed=7, weights=weights,
-                                  chunk_size=128, prime=run[:, :300])
+  synthesize = functools.partial(generation.synthesize, tiny_model, code,
+                                 weights=weights, runtime=runtime)
+  run = synthesize(seed=7, chunk_size=128)
+  np.testing.assert_array_equal(run, synthesize(seed=7, chunk_size=100))
+  resumed = synthesize(seed=7, chunk_size=128, prime=run[:, :300])
   np.testing.assert_array_equal(resumed, run)
-  other_seed = generation.synthesize(tiny_model, code, seed=8,
-                                     weights=weights, chunk_size=128)
-  assert not np.array_equal(other_seed, run)
+  assert not np.array_equal(synthesize(seed=8, chunk_size=128), run)
 
 
-def test_greedy_output_is_its_own_teacher_forced_argmax(tiny_model):
+@pytest.mark.parametrize('weights,runtime', INT8)
+def test_greedy_output_is_its_own_teacher_forced_argmax(tiny_model, weights,
+                                                        runtime):
   _, code = random_inputs(tiny_model.config, 2, 320, seed=4)
   audio = generation.synthesize(tiny_model, code, temperature=0,
-                                weights='int8', chunk_size=100)
+                                weights=weights, runtime=runtime,
+                                chunk_size=100)
   logits = generation.incremental_logits(tiny_model, audio, code,
-                                         weights='int8')
+                                         weights=weights, runtime=runtime)
   classes = mw.dsp.to_class(mw.dsp.mu_law_encode(audio)).numpy()
   np.testing.assert_array_equal(np.argmax(logits, -1), classes)
 
 
-def test_new_weights_are_converted_again(tiny_model):
+@pytest.mark.parametrize('weights,runtime', INT8)
+def test_new_weights_are_taken_again(tiny_model, weights, runtime):
   _, code = random_inputs(tiny_model.config, 1, 256, seed=2)
-  before = generation.synthesize(tiny_model, code, seed=4, weights='int8')
+  synthesize = functools.partial(generation.synthesize, codes=code, seed=4,
+                                 weights=weights, runtime=runtime)
+  before = synthesize(tiny_model)
   other = randomize(mw.NSynthAutoencoder('tiny'), seed=5)
   tiny_model.set_weights(other.get_weights())
-  after = generation.synthesize(tiny_model, code, seed=4, weights='int8')
+  after = synthesize(tiny_model)
   assert not np.array_equal(after, before)
-  np.testing.assert_array_equal(
-      after, generation.synthesize(other, code, seed=4, weights='int8'))
+  np.testing.assert_array_equal(after, synthesize(other))
 
 
 def test_export_tflite_reloads_and_generates_the_same_audio(
@@ -134,7 +142,8 @@ def test_export_tflite_reloads_and_generates_the_same_audio(
   _, code = random_inputs(model.config, 2, 256, seed=6)
   reloaded = mw.Synthesizer(decoder).generate(code, seed=3)
   np.testing.assert_array_equal(
-      reloaded, generation.synthesize(model, code, seed=3, weights='int8'))
+      reloaded, generation.synthesize(model, code, seed=3, weights='int8',
+                                      runtime='litert'))
 
 
 def test_export_errors_are_one_line(tiny_checkpoint, tmp_path, capsys):
@@ -170,16 +179,6 @@ def test_generate_and_mix_commands_take_weights(tiny_checkpoint, tmp_path):
   np.testing.assert_allclose(
       mixed, generation.synthesize(model, both, seed=2, weights='float16')[0],
       atol=1 / 32768)
-
-
-def test_fastest_format():
-  """float32 for models that fit in the caches at small batches, else
-  int8."""
-  small = mw.get_config('h64_bo16_pitch')
-  assert litert.fastest_format(small, 1) == 'float32'
-  assert litert.fastest_format(small, 7) == 'float32'
-  assert litert.fastest_format(small, 8) == 'int8'
-  assert litert.fastest_format(mw.get_config('h512_bo16'), 1) == 'int8'
 
 
 def test_a_pack_renders_with_int8_and_resumes_with_them(tmp_path,

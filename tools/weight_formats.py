@@ -1,11 +1,13 @@
 r"""How far float16 and int8 weights move a model from float32, on real notes.
 
 For each model, the teacher-forced logits of the same real notes are
-computed with float32 weights (the XLA loop) and with each other format (the
-LiteRT loop, `generation.incremental_logits`). Printed as a Markdown table
-per format: the largest and the mean absolute softmax difference over every
-sample and class, and the change of the notes' NLL of the true samples in
-bits (mean over notes, and the largest of one note).
+computed with float32 weights (the XLA loop) and with each other format in
+each runtime that runs it (`generation.incremental_logits`; the Numba loop
+only for models that fit in the caches, where it is the default). Printed
+as a Markdown table per format and runtime: the largest and the mean
+absolute softmax difference over every sample and class, and the change of
+the notes' NLL of the true samples in bits (mean over notes, and the largest
+of one note).
 
 The notes: the bundled ones and, with `--real_notes`, an .npy [notes,
 samples] of more; each is cut to `--sample_length` samples after the first
@@ -24,6 +26,7 @@ import tensorflow as tf
 
 import magenta_wavenet as mw
 from magenta_wavenet import generation
+from magenta_wavenet import host_loop
 from magenta_wavenet import litert
 from magenta_wavenet import pretrained
 from magenta_wavenet.autoencoder import cross_entropy
@@ -62,24 +65,33 @@ def load(name):
   return pretrained.load_model(name)
 
 
+def approximations(config):
+  """The (weights, runtime) pairs compared with float32 for this model."""
+  return [(weights, runtime) for weights in litert.WEIGHT_FORMATS[1:]
+          for runtime in generation.RUNTIMES
+          if generation.runs(runtime, weights)
+          and (runtime != 'numba' or host_loop.fits_in_cache(config))]
+
+
 def compare(model, audio):
-  """{format: (largest softmax gap, mean gap, mean NLL change, largest NLL
-  change)} against float32."""
+  """{(format, runtime): (largest softmax gap, mean gap, mean NLL change,
+  largest NLL change)} against float32 in the XLA loop."""
   code = model.encode(audio)
 
-  def scores(weights):
-    logits = generation.incremental_logits(model, audio, code, weights)
+  def scores(weights, runtime):
+    logits = generation.incremental_logits(model, audio, code, weights,
+                                           runtime)
     bits = np.mean(cross_entropy(logits, audio), axis=1) / np.log(2.0)
     return tf.nn.softmax(logits).numpy(), bits
 
-  exact, exact_bits = scores('float32')
+  exact, exact_bits = scores('float32', 'xla')
   results = {}
-  for weights in litert.WEIGHT_FORMATS[1:]:
-    probabilities, bits = scores(weights)
+  for weights, runtime in approximations(model.config):
+    probabilities, bits = scores(weights, runtime)
     gaps = np.abs(probabilities - exact)
     change = bits - exact_bits
-    results[weights] = (gaps.max(), gaps.mean(), change.mean(),
-                        change[np.argmax(np.abs(change))])
+    results[weights, runtime] = (gaps.max(), gaps.mean(), change.mean(),
+                                 change[np.argmax(np.abs(change))])
   return results
 
 
@@ -87,14 +99,15 @@ def _body(flag_values):
   audio = notes(flag_values.real_notes, flag_values.offset,
                 flag_values.sample_length)
   print(f'{len(audio)} notes x {audio.shape[1]} samples.\n')
-  print('| model | weights | largest softmax difference | mean difference '
-        '| NLL change, mean (bits) | largest NLL change of a note (bits) |')
+  print('| model | weights (runtime) | largest softmax difference | mean '
+        'difference | NLL change, mean (bits) | largest NLL change of a note '
+        '(bits) |')
   print('| --- | --- | ---: | ---: | ---: | ---: |')
   for name in flag_values.models:
-    for weights, (largest, mean, change, worst) in compare(
+    for (weights, runtime), (largest, mean, change, worst) in compare(
         load(name), audio).items():
-      print(f'| {name} | {weights} | {largest:.2g} | {mean:.2g} | '
-            f'{change:+.4f} | {worst:+.4f} |', flush=True)
+      print(f'| {name} | {weights} ({runtime}) | {largest:.2g} | {mean:.2g} '
+            f'| {change:+.4f} | {worst:+.4f} |', flush=True)
   return 0
 
 

@@ -5,6 +5,7 @@ Its `--help` is the speed module's docstring, then `USAGE`.
 
 from absl import flags
 
+from magenta_wavenet import generation
 from magenta_wavenet import litert
 from magenta_wavenet import speed
 from magenta_wavenet.autoencoder import NSynthAutoencoder
@@ -15,6 +16,7 @@ USAGE = r"""Usage:
   python -m magenta_wavenet.benchmark   # h512_bo16, random weights
   python -m magenta_wavenet.benchmark --preset h64_bo16 --batch_sizes 1
   python -m magenta_wavenet.benchmark --weights float32,int8
+  python -m magenta_wavenet.benchmark --preset h64_bo16 --runtimes numba,litert
   python -m magenta_wavenet.benchmark --checkpoint_path h512_bo16
 """
 
@@ -26,8 +28,12 @@ flags.DEFINE_string('checkpoint_path', '', 'Benchmark this checkpoint '
 flags.DEFINE_list('batch_sizes', ['1', '4', '16'], 'Batch sizes to time.',
                   flag_values=FLAGS)
 flags.DEFINE_list('weights', list(litert.WEIGHT_FORMATS),
-                  'Weight formats to time: float32 (the XLA loop), float16, '
-                  'int8 (the LiteRT loop).', flag_values=FLAGS)
+                  'Weight formats to time: float32, float16, int8.',
+                  flag_values=FLAGS)
+flags.DEFINE_list('runtimes', [], 'Time each format in each of these '
+                  'runtimes that runs it (xla, numba, litert); default: '
+                  'each in the runtime that generation picks for the model, '
+                  'and float32 in the XLA loop.', flag_values=FLAGS)
 flags.DEFINE_integer('steps', 512, 'Samples generated per timed run.',
                      lower_bound=1, flag_values=FLAGS)
 flags.DEFINE_integer('repeats', 3, 'Timed runs per case; the fastest counts.',
@@ -39,13 +45,15 @@ flags.DEFINE_integer('baseline_steps', 48, 'Steps of the naive baseline.',
 def _body(flag_values):
   for weights in flag_values.weights:
     litert.check_weight_format(weights)
+  for runtime in flag_values.runtimes:
+    generation.check_runtime(runtime)
   model = (load_model(flag_values.checkpoint_path)
            if flag_values.checkpoint_path
            else NSynthAutoencoder(flag_values.preset))
   print(speed.run_benchmark(
       model, [int(b) for b in flag_values.batch_sizes],
       flag_values.weights, flag_values.steps, flag_values.repeats,
-      flag_values.baseline_steps))
+      flag_values.baseline_steps, flag_values.runtimes))
 
 
 def main(argv=None):

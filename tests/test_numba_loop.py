@@ -1,0 +1,132 @@
+"""The Numba loop: where it runs, its pieces against their definitions, and
+its weights following the model's."""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import magenta_wavenet as mw
+from magenta_wavenet import generation
+from magenta_wavenet import host_loop
+from magenta_wavenet import numba_loop
+from magenta_wavenet.incremental import fused_weights
+
+
+def test_runtime_and_format_by_model_size():
+  small, full = mw.get_config('h64_bo16_pitch'), mw.get_config('h512_bo16')
+  assert host_loop.fits_in_cache(small) and not host_loop.fits_in_cache(full)
+  assert generation.default_runtime(small, 'float32') == 'numba'
+  assert generation.default_runtime(small, 'int8') == 'numba'
+  assert generation.default_runtime(small, 'float16') == 'litert'
+  assert generation.default_runtime(full, 'float32') == 'xla'
+  assert generation.default_runtime(full, 'int8') == 'litert'
+  assert generation.fastest_format(small, 1) == 'int8'
+  assert generation.fastest_format(small, 3) == 'int8'
+  assert generation.fastest_format(small, 4) == 'float32'
+  assert generation.fastest_format(full, 16) == 'int8'
+
+
+def test_gate_matches_sigmoid_times_tanh():
+  """tanh within 3.4e-7, sigmoid (from tanh) within 1.7e-7: their product
+  within 6e-7 (measured 4.2e-7) over the whole range."""
+  preactivation = np.concatenate([
+      np.linspace(-20, 20, 4001, dtype=np.float32)[np.newaxis],
+      np.linspace(20, -20, 4001, dtype=np.float32)[np.newaxis]], axis=1)
+  gated = np.zeros([1, 4001], np.float32)
+  numba_loop._gate(preactivation, gated)  # pylint: disable=protected-access
+  x = preactivation.astype(np.float64)
+  exact = 1 / (1 + np.exp(-x[:, :4001])) * np.tanh(x[:, 4001:])
+  assert np.abs(gated - exact).max() <= 6e-7
+
+
+@pytest.mark.parametrize('rows', [8, 13, 3])
+def test_product_of_both_formats_and_every_row_count(rows):
+  rng = np.random.default_rng(rows)
+  matrix = rng.normal(size=(rows, 37)).astype(np.float32)
+  inputs = rng.normal(size=(3, 37)).astype(np.float32)
+  out = np.ones([3, rows], np.float32)
+  numba_loop._add_product(  # pylint: disable=protected-access
+      matrix, np.ones(rows, np.float32), inputs, out)
+  np.testing.assert_allclose(out, 1 + inputs @ matrix.T, rtol=1e-5,
+                             atol=1e-5)
+  quantized, scale = numba_loop._quantized(matrix)  # pylint: disable=protected-access
+  assert quantized.dtype == np.int8 and np.abs(quantized).max() == 127
+  out = np.zeros([3, rows], np.float32)
+  numba_loop._add_product(quantized, scale, inputs, out)  # pylint: disable=protected-access
+  # Each weight is off by at most half a step, scale / 2.
+  bound = np.abs(inputs).sum(1, keepdims=True) * scale / 2
+  assert np.all(np.abs(out - inputs @ matrix.T) <= bound + 1e-4)
+
+
+def test_step_matrices_keep_the_output_layers_float32():
+  model = mw.NSynthAutoencoder('tiny')
+  matrices = numba_loop.step_matrices(fused_weights(model.decoder), 'int8')
+  assert {name: matrix.dtype for name, (matrix, _, _) in matrices.items()} == {
+      'start': np.int8, 'skip_start': np.int8, 'taps': np.int8,
+      'res_skip': np.int8, 'out1': np.float32, 'logits': np.float32}
+  layers = len(model.config.decoder_dilations)
+  width = model.config.decoder_width
+  assert matrices['taps'][0].shape == (layers, 2 * width, 3 * width)
+  with pytest.raises(ValueError, match='runs weights in float32, int8'):
+    numba_loop.step_matrices(fused_weights(model.decoder), 'float16')
+
+
+def test_noise_is_keyed_by_position_not_by_chunk():
+  noise = host_loop.SeededNoise(3, 2)
+  whole = noise.span(4000, 200)  # across a block boundary
+  assert whole.shape == (200, 2, 256)
+  np.testing.assert_array_equal(whole[150],
+                                host_loop.SeededNoise(3, 2).at(4150))
+  assert not np.array_equal(whole, host_loop.SeededNoise(4, 2).span(4000,
+                                                                     200))
+
+
+def test_numba_float32_matches_xla_on_the_shipped_model():
+  """Real audio through the default model: the Numba loop's logits stay
+  within 1e-3 of the XLA loop's (measured 7.6e-5), softmax within 1e-5."""
+  model = mw.load_model(mw.pretrained.DEFAULT_MODEL)
+  audio = mw.load_audio(mw.bundled_sound('nsynth_e5'))[np.newaxis,
+                                                       2048:2048 + 2048]
+  code = model.encode(audio)
+  logits = {runtime: generation.incremental_logits(
+      model, audio, code, runtime=runtime).numpy()
+            for runtime in ('xla', 'numba')}
+  assert np.abs(logits['xla'] - logits['numba']).max() <= 1e-3
+  gap = tf.nn.softmax(logits['xla']) - tf.nn.softmax(logits['numba'])
+  assert np.abs(gap).max() <= 1e-5
+
+
+def test_rows_split_over_threads_give_the_same_numbers(tiny_model):
+  """A batch of 5 run as 1 and as 3 groups of rows: the same audio, state
+  and logits."""
+  code = np.random.default_rng(0).normal(size=(5, 4, 4)).astype(np.float32)
+  inputs = np.random.default_rng(1).uniform(-1, 1, (100, 5)).astype(
+      np.float32)
+  results = []
+  for threads in (1, 3):
+    decoder = numba_loop.NumbaDecoder(tiny_model.decoder, threads=threads)
+    projected = decoder.project_code(code)
+    state = decoder.init_state(5)
+    state, x_prev, audio = decoder.sample_loop(
+        state, np.zeros(5, np.float32), projected, 150, seed=2,
+        temperature=1.0)
+    state, x_prev, logits = decoder.forced_loop(state, x_prev, projected,
+                                                inputs)
+    results.append((audio, logits, x_prev, *state))
+  assert results[0][3] == results[1][3] == 250
+  for one, three in zip(results[0], results[1]):
+    np.testing.assert_array_equal(one, three)
+
+
+def test_steps_past_the_code_are_refused(tiny_model):
+  """The native loop checks no index, so the decoder checks that every step
+  has its code frame (3 frames of 64 samples here)."""
+  decoder = numba_loop.NumbaDecoder(tiny_model.decoder)
+  projected = decoder.project_code(np.zeros((1, 3, 4), np.float32))
+  state = decoder.init_state(1)
+  decoder.sample_loop(state, np.zeros(1, np.float32), projected, 192, seed=0,
+                      temperature=1.0)
+  with pytest.raises(ValueError, match='step 192 needs code frame 3; the '
+                     'code has 3'):
+    decoder.sample_loop(state, np.zeros(1, np.float32), projected, 1,
+                        seed=0, temperature=1.0)
