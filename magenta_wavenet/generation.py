@@ -1,10 +1,11 @@
-"""Audio from codes: the sample loop, compiled once with XLA.
+"""Audio from codes: the sample loop, compiled once.
 
-The loop over samples runs inside one `tf.function(jit_compile=True)` as a
-`tf.while_loop` over a chunk of samples (4,096 by default): no Python and no
-host round trip per sample. Between chunks the caller gets progress and the
-audio so far (to write partial WAVs). Sampling happens in the graph with a
-stateless RNG seeded by (seed, t), so the same seed gives the same audio.
+Each call of a compiled loop runs a chunk of samples (4,096 by default): no
+Python and no host round trip per sample. Between chunks the caller gets
+progress and the audio so far (to write partial WAVs). In the XLA runtime
+the loop is one `tf.function(jit_compile=True)` running a `tf.while_loop`,
+and sampling happens in the graph with a stateless RNG seeded by (seed, t),
+so the same seed gives the same audio.
 
 Two other loops (`RUNTIMES`) run where they are faster on a CPU
 (`default_runtime`): for decoders that fit in the caches, one Numba-compiled
