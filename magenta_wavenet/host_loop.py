@@ -9,10 +9,11 @@
   (seed, block index), so a seed replays exactly whatever the loop's chunk
   size, also across a resume (`prime`).
 * Whether a decoder's step weights fit in the CPU caches, which decides
-  which loop runs it fastest.
+  which loop runs it fastest, and how many cores the loops may use.
 """
 
 import hashlib
+import os
 
 import numpy as np
 
@@ -22,6 +23,14 @@ import numpy as np
 _SMALL_WEIGHT_BYTES = 16 * 2**20
 # Positions per block of noise (the generators' unit of replay).
 NOISE_BLOCK = 4096
+
+
+def cores():
+  """CPU cores this process may run on (its affinity where the system has
+  one, so a container limited to 2 of 64 cores gets 2)."""
+  if hasattr(os, 'sched_getaffinity'):
+    return len(os.sched_getaffinity(0))
+  return os.cpu_count() or 1
 
 
 def fits_in_cache(config):

@@ -263,7 +263,7 @@ class LiteRTDecoder:
       # One thread beat two for h64_bo16's bare int8 step (0.11 ms against
       # 0.20 on 2 cores), but not for h512_bo16's (7.4 ms against 5.5).
       threads = (1 if host_loop.fits_in_cache(self.config)
-                 else os.cpu_count() or 1)
+                 else host_loop.cores())
       self._interpreter = Interpreter(model_content=self.flatbuffer,
                                       num_threads=threads)
     return self._interpreter

@@ -32,7 +32,6 @@ format).
 """
 
 import concurrent.futures
-import os
 
 import numba
 import numpy as np
@@ -281,7 +280,7 @@ class NumbaDecoder:
     self._fingerprint = None
     self._fused = None
     self._matrices = None
-    self._threads = threads or os.cpu_count() or 1
+    self._threads = threads or host_loop.cores()
     self._executor = None
     self.refresh()
 

@@ -1,6 +1,8 @@
 """The Numba loop: where it runs, its pieces against their definitions, and
 its weights following the model's."""
 
+import os
+
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -24,6 +26,8 @@ def test_runtime_and_format_by_model_size():
   assert generation.fastest_format(small, 3) == 'int8'
   assert generation.fastest_format(small, 4) == 'float32'
   assert generation.fastest_format(full, 16) == 'int8'
+  # The loops' threads: the cores this process may use, at most all.
+  assert 1 <= host_loop.cores() <= os.cpu_count()
 
 
 def test_gate_matches_sigmoid_times_tanh():
