@@ -63,11 +63,17 @@ class Rings:
                      np.float32)]
 
   def slots(self, position):
-    """Rows of x[t - 2d] (where x[t] goes next) and of x[t - d] in the
-    stacked rings at t = position, int arrays [layers]."""
-    oldest = self.offsets + position % self.sizes
-    middle = self.offsets + (position + self.dilations) % self.sizes
-    return oldest, middle
+    """`ring_slots` of every layer at t = position: int arrays [layers]."""
+    return ring_slots(self.offsets, self.dilations, position)
+
+
+def ring_slots(offset, dilation, position):
+  """Rows of x[t - 2d] (where x[t] goes next) and of x[t - d] at
+  t = position, for a ring of 2d slots starting at row `offset` of the
+  stacked rings. Plain arithmetic: numpy arrays of layers, or scalars (the
+  Numba loop compiles it)."""
+  return (offset + position % (2 * dilation),
+          offset + (position + dilation) % (2 * dilation))
 
 
 class SeededNoise:

@@ -49,6 +49,7 @@ _f32 = np.float32
 _TANH_CLAMP = _f32(7.90531110763549805)  # tanh is 1 - 2.4e-7 there
 _compiled = numba.njit(fastmath=True, error_model='numpy', cache=True,
                        nogil=True)
+_ring_slots = numba.njit(host_loop.ring_slots, cache=True, inline='always')
 
 
 @numba.njit(fastmath=True, error_model='numpy', cache=True, inline='always')
@@ -170,9 +171,7 @@ def _run_steps(start, start_scale, start_bias, skip_start, skip_start_scale,
       skips[b] = skip_start_bias
     _add_product(skip_start, skip_start_scale, residual, skips)
     for layer in range(layers):
-      dilation = dilations[layer]
-      oldest = offsets[layer] + t % (2 * dilation)
-      middle = offsets[layer] + (t + dilation) % (2 * dilation)
+      oldest, middle = _ring_slots(offsets[layer], dilations[layer], t)
       for b in range(batch):
         for c in range(width):
           tapped[b, c] = rings[oldest, b, c]

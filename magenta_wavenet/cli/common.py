@@ -58,8 +58,9 @@ def define_weights_flag(flag_values):
   flags.DEFINE_enum(
       'weights', 'float32', litert.WEIGHT_FORMATS,
       'Decoder weights while generating: float32 (exact), float16 or int8 '
-      '(LiteRT; int8 reads a quarter of the bytes per sample, which makes '
-      'the full-size model faster, and moves the probabilities slightly).',
+      '(a quarter of the bytes per sample: faster at batch 1, and the '
+      'probabilities move slightly). The runtime follows the model: the '
+      'Numba loop for the small models, XLA or LiteRT for the full size.',
       flag_values=flag_values)
 
 
