@@ -4,10 +4,10 @@
   (x[t - 2], x[t - 1]), and one ring buffer of 2d slots per dilated
   convolution, stacked [sum(2d), batch, width]: x[t - 2d] is read from slot
   t mod 2d before x[t] is written there, x[t - d] is in slot (t + d) mod 2d.
-* The noise: standard Gumbel noise [batch, 256] per position, drawn a block
-  of `NOISE_BLOCK` positions at a time from a numpy generator keyed by
-  (seed, block index), so a seed replays exactly whatever the loop's chunk
-  size, also across a resume (`prime`).
+* The noise: standard Gumbel noise, a pure function (`gumbel`) of (seed,
+  position, batch row, category), so a seed replays exactly whatever the
+  loop's chunk size, also across a resume (`prime`), and a loop computes
+  only the noise it needs (`gumbel_max`).
 * Whether a decoder's step weights fit in the CPU caches, which decides
   which loop runs it fastest, and how many cores the loops may use.
 """
@@ -15,14 +15,13 @@
 import hashlib
 import os
 
+import numba
 import numpy as np
 
 # Below this many bytes of float32 step weights (they stay in the caches)
 # a step is bound by the work per operation, not by reading weights from
 # memory: h64_bo16's take 2.7 MB, h512_bo16's 237 MB.
 _SMALL_WEIGHT_BYTES = 16 * 2**20
-# Positions per block of noise (the generators' unit of replay).
-NOISE_BLOCK = 4096
 
 
 def cores():
@@ -76,45 +75,90 @@ def ring_slots(offset, dilation, position):
           offset + (position + dilation) % (2 * dilation))
 
 
-class SeededNoise:
-  """Standard Gumbel noise for positions, drawn `NOISE_BLOCK` positions at a
-  time from a generator keyed by (seed, block index).
+_U64 = np.uint64
+_GOLDEN = _U64(0x9E3779B97F4A7C15)
 
-  Args:
-    seed: Integer.
-    batch: Rows of noise per position.
+
+@numba.njit(cache=True, inline='always')
+def _mix(z):
+  """SplitMix64's output function of a uint64."""
+  z = (z ^ (z >> _U64(30))) * _U64(0xBF58476D1CE4E5B9)
+  z = (z ^ (z >> _U64(27))) * _U64(0x94D049BB133111EB)
+  return z ^ (z >> _U64(31))
+
+
+@numba.njit(cache=True, inline='always')
+def _uniform(seed, position, row, category):
+  """The uniform u = (k + 1/2) / 2^23, k in [0, 2^23), float32, of
+  SplitMix64's stream of the seed at counter (position, row, category)."""
+  counter = ((_U64(position) << _U64(24)) | (_U64(row) << _U64(8))
+             | _U64(category))
+  bits = _mix(_mix(_U64(seed)) + counter * _GOLDEN)
+  return (np.float32(bits >> _U64(41)) + np.float32(0.5)) * np.float32(
+      2.0**-23)
+
+
+@numba.njit(cache=True, inline='always')
+def gumbel(seed, position, row, category):
+  """Standard Gumbel noise, float32, for one (seed, position, batch row,
+  category): -log(-log(u)) of a uniform u in (0, 1) from SplitMix64's
+  stream of the seed at counter (position, row, category); in [-2.82,
+  16.64] (`GUMBEL_CEILING`). Compiled by Numba; position < 2^40, row <
+  2^16, category < 256."""
+  return -np.log(-np.log(_uniform(seed, position, row, category)))
+
+
+# Above every value of `gumbel` (its largest, at k = 2^23 - 1, is 16.6355).
+GUMBEL_CEILING = np.float32(16.64)
+# _GUMBEL_FLOORS[k]: below this uniform, the noise is under k - 0.001
+# (the Gumbel quantile exp(-exp(-x)), rounded down), k = 0 ... 16.
+_GUMBEL_FLOORS = np.nextafter(
+    np.exp(-np.exp(-(np.arange(17) - 1e-3))).astype(np.float32),
+    np.float32(0))
+
+
+@numba.njit(cache=True)
+def gumbel_noise(seed, start, count, rows):
+  """`gumbel` of positions [start, start + count) and rows [0, rows):
+  float32 [count, rows, 256]."""
+  noise = np.empty((count, rows, 256), np.float32)
+  for i in range(count):
+    for row in range(rows):
+      for category in range(256):
+        noise[i, row, category] = gumbel(seed, start + i, row, category)
+  return noise
+
+
+@numba.njit(cache=True, inline='always')
+def gumbel_max(logits, temperature, seed, position, row):
+  """argmax over categories o of logits[o] + temperature * gumbel(seed,
+  position, row, o) (the first on ties): a sample of softmax(logits /
+  temperature), the argmax at temperature 0.
+
+  Computes the noise (two logarithms) only where it can win: a category
+  needing noise above `GUMBEL_CEILING` to beat the best so far is skipped,
+  and one needing more than k (k whole) is skipped when its uniform is below
+  the Gumbel quantile of k, so most categories cost one hash.
   """
-
-  def __init__(self, seed, batch):
-    self._seed = int(seed)
-    self._batch = batch
-    self._block = None
-    self._noise = None
-
-  def _load(self, block):
-    if block != self._block:
-      uniform = np.random.default_rng([self._seed, block]).random(
-          [NOISE_BLOCK, self._batch, 256], dtype=np.float32)
-      self._noise = -np.log(-np.log(np.maximum(
-          uniform, np.finfo(np.float32).tiny)))
-      self._block = block
-    return self._noise
-
-  def at(self, position):
-    """The noise of one position, [batch, 256]."""
-    block, offset = divmod(position, NOISE_BLOCK)
-    return self._load(block)[offset]
-
-  def span(self, start, count):
-    """The noise of positions [start, start + count), [count, batch, 256]."""
-    pieces = []
-    while count > 0:
-      block, offset = divmod(start, NOISE_BLOCK)
-      taken = min(count, NOISE_BLOCK - offset)
-      pieces.append(self._load(block)[offset:offset + taken])
-      start += taken
-      count -= taken
-    return pieces[0] if len(pieces) == 1 else np.concatenate(pieces)
+  top = 0
+  for category in range(1, logits.shape[0]):
+    if logits[category] > logits[top]:
+      top = category
+  if temperature <= 0:
+    return top
+  best = top
+  best_value = logits[top] + temperature * gumbel(seed, position, row, top)
+  for category in range(logits.shape[0]):
+    needed = (best_value - logits[category]) / temperature
+    if category == top or needed > GUMBEL_CEILING:
+      continue
+    uniform = _uniform(seed, position, row, category)
+    if needed >= 0 and uniform < _GUMBEL_FLOORS[int(needed)]:
+      continue
+    value = logits[category] + temperature * -np.log(-np.log(uniform))
+    if value > best_value or (value == best_value and category < best):
+      best, best_value = category, value
+  return best
 
 
 def fingerprint(decoder):

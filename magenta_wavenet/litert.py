@@ -303,15 +303,17 @@ class LiteRTDecoder:
   def sample_loop(self, state, x_prev, projected, num_steps, seed,
                   temperature):
     """Samples `num_steps` samples; returns (state, last input, audio
-    [num_steps, batch]), with the seed's noise (`host_loop.SeededNoise`).
+    [num_steps, batch]), with the seed's noise (`host_loop.gumbel`), as
+    the Numba loop draws them.
     """
-    step = self._step_at(x_prev.shape[0])
-    audio = np.zeros([num_steps, x_prev.shape[0]], np.float32)
-    noise = host_loop.SeededNoise(seed, x_prev.shape[0])
+    batch = x_prev.shape[0]
+    step = self._step_at(batch)
+    audio = np.zeros([num_steps, batch], np.float32)
     for i in range(num_steps):
       logits = self._step(state, x_prev, projected, step)
       if temperature:
-        logits = logits + temperature * noise.at(state[0] - 1)
+        logits = logits + temperature * host_loop.gumbel_noise(
+            seed, state[0] - 1, 1, batch)[0]
       sample_class = np.argmax(logits, axis=-1)
       audio[i] = self._audio_table[sample_class]
       x_prev = self._input_table[sample_class]

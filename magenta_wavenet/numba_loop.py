@@ -1,15 +1,21 @@
-"""The sample loop of small decoders as one Numba-compiled function.
+"""The sample loop as one Numba-compiled function, run on every core.
 
-A decoder whose step weights fit in the CPU caches (`host_loop.
-fits_in_cache`, e.g. the shipped h64_bo16 models: 2.7 MB of float32) is not
-bound by reading them: the XLA loop's step is mostly the fixed cost of its
-hundreds of small operations. `NumbaDecoder` runs a chunk of steps in one
-function that Numba (which librosa already requires) compiles to native
-code: per step and layer the taps' product, the gate, and the residual and
-skip product, as loops over contiguous float32 arrays that LLVM vectorizes.
-The products keep eight output rows in flight at once, which ran h64_bo16's
-taps product at about 42 GFLOP/s on one core of the 2-core development
-machine, against 30 for four rows (the FMA latency is the bound).
+Each call runs a chunk of decoder steps in one function that Numba (which
+librosa already requires) compiles to native code: per step and layer the
+taps' product, the gate, and the residual and skip product, as loops over
+contiguous float32 arrays that LLVM vectorizes. The products keep eight
+output rows in flight at once, which hides the FMA latency (on the 2-core
+development machine: about 42 GFLOP/s on one core for h64_bo16's taps, 30
+with four rows).
+
+Every step is shared by one thread per core (the function releases the
+GIL): each computes its share of every product's rows, so each reads only
+its share of the weights, and the threads meet at a spin barrier
+(`spin_barrier`, about 60 ns) twice per layer. This splits a batch-1 step
+too: h64_bo16_pitch with int8 weights ran at 41 us a step on 2 cores
+against 58 on one, and h512_bo16's float32 step, bound by reading 237 MB of
+weights, at 10.9 ms against 17.6 (its XLA step: 13.7). A row's numbers do
+not depend on how many threads share the step.
 
 Weights, in one of `FORMATS`:
 
@@ -19,16 +25,13 @@ Weights, in one of `FORMATS`:
 * 'int8': weight-only quantization, each matrix row (output channel) in int8
   with a float32 scale (its largest magnitude / 127), activations float32.
   out1 and logits stay float32, as in the LiteRT model
-  (`litert.UNQUANTIZED`). A quarter of the bytes: h64_bo16's whole step
-  stays in one core's 1 MB L2 cache.
+  (`litert.UNQUANTIZED`). A quarter of the bytes: on 2 cores each core's
+  share of h64_bo16's step (0.5 MB) about fits its 512 KB L2 cache.
 
-A batch is split into one group of rows per core, each group run by the
-function on a thread of its own (it releases the GIL); a batch-1 step runs
-on one core. Samples are drawn by Gumbel-max with `host_loop.SeededNoise`
-(the LiteRT loop's noise), so a seed replays exactly, also across a resume,
-whatever the grouping. The compiled function is cached on disk by Numba,
-so only the first use on a machine compiles it (about 10 s for each weight
-format).
+Samples are drawn by `host_loop.gumbel_max` (the LiteRT loop's noise, keyed
+by position), so a seed replays exactly, also across a resume. The compiled
+function is cached on disk by Numba, so only the first use on a machine
+compiles it (about 10 s for each weight format).
 """
 
 import concurrent.futures
@@ -38,6 +41,7 @@ import numpy as np
 
 from magenta_wavenet import host_loop
 from magenta_wavenet import litert
+from magenta_wavenet import spin_barrier
 from magenta_wavenet.errors import ConfigError
 from magenta_wavenet.incremental import feedback_tables
 from magenta_wavenet.incremental import fused_weights
@@ -74,59 +78,113 @@ def _tanh(x):
 
 
 @_compiled
-def _gate(preactivation, gated):
-  """gated [B, W] = sigmoid(preactivation[:, :W]) * tanh(preactivation[:,
-  W:]), preactivation [B, 2W] (as `decoder_block.gate`)."""
-  batch, width = gated.shape
+def _gate(preactivation, gated, first, last):
+  """gated[:, c] = sigmoid(preactivation[:, c]) * tanh(preactivation[:,
+  W + c]) for channels c in [first, last), preactivation [B, 2W], gated
+  [B, W] (as `decoder_block.gate`)."""
+  width = gated.shape[1]
   half = _f32(0.5)
-  for b in range(batch):
-    filter_part = preactivation[b, :width]
-    gate_part = preactivation[b, width:]
-    for c in range(width):
-      gated[b, c] = ((half * _tanh(half * filter_part[c]) + half)
-                     * _tanh(gate_part[c]))
+  for b in range(gated.shape[0]):
+    for c in range(first, last):
+      gated[b, c] = ((half * _tanh(half * preactivation[b, c]) + half)
+                     * _tanh(preactivation[b, width + c]))
+
+
+@numba.njit(fastmath=True, error_model='numpy', cache=True, inline='always')
+def _rows_of_one(matrix, scale, x, out, o):
+  """out[o + k] += scale[o + k] * sum_c matrix[o + k, c] x[c], k < 8: eight
+  independent sums, which hide the FMA's latency."""
+  a0 = a1 = a2 = a3 = a4 = a5 = a6 = a7 = _f32(0)
+  for c in range(matrix.shape[1]):
+    xc = x[c]
+    a0 += _f32(matrix[o, c]) * xc
+    a1 += _f32(matrix[o + 1, c]) * xc
+    a2 += _f32(matrix[o + 2, c]) * xc
+    a3 += _f32(matrix[o + 3, c]) * xc
+    a4 += _f32(matrix[o + 4, c]) * xc
+    a5 += _f32(matrix[o + 5, c]) * xc
+    a6 += _f32(matrix[o + 6, c]) * xc
+    a7 += _f32(matrix[o + 7, c]) * xc
+  out[o] += a0 * scale[o]
+  out[o + 1] += a1 * scale[o + 1]
+  out[o + 2] += a2 * scale[o + 2]
+  out[o + 3] += a3 * scale[o + 3]
+  out[o + 4] += a4 * scale[o + 4]
+  out[o + 5] += a5 * scale[o + 5]
+  out[o + 6] += a6 * scale[o + 6]
+  out[o + 7] += a7 * scale[o + 7]
+
+
+@numba.njit(fastmath=True, error_model='numpy', cache=True, inline='always')
+def _rows_of_two(matrix, scale, x, y, out_x, out_y, o):
+  """`_rows_of_one` for four rows and two inputs, x and y: each weight
+  read (and converted) once for both. Eight sums as there; each sum in the
+  same order, so a row's numbers do not depend on its batch neighbours."""
+  a0 = a1 = a2 = a3 = e0 = e1 = e2 = e3 = _f32(0)
+  for c in range(matrix.shape[1]):
+    w0 = _f32(matrix[o, c])
+    w1 = _f32(matrix[o + 1, c])
+    w2 = _f32(matrix[o + 2, c])
+    w3 = _f32(matrix[o + 3, c])
+    xc = x[c]
+    yc = y[c]
+    a0 += w0 * xc
+    a1 += w1 * xc
+    a2 += w2 * xc
+    a3 += w3 * xc
+    e0 += w0 * yc
+    e1 += w1 * yc
+    e2 += w2 * yc
+    e3 += w3 * yc
+  out_x[o] += a0 * scale[o]
+  out_x[o + 1] += a1 * scale[o + 1]
+  out_x[o + 2] += a2 * scale[o + 2]
+  out_x[o + 3] += a3 * scale[o + 3]
+  out_y[o] += e0 * scale[o]
+  out_y[o + 1] += e1 * scale[o + 1]
+  out_y[o + 2] += e2 * scale[o + 2]
+  out_y[o + 3] += e3 * scale[o + 3]
 
 
 @_compiled
-def _add_product(matrix, scale, inputs, out):
-  """out[b, o] += scale[o] * sum_c matrix[o, c] inputs[b, c].
+def _add_product(matrix, scale, inputs, out, first, last):
+  """out[b, o] += scale[o] * sum_c matrix[o, c] inputs[b, c] for rows o in
+  [first, last).
 
-  matrix [O, I] float32 or int8, scale [O], inputs [B, I], out [B, O]. Eight
-  rows at a time: eight independent sums hide the FMA's latency.
+  matrix [O, I] float32 or int8, scale [O], inputs [B, I], out [B, O].
+  Blocks of eight rows: pairs of inputs four rows at a time
+  (`_rows_of_two`; 1.2-1.5x faster than one input at a time at batch 2 and
+  8), a last odd input eight rows at a time (`_rows_of_one`).
   """
-  rows, columns = matrix.shape
   batch = inputs.shape[0]
-  o = 0
-  while o + 8 <= rows:
-    for b in range(batch):
-      x = inputs[b]
-      a0 = a1 = a2 = a3 = a4 = a5 = a6 = a7 = _f32(0)
-      for c in range(columns):
-        xc = x[c]
-        a0 += _f32(matrix[o, c]) * xc
-        a1 += _f32(matrix[o + 1, c]) * xc
-        a2 += _f32(matrix[o + 2, c]) * xc
-        a3 += _f32(matrix[o + 3, c]) * xc
-        a4 += _f32(matrix[o + 4, c]) * xc
-        a5 += _f32(matrix[o + 5, c]) * xc
-        a6 += _f32(matrix[o + 6, c]) * xc
-        a7 += _f32(matrix[o + 7, c]) * xc
-      out[b, o] += a0 * scale[o]
-      out[b, o + 1] += a1 * scale[o + 1]
-      out[b, o + 2] += a2 * scale[o + 2]
-      out[b, o + 3] += a3 * scale[o + 3]
-      out[b, o + 4] += a4 * scale[o + 4]
-      out[b, o + 5] += a5 * scale[o + 5]
-      out[b, o + 6] += a6 * scale[o + 6]
-      out[b, o + 7] += a7 * scale[o + 7]
+  o = first
+  while o + 8 <= last:
+    b = 0
+    while b + 2 <= batch:
+      _rows_of_two(matrix, scale, inputs[b], inputs[b + 1], out[b],
+                   out[b + 1], o)
+      _rows_of_two(matrix, scale, inputs[b], inputs[b + 1], out[b],
+                   out[b + 1], o + 4)
+      b += 2
+    if b < batch:
+      _rows_of_one(matrix, scale, inputs[b], out[b], o)
     o += 8
-  while o < rows:
+  while o < last:
     for b in range(batch):
       total = _f32(0)
-      for c in range(columns):
+      for c in range(matrix.shape[1]):
         total += _f32(matrix[o, c]) * inputs[b, c]
       out[b, o] += total * scale[o]
     o += 1
+
+
+@numba.njit(cache=True, inline='always')
+def _share(rows, part, parts):
+  """Rows [first, last) of `rows` that thread `part` of `parts` computes:
+  whole blocks of eight, as even as they go."""
+  blocks = (rows + 7) // 8
+  return (min(rows, 8 * (blocks * part // parts)),
+          min(rows, 8 * (blocks * (part + 1) // parts)))
 
 
 @_compiled
@@ -134,42 +192,60 @@ def _run_steps(start, start_scale, start_bias, skip_start, skip_start_scale,
                skip_start_bias, taps, taps_scale, res_skip, res_skip_scale,
                res_skip_bias, out1, out1_scale, logits_matrix, logits_scale,
                logits_bias, layer_terms, out_term, hop_length, dilations,
-               offsets, rings, start_past, position, x_prev, forced, noise,
-               temperature, audio_table, input_table, audio, logits_out):
+               offsets, rings, start_past, position, x_prev, forced, seed,
+               temperature, audio_table, input_table, audio, logits_out,
+               shared, part, parts, counter):
   """Steps from t = position: sampling (forced has 0 rows; audio [steps, B]
   gets the samples) or teacher forcing (forced [steps, B] are the network
   inputs of the samples predicted; logits_out [steps, B, 256] gets the
-  logits). x_prev [B], start_past and rings (`host_loop.Rings`) are updated
-  in place. Matrices are `NumbaDecoder`'s, [out, in] with a scale per row.
+  logits). Matrices are `NumbaDecoder`'s, [out, in] with a scale per row.
+
+  Thread `part` of `parts` (all running this function on the same arrays)
+  computes its share of every product's rows (`_share`; the taps' rows of
+  its channels' filter and gate, so its gate needs nothing of the others'),
+  and the threads meet at a barrier (`spin_barrier.wait` on counter)
+  wherever a product needs the rows of all. shared: (residual [B, W], skips
+  [B, skip], gated [B, W], hidden [B, out1], logits [B, 256]), the
+  activations that the threads read whole. Every thread draws the same
+  samples from the whole logits; part 0 writes audio, logits_out and, at
+  the end, x_prev [B] and start_past [B, 2]. Each thread writes its
+  channels of rings (`host_loop.Rings`).
   """
+  residual, skips, gated, hidden, logits = shared
   layers = taps.shape[0]
-  width = res_skip.shape[2]
-  skip = skip_start.shape[0]
+  width = residual.shape[1]
+  skip = skips.shape[1]
   batch = x_prev.shape[0]
   steps = max(forced.shape[0], audio.shape[0])
-  residual = np.empty((batch, width), np.float32)
-  skips = np.empty((batch, skip), np.float32)
+  first, last = _share(width, part, parts)
+  skip_first, skip_last = _share(skip, part, parts)
+  hidden_first, hidden_last = _share(hidden.shape[1], part, parts)
+  logits_first, logits_last = _share(logits.shape[1], part, parts)
+  x_now = x_prev.copy()
+  past = start_past.copy()
   tapped = np.empty((batch, 3 * width), np.float32)
   preactivation = np.empty((batch, 2 * width), np.float32)
-  gated = np.empty((batch, width), np.float32)
   res_skip_out = np.empty((batch, width + skip), np.float32)
-  hidden = np.empty((batch, out1.shape[0]), np.float32)
-  logits = np.empty((batch, logits_matrix.shape[0]), np.float32)
+  rectified = np.empty((batch, skip), np.float32)
   zero = _f32(0)
+  meeting = 0
   for i in range(steps):
     t = position + i
     frame = t // hop_length
     for b in range(batch):
-      x = x_prev[b]
-      for c in range(width):
+      x = x_now[b]
+      for c in range(first, last):
         residual[b, c] = start_scale[c] * (
-            _f32(start[c, 0]) * start_past[b, 0]
-            + _f32(start[c, 1]) * start_past[b, 1]
+            _f32(start[c, 0]) * past[b, 0] + _f32(start[c, 1]) * past[b, 1]
             + _f32(start[c, 2]) * x) + start_bias[c]
-      start_past[b, 0] = start_past[b, 1]
-      start_past[b, 1] = x
-      skips[b] = skip_start_bias
-    _add_product(skip_start, skip_start_scale, residual, skips)
+      past[b, 0] = past[b, 1]
+      past[b, 1] = x
+      for c in range(skip_first, skip_last):
+        skips[b, c] = skip_start_bias[c]
+    meeting += 1
+    spin_barrier.wait(counter, parts, meeting)
+    _add_product(skip_start, skip_start_scale, residual, skips, skip_first,
+                 skip_last)
     for layer in range(layers):
       oldest, middle = _ring_slots(offsets[layer], dilations[layer], t)
       for b in range(batch):
@@ -177,42 +253,66 @@ def _run_steps(start, start_scale, start_bias, skip_start, skip_start_scale,
           tapped[b, c] = rings[oldest, b, c]
           tapped[b, width + c] = rings[middle, b, c]
           tapped[b, 2 * width + c] = residual[b, c]
-          rings[oldest, b, c] = residual[b, c]
-        preactivation[b] = layer_terms[frame, layer, b]
-        res_skip_out[b] = res_skip_bias[layer]
-      _add_product(taps[layer], taps_scale[layer], tapped, preactivation)
-      _gate(preactivation, gated)
-      _add_product(res_skip[layer], res_skip_scale[layer], gated,
-                   res_skip_out)
+        for c in range(first, last):
+          preactivation[b, c] = layer_terms[frame, layer, b, c]
+          preactivation[b, width + c] = layer_terms[frame, layer, b,
+                                                    width + c]
+          res_skip_out[b, c] = res_skip_bias[layer, c]
+        for c in range(skip_first, skip_last):
+          res_skip_out[b, width + c] = res_skip_bias[layer, width + c]
+      _add_product(taps[layer], taps_scale[layer], tapped, preactivation,
+                   first, last)
+      _add_product(taps[layer], taps_scale[layer], tapped, preactivation,
+                   width + first, width + last)
+      _gate(preactivation, gated, first, last)
+      meeting += 1
+      spin_barrier.wait(counter, parts, meeting)
       for b in range(batch):
-        for c in range(width):
+        for c in range(first, last):
+          rings[oldest, b, c] = residual[b, c]
+      _add_product(res_skip[layer], res_skip_scale[layer], gated,
+                   res_skip_out, first, last)
+      _add_product(res_skip[layer], res_skip_scale[layer], gated,
+                   res_skip_out, width + skip_first, width + skip_last)
+      for b in range(batch):
+        for c in range(first, last):
           residual[b, c] += res_skip_out[b, c]
-        for c in range(skip):
+        for c in range(skip_first, skip_last):
           skips[b, c] += res_skip_out[b, width + c]
+      meeting += 1
+      spin_barrier.wait(counter, parts, meeting)
     for b in range(batch):
       for c in range(skip):
-        skips[b, c] = max(skips[b, c], zero)
-      hidden[b] = out_term[frame, b]
-    _add_product(out1, out1_scale, skips, hidden)
+        rectified[b, c] = max(skips[b, c], zero)
+      for c in range(hidden_first, hidden_last):
+        hidden[b, c] = out_term[frame, b, c]
+    _add_product(out1, out1_scale, rectified, hidden, hidden_first,
+                 hidden_last)
     for b in range(batch):
-      for c in range(hidden.shape[1]):
+      for c in range(hidden_first, hidden_last):
         hidden[b, c] = max(hidden[b, c], zero)
-      logits[b] = logits_bias
-    _add_product(logits_matrix, logits_scale, hidden, logits)
+    meeting += 1
+    spin_barrier.wait(counter, parts, meeting)
+    for b in range(batch):
+      for c in range(logits_first, logits_last):
+        logits[b, c] = logits_bias[c]
+    _add_product(logits_matrix, logits_scale, hidden, logits, logits_first,
+                 logits_last)
+    meeting += 1
+    spin_barrier.wait(counter, parts, meeting)
     for b in range(batch):
       if forced.shape[0]:
-        logits_out[i, b] = logits[b]
-        x_prev[b] = forced[i, b]
+        if part == 0:
+          logits_out[i, b] = logits[b]
+        x_now[b] = forced[i, b]
         continue
-      best = 0
-      best_value = _f32(-np.inf)
-      for o in range(logits.shape[1]):
-        value = logits[b, o] + temperature * noise[i, b, o]
-        if value > best_value:
-          best_value = value
-          best = o
-      audio[i, b] = audio_table[best]
-      x_prev[b] = input_table[best]
+      best = host_loop.gumbel_max(logits[b], temperature, seed, t, b)
+      if part == 0:
+        audio[i, b] = audio_table[best]
+      x_now[b] = input_table[best]
+  if part == 0:
+    x_prev[:] = x_now
+    start_past[:] = past
 
 
 def _quantized(matrix):
@@ -266,7 +366,7 @@ class NumbaDecoder:
     decoder: A `WaveNetDecoder` (`model.decoder`); `refresh` takes its
       weights again when they have changed.
     weights: One of `FORMATS`.
-    threads: Groups of rows run at once; default one per core.
+    threads: Threads sharing each step; default one per core.
   """
 
   def __init__(self, decoder, weights='float32', threads=None):
@@ -303,64 +403,52 @@ class NumbaDecoder:
     """Zero state (`host_loop.Rings.init_state`)."""
     return self._rings.init_state(batch)
 
-  def _run(self, state, x_prev, projected, forced, noise, temperature,
+  def _run(self, state, x_prev, projected, forced, seed, temperature,
            audio, logits):
-    """Runs `_run_steps` from the state, which it advances in place;
-    returns the last network input [batch].
-
-    A batch of two or more rows is split into one group of rows per core,
-    each run by `_run_steps` on a thread of its own (it releases the GIL);
-    a row's numbers do not depend on the rows beside it.
+    """Runs `_run_steps` from the state, which it advances in place, on
+    every thread at once (a thread per core; one for a batch-1 step of a
+    decoder too narrow to share); returns the last network input [batch].
     """
     x_prev = np.array(x_prev, np.float32)
+    batch = len(x_prev)
     steps = max(len(forced), len(audio))
     last = state[0] + steps - 1
     if last // self.config.hop_length >= len(projected[0]):
       raise ValueError(f'step {last} needs code frame '
                        f'{last // self.config.hop_length}; the code has '
                        f'{len(projected[0])}.')
-    groups = np.array_split(np.arange(len(x_prev)),
-                            min(len(x_prev), self._threads))
-    # The arrays with a batch axis: (array, its batch axis, whether `_run_
-    # steps` writes it). Each group runs on contiguous copies of its rows,
-    # and what it wrote is copied back.
-    batched = [(state[2], 1, True), (state[1], 0, True), (x_prev, 0, True),
-               (forced, 1, False), (noise, 1, False), (audio, 1, True),
-               (logits, 1, True), (projected[0], 2, False),
-               (projected[1], 1, False)]
-    if len(groups) == 1:
-      self._run_group([array for array, _, _ in batched], state[0],
-                      temperature)
+    shared = tuple(np.zeros([batch, rows], np.float32) for rows in (
+        self.config.decoder_width, self.config.skip_width,
+        self.config.decoder_width, self._matrices['out1'][0].shape[0],
+        self._matrices['logits'][0].shape[0]))
+    counter = np.zeros(16, np.int64)  # a cache line of its own
+
+    def run(part):
+      _run_steps(*self._arguments, projected[0], projected[1],
+                 self.config.hop_length, self._rings.dilations,
+                 self._rings.offsets, state[2], state[1], state[0], x_prev,
+                 forced, seed, np.float32(temperature), self._audio_table,
+                 self._input_table, audio, logits, shared, part,
+                 self._threads, counter)
+
+    if self._threads == 1:
+      run(0)
     else:
-      parts = [[np.ascontiguousarray(np.take(array, rows, axis))
-                for array, axis, _ in batched] for rows in groups]
-      list(self._pool().map(
-          lambda group: self._run_group(group, state[0], temperature),
-          parts))
-      for rows, group in zip(groups, parts):
-        for (array, axis, written), part in zip(batched, group):
-          if written:
-            index = [slice(None)] * array.ndim
-            index[axis] = rows
-            array[tuple(index)] = part
+      list(self._pool().map(run, range(self._threads)))
     state[0] += steps
     return x_prev
 
-  def _run_group(self, arrays, position, temperature):
-    """`_run_steps` over one group's arrays (in `_run`'s order)."""
-    rings, start_past, x_prev, forced, noise, audio, logits, layer_terms, \
-        out_term = arrays
+  @property
+  def _arguments(self):
+    """The weights in `_run_steps`' order."""
     start, skip_start, taps, res_skip, out1, logits_layer = (
         self._matrices[name] for name in ('start', 'skip_start', 'taps',
                                           'res_skip', 'out1', 'logits'))
-    _run_steps(*start, *skip_start, *taps[:2], *res_skip, *out1[:2],
-               *logits_layer, layer_terms, out_term, self.config.hop_length,
-               self._rings.dilations, self._rings.offsets, rings, start_past,
-               position, x_prev, forced, noise, np.float32(temperature),
-               self._audio_table, self._input_table, audio, logits)
+    return (*start, *skip_start, *taps[:2], *res_skip, *out1[:2],
+            *logits_layer)
 
   def _pool(self):
-    """The threads that run the groups, started on first use."""
+    """The threads that run the parts, started on first use."""
     if self._executor is None:
       self._executor = concurrent.futures.ThreadPoolExecutor(
           self._threads, thread_name_prefix='numba_loop')
@@ -369,13 +457,13 @@ class NumbaDecoder:
   def sample_loop(self, state, x_prev, projected, num_steps, seed,
                   temperature):
     """Samples `num_steps` samples; returns (state, last input, audio
-    [num_steps, batch]), with the seed's noise (`host_loop.SeededNoise`).
+    [num_steps, batch]), drawn by `host_loop.gumbel_max` with the seed's
+    noise.
     """
     batch = len(x_prev)
-    noise = host_loop.SeededNoise(seed, batch).span(state[0], num_steps)
     audio = np.zeros([num_steps, batch], np.float32)
     x_prev = self._run(state, x_prev, projected,
-                       np.zeros([0, batch], np.float32), noise, temperature,
+                       np.zeros([0, batch], np.float32), seed, temperature,
                        audio, np.zeros([0, batch, 256], np.float32))
     return state, x_prev, audio
 
@@ -387,7 +475,6 @@ class NumbaDecoder:
     steps, batch = inputs.shape
     logits = np.zeros([steps, batch, self.config.quantization_channels],
                       np.float32)
-    x_prev = self._run(state, x_prev, projected, inputs,
-                       np.zeros([0, batch, 256], np.float32), 0.0,
+    x_prev = self._run(state, x_prev, projected, inputs, 0, 0.0,
                        np.zeros([0, batch], np.float32), logits)
     return state, x_prev, logits

@@ -151,10 +151,14 @@ LOOP_NAMES = {'xla': 'XLA loop', 'numba': 'Numba loop',
 
 def run_benchmark(model, batch_sizes, weight_formats, steps, repeats,
                   baseline_steps, runtimes=None):
-  """Runs every measurement; returns the Markdown report as a string.
+  """Runs every measurement.
 
   The 'vs float32' column needs the XLA loop with float32 among the `cases`
   and 'vs batch 1' batch 1 among `batch_sizes` ('-' otherwise).
+
+  Returns:
+    (the Markdown report as a string, the step times {(weights, runtime):
+    {batch: ms}}, as `batch_choice.save_timings` keeps them).
   """
   sample_rate = model.config.sample_rate
   fast = IncrementalDecoder(model.decoder)
@@ -177,24 +181,24 @@ def run_benchmark(model, batch_sizes, weight_formats, steps, repeats,
       _row('naive baseline (Python loop, per-step graph call)', 1, baseline,
            baseline, None, None, float_bytes / bandwidth * 1000,
            sample_rate)]
-  float32_ms = {}
+  timings = {}
   for weights, runtime in cases(model.config, weight_formats, runtimes):
     floor = read_bytes(fast, weights) / bandwidth * 1000
     batch_one = None
     for batch in batch_sizes:
       step_ms = time_loop(model, batch, weights, runtime, steps, repeats)
-      if (weights, runtime) == ('float32', 'xla'):
-        float32_ms[batch] = step_ms
+      timings.setdefault((weights, runtime), {})[batch] = step_ms
       if batch == 1:
         batch_one = step_ms
       lines.append(_row(f'{LOOP_NAMES[runtime]}, {weights} weights', batch,
-                        step_ms, baseline, float32_ms.get(batch), batch_one,
-                        floor, sample_rate))
+                        step_ms, baseline,
+                        timings.get(('float32', 'xla'), {}).get(batch),
+                        batch_one, floor, sample_rate))
   encode_seconds = time_encoding(model, repeats)
   lines += ['', f'Encoding 64,000 samples (4 s) at batch 1: '
             f'{encode_seconds * 1000:.0f} ms '
             f'({64000 / sample_rate / encode_seconds:.1f}x real time).']
-  return '\n'.join(lines)
+  return '\n'.join(lines), timings
 
 
 def _row(name, batch, step_ms, baseline_ms, float32_ms, batch_one_ms,

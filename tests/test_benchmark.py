@@ -23,16 +23,17 @@ def test_default_cases_are_each_formats_runtime_and_the_xla_reference():
       ('float32', 'xla'), ('float32', 'numba'), ('float16', 'litert'),
       ('int8', 'numba')]
   assert speed.cases(full, formats) == [
-      ('float32', 'xla'), ('float16', 'litert'), ('int8', 'litert')]
+      ('float32', 'xla'), ('float32', 'numba'), ('float16', 'litert'),
+      ('int8', 'litert')]
   assert speed.cases(small, ['int8'], ['litert', 'numba']) == [
       ('int8', 'numba'), ('int8', 'litert')]
 
 
 def test_table_has_every_case_with_consistent_numbers():
   model = randomize(mw.NSynthAutoencoder('tiny'))
-  report = speed.run_benchmark(model, [1, 2], ['float32', 'float16', 'int8'],
-                               steps=64, repeats=1, baseline_steps=4,
-                               runtimes=['xla', 'numba', 'litert'])
+  report, timings = speed.run_benchmark(
+      model, [1, 2], ['float32', 'float16', 'int8'], steps=64, repeats=1,
+      baseline_steps=4, runtimes=['xla', 'numba', 'litert'])
   rows = [line for line in report.splitlines() if line.startswith('| ')
           and not line.startswith(('| generation', '| ---'))]
   names = [row.split('|')[1].strip() for row in rows]
@@ -59,6 +60,13 @@ def test_table_has_every_case_with_consistent_numbers():
   # printed ratio by 0.005).
   steps = {(name, int(row[0])): float(row[1])
            for name, row in zip(names, cells)}
+  # The step times it returns (for generate's batch size) are the printed
+  # ones.
+  assert len(timings) == 6
+  for (weights, runtime), times in timings.items():
+    name = f'{speed.LOOP_NAMES[runtime]}, {weights} weights'
+    for batch in (1, 2):
+      assert times[batch] == pytest.approx(steps[(name, batch)], rel=0.006)
   for name, row in zip(names[1:], cells[1:]):
     batch = int(row[0])
     assert float(row[5]) == pytest.approx(

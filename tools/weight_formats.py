@@ -26,7 +26,6 @@ import tensorflow as tf
 
 import magenta_wavenet as mw
 from magenta_wavenet import generation
-from magenta_wavenet import host_loop
 from magenta_wavenet import litert
 from magenta_wavenet import pretrained
 from magenta_wavenet.autoencoder import cross_entropy
@@ -65,12 +64,11 @@ def load(name):
   return pretrained.load_model(name)
 
 
-def approximations(config):
-  """The (weights, runtime) pairs compared with float32 for this model."""
+def approximations():
+  """The (weights, runtime) pairs compared with float32."""
   return [(weights, runtime) for weights in litert.WEIGHT_FORMATS[1:]
           for runtime in generation.RUNTIMES
-          if generation.runs(runtime, weights)
-          and (runtime != 'numba' or host_loop.fits_in_cache(config))]
+          if generation.runs(runtime, weights)]
 
 
 def compare(model, audio):
@@ -86,7 +84,7 @@ def compare(model, audio):
 
   exact, exact_bits = scores('float32', 'xla')
   results = {}
-  for weights, runtime in approximations(model.config):
+  for weights, runtime in approximations():
     probabilities, bits = scores(weights, runtime)
     gaps = np.abs(probabilities - exact)
     change = bits - exact_bits

@@ -5,6 +5,7 @@ Its `--help` is the speed module's docstring, then `USAGE`.
 
 from absl import flags
 
+from magenta_wavenet import batch_choice
 from magenta_wavenet import generation
 from magenta_wavenet import litert
 from magenta_wavenet import speed
@@ -50,10 +51,14 @@ def _body(flag_values):
   model = (load_model(flag_values.checkpoint_path)
            if flag_values.checkpoint_path
            else NSynthAutoencoder(flag_values.preset))
-  print(speed.run_benchmark(
+  report, timings = speed.run_benchmark(
       model, [int(b) for b in flag_values.batch_sizes],
       flag_values.weights, flag_values.steps, flag_values.repeats,
-      flag_values.baseline_steps, flag_values.runtimes))
+      flag_values.baseline_steps, flag_values.runtimes)
+  print(report)
+  batch_choice.save_timings(model.config, timings)
+  print(f'\nStep times kept for generate --batch_size: '
+        f'{batch_choice.timings_path(model.config)}')
 
 
 def main(argv=None):

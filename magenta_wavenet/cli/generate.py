@@ -10,7 +10,10 @@ file of every batch. While generating, the audio so far is rewritten every
 it survives a crash or Ctrl-C); the finished file replaces it. `--resume`
 continues from those partial files: the model is primed with them by
 teacher forcing, so with the same `--seed` the result equals an
-uninterrupted run. Progress goes to stderr.
+uninterrupted run. Progress goes to stderr. Without `--batch_size`, files
+go as many at a time as the benchmark found fastest per sample on this
+machine (`magenta_wavenet.batch_choice`; 16 if it never ran), which the log
+says.
 
 Usage:
   # Resynthesize a bundled note with the shipped model (2.5 s):
@@ -35,6 +38,7 @@ import logging
 
 from absl import flags
 
+from magenta_wavenet import batch_choice
 from magenta_wavenet import resynthesis
 from magenta_wavenet.audio import AUDIO_EXTENSIONS
 from magenta_wavenet.cli import common
@@ -55,8 +59,10 @@ flags.DEFINE_string('save_path', '', 'Folder for gen_<stem>.wav (created).',
 flags.DEFINE_integer('sample_length', 64000, 'Most samples generated per file '
                      '(16 kHz); longer codes and audio are cut.',
                      lower_bound=1, flag_values=FLAGS)
-flags.DEFINE_integer('batch_size', 1, 'Files generated together (one weight '
-                     'read serves the whole batch).', lower_bound=1,
+flags.DEFINE_integer('batch_size', None, 'Files generated together (one '
+                     'weight read serves the whole batch); default: the '
+                     'batch the benchmark found fastest per sample on this '
+                     'machine (batch_choice).', lower_bound=1,
                      flag_values=FLAGS)
 flags.DEFINE_float('temperature', 1.0, 'Softmax temperature; 0 takes the most '
                    'likely sample.', lower_bound=0.0, flag_values=FLAGS)
@@ -92,11 +98,16 @@ def _body(flag_values):
                              model.config.hop_length)
   outputs = dict(zip(paths, common.output_paths(
       paths, flag_values.save_path, prefix='gen_', suffix='.wav')))
+  batch_size = flag_values.batch_size
+  if batch_size is None:
+    batch_size, why = batch_choice.best_batch_size(
+        model.config, flag_values.weights, len(paths))
+    logger.info('Generating %d file(s) at a time: %s.', batch_size, why)
   batch = common.Batch('generated')
   batch.done += resynthesis.generate_files(
-      model, paths, outputs, flag_values.sample_length,
-      flag_values.batch_size, use_npy, flag_values.temperature,
-      flag_values.seed, flag_values.save_every, flag_values.resume,
+      model, paths, outputs, flag_values.sample_length, batch_size, use_npy,
+      flag_values.temperature, flag_values.seed, flag_values.save_every,
+      flag_values.resume,
       progress=common.log_progress, on_error=batch.fail,
       on_saved=lambda path, output: print(f'{path} -> {output}'),
       weights=flag_values.weights)

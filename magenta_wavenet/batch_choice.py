@@ -1,0 +1,75 @@
+"""How many files to generate at once: what the benchmark found fastest.
+
+`python -m magenta_wavenet.benchmark` keeps the step times it measured in
+the cache folder (`pretrained.cache_dir()`), in `speed/<preset>.json`
+(`save_timings`): per weight format and runtime, ms per step at each batch
+size, and the machine's cores. `best_batch_size` reads them back for
+`generate` when no `--batch_size` is given: the measured batch with the
+fewest ms per sample (step / batch) in the runtime that generation picks,
+at most the number of files. Without a measurement on this machine it
+takes `UNMEASURED_BATCH`: batch 16 was the cheapest per sample of batches
+1, 4 and 16 for every model, format and runtime the README's table has.
+"""
+
+import json
+import os
+
+from magenta_wavenet import generation
+from magenta_wavenet import host_loop
+from magenta_wavenet import pretrained
+
+UNMEASURED_BATCH = 16
+
+
+def timings_path(config):
+  """The file of the step times of this `WaveNetConfig`'s preset."""
+  return os.path.join(pretrained.cache_dir(), 'speed', f'{config.name}.json')
+
+
+def load_timings(config):
+  """{weights: {runtime: {batch: ms per step}}} measured on a machine with
+  this many cores, or {} (none, or measured with other cores)."""
+  try:
+    with open(timings_path(config)) as handle:
+      saved = json.load(handle)
+  except (OSError, ValueError):
+    return {}
+  if saved.get('cores') != host_loop.cores():
+    return {}
+  return {weights: {runtime: {int(batch): ms for batch, ms in steps.items()}
+                    for runtime, steps in runtimes.items()}
+          for weights, runtimes in saved.get('timings', {}).items()}
+
+
+def save_timings(config, timings):
+  """Adds timings {(weights, runtime): {batch: ms per step}} to the file of
+  the config's preset (replacing earlier ones of the same case), written
+  whole or not at all."""
+  merged = load_timings(config)
+  for (weights, runtime), steps in timings.items():
+    merged.setdefault(weights, {}).setdefault(runtime, {}).update(steps)
+  path = timings_path(config)
+  os.makedirs(os.path.dirname(path), exist_ok=True)
+  partial = path + '.partial'
+  with open(partial, 'w') as handle:
+    json.dump({'cores': host_loop.cores(), 'timings': merged}, handle,
+              indent=1, sort_keys=True)
+  os.replace(partial, path)
+
+
+def best_batch_size(config, weights, files):
+  """(batch size, why) for generating `files` files of this config with
+  `weights`: see the module docstring."""
+  steps = load_timings(config).get(weights, {}).get(
+      generation.default_runtime(config, weights), {})
+  if not steps:
+    return (min(files, UNMEASURED_BATCH),
+            f'no benchmark of {config.name} with {weights} weights on this '
+            f'machine, so up to {UNMEASURED_BATCH} at once; python -m '
+            f'magenta_wavenet.benchmark --preset {config.name} --weights '
+            f'{weights} measures it')
+  fastest = min(steps, key=lambda batch: steps[batch] / batch)
+  return (min(files, fastest),
+          f'the benchmark of {config.name} with {weights} weights on this '
+          f'machine found batch {fastest} the fastest per sample '
+          f'({steps[fastest] / fastest:.3g} ms a sample)')
