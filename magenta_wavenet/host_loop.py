@@ -12,11 +12,13 @@
   which loop runs it fastest, and how many cores the loops may use.
 """
 
-import hashlib
 import os
+import weakref
+import zlib
 
 import numba
 import numpy as np
+import tensorflow as tf
 
 # Below this many bytes of float32 step weights (they stay in the caches)
 # a step is bound by the work per operation, not by reading weights from
@@ -161,9 +163,21 @@ def gumbel_max(logits, temperature, seed, position, row):
   return best
 
 
+# decoder -> a graph function concatenating its weights: one call instead
+# of a slow eager read per variable (h64_bo16_pitch: 11 against 37 ms).
+_FLATTENERS = weakref.WeakKeyDictionary()
+
+
 def fingerprint(decoder):
-  """A digest of a decoder's weights, to notice that they changed."""
-  digest = hashlib.blake2b(digest_size=16)
-  for variable in decoder.weights:
-    digest.update(np.ascontiguousarray(variable.numpy()).tobytes())
-  return digest.hexdigest()
+  """A checksum (CRC-32 and size) of a decoder's weights, to notice that
+  they changed."""
+  if decoder not in _FLATTENERS:
+    variables = list(decoder.weights)
+
+    def flatten():
+      return tf.concat([tf.reshape(variable.value, [-1])
+                        for variable in variables], 0)
+
+    _FLATTENERS[decoder] = tf.function(flatten, autograph=False)
+  flat = _FLATTENERS[decoder]().numpy()
+  return (zlib.crc32(flat), flat.size)
