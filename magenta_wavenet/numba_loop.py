@@ -35,6 +35,7 @@ compiles it (about 10 s for each weight format).
 """
 
 import concurrent.futures
+import threading
 
 import numba
 import numpy as np
@@ -381,6 +382,7 @@ class NumbaDecoder:
     self._matrices = None
     self._threads = threads or host_loop.cores()
     self._executor = None
+    self._pool_lock = threading.Lock()
     self.refresh()
 
   def refresh(self):
@@ -434,7 +436,11 @@ class NumbaDecoder:
     if self._threads == 1:
       run(0)
     else:
-      list(self._pool().map(run, range(self._threads)))
+      # One run at a time on the pool: the parts of two runs sharing its
+      # threads could each wait at a barrier for a part that no thread is
+      # free to start.
+      with self._pool_lock:
+        list(self._pool().map(run, range(self._threads)))
     state[0] += steps
     return x_prev
 

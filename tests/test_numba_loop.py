@@ -1,6 +1,7 @@
 """The Numba loop: where it runs, its pieces against their definitions, and
 its weights following the model's."""
 
+import concurrent.futures
 import dataclasses
 import os
 
@@ -181,6 +182,25 @@ def test_rows_split_over_threads_give_the_same_numbers():
   for one, other in zip(results[0], results[1]):
     np.testing.assert_array_equal(one, other)
   for one, other in zip(results[0], results[2]):
+    np.testing.assert_array_equal(one, other)
+
+
+def test_runs_from_several_threads_at_once_finish_and_agree(tiny_model):
+  """Callers on threads of their own share one decoder (as `synthesize`
+  shares a model's): every run finishes, with the audio it has alone."""
+  decoder = numba_loop.NumbaDecoder(tiny_model.decoder, threads=2)
+  code = np.random.default_rng(0).normal(size=(2, 4, 4)).astype(np.float32)
+  projected = decoder.project_code(code)
+
+  def generate(seed):
+    return decoder.sample_loop(decoder.init_state(2),
+                               np.zeros(2, np.float32), projected, 256,
+                               seed=seed, temperature=1.0)[2]
+
+  alone = [generate(seed) for seed in range(6)]
+  with concurrent.futures.ThreadPoolExecutor(6) as callers:
+    together = list(callers.map(generate, range(6), timeout=120))
+  for one, other in zip(alone, together):
     np.testing.assert_array_equal(one, other)
 
 
