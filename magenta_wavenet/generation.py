@@ -42,11 +42,11 @@ DEFAULT_CHUNK = 4096
 RUNTIMES = ('xla', 'numba', 'litert')
 _RUNTIME_WEIGHTS = {'xla': ('float32',), 'numba': numba_loop.FORMATS,
                     'litert': litert.WEIGHT_FORMATS}
-# From this batch on, float32 and int8 weights ran within about 12% of each
-# other in the Numba loop (the products, not reading the weights, bound the
-# step: h64_bo16_pitch at batch 4, 0.14-0.23 ms either way in three runs; at
-# batch 16 float32 was the faster), and float32 is exact.
-_NUMBA_FLOAT32_BATCH = 4
+# From this batch on, float32 weights run faster than int8 in the Numba
+# loop, and they are exact: h64_bo16_pitch at batch 16, 0.45-0.47 against
+# 0.65-0.67 ms a step in two runs; at batch 4 int8 was as fast or faster
+# (0.116-0.156 against 0.153-0.233 ms), at batch 1 faster in one run of two.
+_NUMBA_FLOAT32_BATCH = 8
 
 
 def default_runtime(config, weights):
@@ -69,7 +69,7 @@ def default_runtime(config, weights):
 def fastest_format(config, batch_size):
   """The weight format that generates fastest on a CPU at this batch size,
   each in its `default_runtime`: 'int8', but 'float32' for decoders that
-  fit in the caches at batches of 4 or more."""
+  fit in the caches at batches of 8 or more."""
   if host_loop.fits_in_cache(config) and batch_size >= _NUMBA_FLOAT32_BATCH:
     return 'float32'
   return 'int8'

@@ -4,18 +4,20 @@ Each call runs a chunk of decoder steps in one function that Numba (which
 librosa already requires) compiles to native code: per step and layer the
 taps' product, the gate, and the residual and skip product, as loops over
 contiguous float32 arrays that LLVM vectorizes. The products keep eight
-output rows in flight at once, which hides the FMA latency (on the 2-core
+sums in flight at once, which hides the FMA latency (on the 2-core
 development machine: about 42 GFLOP/s on one core for h64_bo16's taps, 30
-with four rows).
+with four): eight output rows of one input, or four rows of two inputs
+that share each weight read (`_add_product`).
 
 Every step is shared by one thread per core (the function releases the
 GIL): each computes its share of every product's rows, so each reads only
 its share of the weights, and the threads meet at a spin barrier
 (`spin_barrier`, about 60 ns) twice per layer. This splits a batch-1 step
 too: h64_bo16_pitch with int8 weights ran at 41 us a step on 2 cores
-against 58 on one, and h512_bo16's float32 step, bound by reading 237 MB of
-weights, at 10.9 ms against 17.6 (its XLA step: 13.7). A row's numbers do
-not depend on how many threads share the step.
+against 58 on one (in one process), and h512_bo16's float32 step, bound by
+reading 237 MB of weights, at 12.7 ms against the XLA step's 16.4 (in one
+benchmark run). A row's numbers do not depend on how many threads share
+the step.
 
 Weights, in one of `FORMATS`:
 

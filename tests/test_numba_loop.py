@@ -26,8 +26,8 @@ def test_runtime_and_format_by_model_size():
   assert generation.default_runtime(full, 'float32') == 'numba'
   assert generation.default_runtime(full, 'int8') == 'litert'
   assert generation.fastest_format(small, 1) == 'int8'
-  assert generation.fastest_format(small, 3) == 'int8'
-  assert generation.fastest_format(small, 4) == 'float32'
+  assert generation.fastest_format(small, 7) == 'int8'
+  assert generation.fastest_format(small, 8) == 'float32'
   assert generation.fastest_format(full, 16) == 'int8'
   # The loops' threads: the cores this process may use, at most all.
   assert 1 <= host_loop.cores() <= os.cpu_count()
