@@ -107,7 +107,13 @@ def gumbel(seed, position, row, category):
   stream of the seed at counter (position, row, category); in [-2.82,
   16.64] (`GUMBEL_CEILING`). Compiled by Numba; position < 2^40, row <
   2^16, category < 256."""
-  return -np.log(-np.log(_uniform(seed, position, row, category)))
+  return _gumbel_of(_uniform(seed, position, row, category))
+
+
+@numba.njit(cache=True, inline='always')
+def _gumbel_of(uniform):
+  """The standard Gumbel quantile of a uniform in (0, 1)."""
+  return -np.log(-np.log(uniform))
 
 
 # Above every value of `gumbel` (its largest, at k = 2^23 - 1, is 16.6355).
@@ -117,18 +123,6 @@ GUMBEL_CEILING = np.float32(16.64)
 _GUMBEL_FLOORS = np.nextafter(
     np.exp(-np.exp(-(np.arange(17) - 1e-3))).astype(np.float32),
     np.float32(0))
-
-
-@numba.njit(cache=True)
-def gumbel_noise(seed, start, count, rows):
-  """`gumbel` of positions [start, start + count) and rows [0, rows):
-  float32 [count, rows, 256]."""
-  noise = np.empty((count, rows, 256), np.float32)
-  for i in range(count):
-    for row in range(rows):
-      for category in range(256):
-        noise[i, row, category] = gumbel(seed, start + i, row, category)
-  return noise
 
 
 @numba.njit(cache=True, inline='always')
@@ -157,7 +151,7 @@ def gumbel_max(logits, temperature, seed, position, row):
     uniform = _uniform(seed, position, row, category)
     if needed >= 0 and uniform < _GUMBEL_FLOORS[int(needed)]:
       continue
-    value = logits[category] + temperature * -np.log(-np.log(uniform))
+    value = logits[category] + temperature * _gumbel_of(uniform)
     if value > best_value or (value == best_value and category < best):
       best, best_value = category, value
   return best

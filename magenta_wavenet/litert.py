@@ -303,18 +303,19 @@ class LiteRTDecoder:
   def sample_loop(self, state, x_prev, projected, num_steps, seed,
                   temperature):
     """Samples `num_steps` samples; returns (state, last input, audio
-    [num_steps, batch]), with the seed's noise (`host_loop.gumbel`), as
-    the Numba loop draws them.
+    [num_steps, batch]), drawn by `host_loop.gumbel_max` with the seed's
+    noise, as the Numba loop draws them.
     """
     batch = x_prev.shape[0]
     step = self._step_at(batch)
     audio = np.zeros([num_steps, batch], np.float32)
+    temperature = np.float32(temperature)
     for i in range(num_steps):
       logits = self._step(state, x_prev, projected, step)
-      if temperature:
-        logits = logits + temperature * host_loop.gumbel_noise(
-            seed, state[0] - 1, 1, batch)[0]
-      sample_class = np.argmax(logits, axis=-1)
+      sample_class = np.array([
+          host_loop.gumbel_max(row_logits, temperature, seed, state[0] - 1,
+                               row)
+          for row, row_logits in enumerate(logits)])
       audio[i] = self._audio_table[sample_class]
       x_prev = self._input_table[sample_class]
     return state, x_prev, audio

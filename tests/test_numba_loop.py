@@ -92,12 +92,20 @@ def test_step_matrices_keep_the_output_layers_float32():
     numba_loop.step_matrices(fused_weights(model.decoder), 'float16')
 
 
+def gumbel_noise(seed, start, count, rows):
+  """`host_loop.gumbel` of positions [start, start + count) and rows
+  [0, rows): float32 [count, rows, 256] (each float32 value comes back to
+  Python as a float, exactly)."""
+  return np.array([[[host_loop.gumbel(seed, position, row, category)
+                     for category in range(256)] for row in range(rows)]
+                   for position in range(start, start + count)], np.float32)
+
+
 def test_noise_is_gumbel_and_keyed_by_position():
-  noise = host_loop.gumbel_noise(3, 4000, 200, 2)
+  noise = gumbel_noise(3, 4000, 200, 2)
   assert noise.shape == (200, 2, 256) and noise.dtype == np.float32
-  np.testing.assert_array_equal(noise[150],
-                                host_loop.gumbel_noise(3, 4150, 1, 2)[0])
-  assert not np.array_equal(noise, host_loop.gumbel_noise(4, 4000, 200, 2))
+  np.testing.assert_array_equal(noise[150], gumbel_noise(3, 4150, 1, 2)[0])
+  assert not np.array_equal(noise, gumbel_noise(4, 4000, 200, 2))
   # Standard Gumbel: mean Euler's gamma, variance pi^2 / 6 (102,400
   # values: standard errors 0.004 and 0.012), within the stated range.
   assert abs(noise.mean() - np.euler_gamma) < 0.02
@@ -113,7 +121,7 @@ def test_gumbel_max_is_the_argmax_over_all_the_noise(temperature):
   """The draw that skips the categories that cannot win picks what the
   argmax of logits + temperature * noise over all categories picks."""
   rng = np.random.default_rng(0)
-  noise = host_loop.gumbel_noise(5, 0, 300, 1)[:, 0]
+  noise = gumbel_noise(5, 0, 300, 1)[:, 0]
   for position in range(300):
     # Confident and flat distributions, and ties.
     logits = (rng.normal(size=256) * rng.choice([0.1, 3, 30])).astype(
