@@ -410,8 +410,8 @@ class NumbaDecoder:
   def _run(self, state, x_prev, projected, forced, seed, temperature,
            audio, logits):
     """Runs `_run_steps` from the state, which it advances in place, on
-    every thread at once (a thread per core; one for a batch-1 step of a
-    decoder too narrow to share); returns the last network input [batch].
+    all of the decoder's threads at once (`threads`; each computes its
+    share of every step's rows); returns the last network input [batch].
     """
     x_prev = np.array(x_prev, np.float32)
     batch = len(x_prev)
