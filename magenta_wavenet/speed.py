@@ -9,7 +9,9 @@ Measures, in one process so the ratios are fair:
   sampling in numpy, as the reference's `nsynth_generate` does;
 * the memory-bandwidth floor: the bytes of weights a step reads (`read_bytes`)
   over the measured read bandwidth of a buffer of the same size;
-* encoding 64,000 samples (4 s).
+* encoding 64,000 samples (4 s), against its compute floor: the encoder's
+  arithmetic (`encoder_flops`) at this machine's float32 matrix-product rate
+  at the encoder's shape (`matmul_rate`).
 """
 
 import os
@@ -42,6 +44,40 @@ def read_bandwidth(num_bytes, repeats=5):
   buffer = tf.random.uniform([num_bytes // 4])
   total = tf.function(tf.reduce_sum)
   return num_bytes / fastest(lambda: total(buffer).numpy(), repeats)
+
+
+def encoder_flops(config, samples):
+  """Floating-point operations (2 per multiply-add) of encoding `samples`.
+
+  Every convolution's taps x input x output channels at every sample:
+  `ae_startconv` (1 input channel), each layer's dilated convolution and its
+  1x1 `res`, and `ae_bottleneck`. Biases, ReLUs, sums and the pool (a few
+  operations per value, not per weight) are left out.
+
+  Args:
+    config: A `WaveNetConfig`.
+    samples: Audio samples encoded.
+  """
+  width, taps = config.encoder_width, config.encoder_filter_length
+  per_sample = (taps * width
+                + config.encoder_layers * (taps * width + width) * width
+                + width * config.bottleneck_width)
+  return 2 * samples * per_sample
+
+
+def matmul_rate(config, repeats=5):
+  """FLOP/s of numpy's float32 matrix product at the encoder's shape.
+
+  [4,096, taps x width] x [taps x width, width]: one layer's taps over a
+  block of 4,096 samples, the product an encoder layer is made of.
+  """
+  inputs = config.encoder_filter_length * config.encoder_width
+  generator = np.random.default_rng(0)
+  left = generator.standard_normal((4096, inputs), np.float32)
+  right = generator.standard_normal((inputs, config.encoder_width),
+                                    np.float32)
+  flops = 2 * left.shape[0] * inputs * config.encoder_width
+  return flops / fastest(lambda: left @ right, repeats)
 
 
 def read_bytes(fast, weights):
@@ -195,9 +231,15 @@ def run_benchmark(model, batch_sizes, weight_formats, steps, repeats,
                         timings.get(('float32', 'xla'), {}).get(batch),
                         batch_one, floor, sample_rate))
   encode_seconds = time_encoding(model, repeats)
+  flops = encoder_flops(model.config, 64000)
+  rate = matmul_rate(model.config)
   lines += ['', f'Encoding 64,000 samples (4 s) at batch 1: '
-            f'{encode_seconds * 1000:.0f} ms '
-            f'({64000 / sample_rate / encode_seconds:.1f}x real time).']
+            f'{encode_seconds * 1000:.4g} ms '
+            f'({64000 / sample_rate / encode_seconds:.1f}x real time); '
+            f'compute floor {flops / rate * 1000:.4g} ms ({flops / 1e9:.4g} '
+            f'GFLOP at {rate / 1e9:.4g} GFLOP/s, numpy\'s float32 matrix '
+            'product at the encoder\'s shape): '
+            f'{encode_seconds * rate / flops:.2f}x the floor.']
   return '\n'.join(lines), timings
 
 

@@ -52,8 +52,18 @@ def test_table_has_every_case_with_consistent_numbers():
     assert step_ms > 0
     assert abs(per_second - batch * 1000 / step_ms) <= 0.01 * per_second + 1
     assert float(row[8]) == pytest.approx(step_ms / float(row[7]), rel=0.01)
-  assert re.search(r'Encoding 64,000 samples \(4 s\) at batch 1: \d+ ms',
-                   report)
+  encoding = re.search(
+      r'Encoding 64,000 samples \(4 s\) at batch 1: ([\d.]+) ms .*; compute '
+      r'floor ([\d.]+) ms \(([\d.]+) GFLOP at ([\d.]+) GFLOP/s.*\): '
+      r'([\d.]+)x the floor', report)
+  encode_ms, floor_ms, gflop, rate, ratio = map(float, encoding.groups())
+  # The arithmetic counted from the encoder's own kernels: each weight is
+  # one multiply-add at every one of the 64,000 samples.
+  encoder_weights = sum(int(np.prod(layer.kernel.shape)) for name, layer in
+                        model.conv_layers().items() if name.startswith('ae_'))
+  assert gflop == pytest.approx(2 * 64000 * encoder_weights / 1e9, rel=1e-3)
+  assert floor_ms == pytest.approx(gflop / rate * 1000, rel=2e-3)
+  assert ratio == pytest.approx(encode_ms / floor_ms, rel=0.01, abs=0.01)
   # Ratios against the XLA loop's float32 at the same batch and against
   # batch 1 of the same case, from the printed steps: each step printed to
   # 3 significant digits, so a ratio of them is off by up to 1% (and the
