@@ -43,8 +43,8 @@ def test_demo_unknown_sound_is_one_line(tmp_path, capsys):
 def test_shipped_model_resynthesis_keeps_the_note(tmp_path):
   """The README's main command on the default shipped model: the
   resynthesis is the note's pitch on most voiced frames (pYIN, within 50
-  cents; all of the whole note's and of this first second's were measured)
-  at the note's loudness, not silence or noise."""
+  cents; 100% was measured, on the whole note and on this first second) at
+  the note's loudness, not silence or noise."""
   out = tmp_path / 'out'
   assert demo.main(['demo', f'--save_path={out}',
                     '--sample_length=16000']) == 0
