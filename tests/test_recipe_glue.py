@@ -24,6 +24,7 @@ from magenta_wavenet.data import schema
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 # pylint: disable=wrong-import-position
 from tools.recipe import convert
+from tools.recipe import inputs_folder
 from tools.recipe import prepare_inputs
 
 NUM_SAMPLES = 30000
@@ -73,8 +74,7 @@ def seeded_model(seed, preset):
 
 def test_data_is_the_records_audio_as_mu_law_classes(prepared):
   folder, audio, _ = prepared
-  with np.load(folder / prepare_inputs.DATA_FILE) as stored:
-    classes = stored['classes']
+  classes = inputs_folder.read_classes(folder / inputs_folder.CLASSES_FILE)
   assert classes.dtype == np.uint8 and classes.shape == (3, NUM_SAMPLES)
   start = audio[:, :NUM_SAMPLES]
   np.testing.assert_array_equal(
@@ -82,13 +82,13 @@ def test_data_is_the_records_audio_as_mu_law_classes(prepared):
   decoded = dsp.mu_law_decode(classes.astype(np.int32) - 128).numpy()
   # An 8-bit mu-law step is at most 256^(1/128) - 1 = 4.4% of the value.
   assert np.all(np.abs(decoded - start) <= 0.045 * np.abs(start) + 1e-4)
-  notes = (folder / prepare_inputs.NOTES_FILE).read_text().splitlines()
+  notes = (folder / inputs_folder.NOTES_FILE).read_text().splitlines()
   assert notes == NAMES
 
 
 def test_pitch_is_each_notes_midi_pitch(prepared):
   folder, _, _ = prepared
-  pitch = np.load(folder / prepare_inputs.PITCH_FILE)
+  pitch = np.load(folder / inputs_folder.PITCH_FILE)
   assert pitch.dtype == np.int16
   np.testing.assert_array_equal(pitch, PITCHES)
 
@@ -104,7 +104,7 @@ def test_config_json_is_the_preset(prepared):
 def test_init_is_the_seeded_keras_model_by_checkpoint_name(prepared):
   folder, _, preset = prepared
   model = seeded_model(3, preset)
-  with np.load(folder / prepare_inputs.INIT_FILE) as init:
+  with np.load(folder / inputs_folder.INIT_FILE) as init:
     table = variable_table(model)
     assert sorted(init.files) == sorted(table)
     for name, (variable, _) in table.items():
@@ -118,17 +118,18 @@ def test_init_is_the_seeded_keras_model_by_checkpoint_name(prepared):
 def test_expect_holds_the_models_logits_of_the_probe_crops(prepared):
   folder, audio, preset = prepared
   model = seeded_model(3, preset)
-  start, stop = prepare_inputs.PROBE_START, (
-      prepare_inputs.PROBE_START + prepare_inputs.PROBE_LENGTH)
+  start, stop = inputs_folder.PROBE_START, (
+      inputs_folder.PROBE_START + inputs_folder.PROBE_LENGTH)
   pitch = np.array(PITCHES[:2]) if preset == PITCHED else None
-  with np.load(folder / prepare_inputs.EXPECT_FILE) as expect:
+  with np.load(folder / inputs_folder.EXPECT_FILE) as expect:
     np.testing.assert_array_equal(
-        expect['classes'], np.load(folder / prepare_inputs.DATA_FILE)[
-            'classes'][:prepare_inputs.PROBE_NOTES, start:stop])
+        expect['classes'],
+        inputs_folder.read_classes(folder / inputs_folder.CLASSES_FILE)[
+            :inputs_folder.PROBE_NOTES, start:stop])
     np.testing.assert_array_equal(expect['pitch'], PITCHES[:2])
     crops = audio[:2, start:stop]
     logits = model.decoder_logits(crops, model.encode(crops, pitch)).numpy()
-    assert expect['logits'].shape == (2, prepare_inputs.PROBE_LENGTH, 256)
+    assert expect['logits'].shape == (2, inputs_folder.PROBE_LENGTH, 256)
     np.testing.assert_allclose(expect['logits'], logits, atol=1e-5)
     if preset == PITCHED:  # the probe depends on the pitch it was made at
       other = model.decoder_logits(crops, model.encode(crops, pitch + 1))
@@ -138,7 +139,7 @@ def test_expect_holds_the_models_logits_of_the_probe_crops(prepared):
 @pytest.mark.parametrize('prepared', [PITCHED], indirect=True)
 def test_a_pitched_models_logits_need_the_pitch(prepared):
   folder, _, preset = prepared
-  with np.load(folder / prepare_inputs.EXPECT_FILE) as expect:
+  with np.load(folder / inputs_folder.EXPECT_FILE) as expect:
     with pytest.raises(mw.MagentaWavenetError, match='pitch-conditioned'):
       prepare_inputs.keras_logits(seeded_model(3, preset), expect['classes'])
 
@@ -161,7 +162,7 @@ def recipe_output(prepared, tmp_path):
   np.savez(tmp_path / 'ema.npz',
            **prepare_inputs.keras_layout_weights(model))
   write_config(model.config, tmp_path)
-  with np.load(folder / prepare_inputs.EXPECT_FILE) as expect:
+  with np.load(folder / inputs_folder.EXPECT_FILE) as expect:
     classes, pitch = expect['classes'], expect['pitch']
   np.savez(tmp_path / 'probe.npz', classes=classes, pitch=pitch,
            logits=prepare_inputs.keras_logits(model, classes, pitch))
@@ -244,7 +245,7 @@ def test_a_warm_start_keeps_the_trained_models_logits_at_every_pitch(
       '--num_samples', str(NUM_SAMPLES), '--config', PITCHED,
       '--warm_start', str(tmp_path / 'trained')]) == 0
   started = mw.NSynthAutoencoder(PITCHED)
-  with np.load(folder / prepare_inputs.INIT_FILE) as init:
+  with np.load(folder / inputs_folder.INIT_FILE) as init:
     convert.assign_weights(started, dict(init))
     # The code's rows are the trained ones, the pitch's rows zero.
     kernel = init['cond_map_3/W']

@@ -3,11 +3,12 @@ r"""Prepares the inputs of `train_torch_gpu.py` from NSynth TFRecords.
 The PyTorch recipe needs no TensorFlow; this writes everything it reads into
 one folder (atomically):
 
-* `data.npz`: 'classes' uint8 [notes, samples], the mu-law classes
-  (q + 128) of the first --num_samples samples of every note, in file order
-  (sorted file names, then records), compressed (to about 60% for FluidR3
-  notes: a GPU call carries 64 MiB); `notes.txt` names the notes, one a
-  line. The recipe trains on random 6,144-sample crops of these rows.
+* `classes.npy.xz`: uint8 [notes, samples], the mu-law classes (q + 128)
+  of the first --num_samples samples of every note, in file order (sorted
+  file names, then records), LZMA-compressed (`inputs_folder`: to about 43%
+  for these renders, as a GPU call carries 64 MiB); `notes.txt` names the
+  notes, one a line. The recipe trains on random 6,144-sample crops of
+  these rows.
 * `pitch.npy`: int16 [notes], each note's MIDI pitch (the records' `pitch`
   feature), which a pitch-conditioned preset hears beside the code.
 * `config.json`: the `WaveNetConfig` of --config (`checkpoint.write_config`);
@@ -53,19 +54,20 @@ from magenta_wavenet.errors import DataError
 from magenta_wavenet.errors import MagentaWavenetError
 from magenta_wavenet.files import atomic_folder
 from magenta_wavenet.pretrained import load_model
+from tools.recipe.inputs_folder import CLASSES_FILE
+from tools.recipe.inputs_folder import EXPECT_FILE
+from tools.recipe.inputs_folder import INIT_FILE
+from tools.recipe.inputs_folder import NOTES_FILE
+from tools.recipe.inputs_folder import PITCH_FILE
+from tools.recipe.inputs_folder import PROBE_LENGTH
+from tools.recipe.inputs_folder import PROBE_NOTES
+from tools.recipe.inputs_folder import PROBE_START
+from tools.recipe.inputs_folder import write_classes
 
 # The networks train_torch_gpu.py is run with: their run state (weights,
 # average, Adam moments) fits the 64 MiB a GPU call carries.
 RECIPE_PRESETS = ('h64_bo16', 'h64_bo16_pitch')
-PROBE_START = 20000  # train_torch_gpu.py's probe: data[:2, 20000:22048]
-PROBE_LENGTH = 2048
-PROBE_NOTES = 2
 RECIPE_CROP = 6144
-DATA_FILE = 'data.npz'
-PITCH_FILE = 'pitch.npy'
-NOTES_FILE = 'notes.txt'
-INIT_FILE = 'init.npz'
-EXPECT_FILE = 'expect.npz'
 _READ_BATCH = 64
 
 FLAGS = common.new_flags()
@@ -207,7 +209,7 @@ def prepare(train_path, output_dir, num_samples=schema.NOTE_SAMPLES, seed=0,
   probe_pitch = pitches[:PROBE_NOTES]
 
   def write(staging):
-    np.savez_compressed(os.path.join(staging, DATA_FILE), classes=classes)
+    write_classes(os.path.join(staging, CLASSES_FILE), classes)
     np.save(os.path.join(staging, PITCH_FILE), pitches)
     with open(os.path.join(staging, NOTES_FILE), 'w') as handle:
       handle.write(''.join(name + '\n' for name in names))
@@ -231,7 +233,7 @@ def _body(flag_values):
                   flag_values.config, trained)
   start = (f'from {flag_values.warm_start}' if trained is not None
            else f'seed {flag_values.seed}')
-  print(f'{flag_values.output_dir}: {DATA_FILE} {shape[0]} notes x '
+  print(f'{flag_values.output_dir}: {CLASSES_FILE} {shape[0]} notes x '
         f'{shape[1]} samples, {PITCH_FILE}, {CONFIG_FILE} and {INIT_FILE} '
         f'({flag_values.config}, {start}), {EXPECT_FILE}.')
 

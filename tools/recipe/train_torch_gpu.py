@@ -3,12 +3,13 @@ weight names as magenta_wavenet (weights kept in the Keras layout
 [k, in, out] under the published checkpoint names).
 
 Needs PyTorch and numpy only. It reads the folder `prepare_inputs` wrote
-(--inputs): `data.npz` ('classes' uint8 [notes, samples] mu-law classes),
-`pitch.npy` (int16 [notes] MIDI pitches), `config.json` (the preset: widths,
-layers, stages, hop, pitch classes), `init.npz` (seeded Keras weights) and
-`expect.npz` (the Keras logits of a probe with `init.npz`). A new run first
-checks that this port's float32 logits of that probe equal Keras's; a
-resumed one (--state) reads neither `init.npz` nor `expect.npz`.
+(--inputs, `inputs_folder`): `classes.npy.xz` (uint8 [notes, samples]
+mu-law classes), `pitch.npy` (int16 [notes] MIDI pitches), `config.json`
+(the preset: widths, layers, stages, hop, pitch classes), `init.npz`
+(seeded Keras weights) and `expect.npz` (the Keras logits of a probe with
+`init.npz`). A new run first checks that this port's float32 logits of that
+probe equal Keras's; a resumed one (--state) reads neither `init.npz` nor
+`expect.npz`.
 
 A pitch-conditioned preset (`pitch_classes` 128, h64_bo16_pitch) feeds its
 cond_map layers the code with the note's one-hot MIDI pitch appended, as
@@ -38,18 +39,19 @@ import os
 import shutil
 import time
 
+from inputs_folder import CLASSES_FILE
+from inputs_folder import EXPECT_FILE
+from inputs_folder import INIT_FILE
+from inputs_folder import PITCH_FILE
+from inputs_folder import PROBE_LENGTH
+from inputs_folder import PROBE_NOTES
+from inputs_folder import PROBE_START
+from inputs_folder import read_classes
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-PROBE_START = 20000  # as prepare_inputs: data[:2, 20000:22048]
-PROBE_LENGTH = 2048
-PROBE_NOTES = 2
-DATA_FILE = 'data.npz'  # the names of prepare_inputs' files
-PITCH_FILE = 'pitch.npy'
-CONFIG_FILE = 'config.json'
-INIT_FILE = 'init.npz'
-EXPECT_FILE = 'expect.npz'
+CONFIG_FILE = 'config.json'  # checkpoint.CONFIG_FILE, which needs TensorFlow
 STATE_FILE = 'state.pt'
 OPT_FILE = 'opt.pt'
 EMA_FILE = 'ema.npz'
@@ -353,8 +355,8 @@ def main(argv=None):
                      f'--config {args.config}')
   if args.crop % cfg['hop_length']:
     raise SystemExit(f'--crop must be a multiple of {cfg["hop_length"]}')
-  with np.load(os.path.join(args.inputs, DATA_FILE)) as stored:
-    data = torch.from_numpy(stored['classes']).to(dev)
+  data = torch.from_numpy(read_classes(os.path.join(args.inputs,
+                                                   CLASSES_FILE))).to(dev)
   pitch = torch.from_numpy(np.load(os.path.join(args.inputs, PITCH_FILE)))
   pitch = pitch.long().to(dev)
   p, ema, opt, gen, state = start_run(args, cfg, dev)
