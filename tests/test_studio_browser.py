@@ -123,3 +123,11 @@ def test_render_then_drag_the_pad_and_play(browser, url):
       'played p0_0_m064 (+8 semitones); mix: p0_0 75%, p0_1 25%')
   assert browser.find_element(By.ID, 'download').get_attribute(
       'href').endswith('.zip')
+  # While a pack loads again (another choice in the menu, or the page's
+  # retry while it had no pack), the loaded one keeps playing.
+  browser.execute_script(
+      "loadPack(document.getElementById('pack').value, state.pack);"
+      'play(64, 1);')
+  assert text_of(browser, 'played', r'\+0') == (
+      'played p0_0_m064 (+0 semitones); mix: p0_0 75%, p0_1 25%')
+  text_of(browser, 'player-status', '^ready: 4 samples$')

@@ -14,6 +14,8 @@ const COMPUTER_KEYS = {a: 0, w: 1, s: 2, e: 3, d: 4, f: 5, t: 6, g: 7, y: 8,
 const state = {
   sources: [], chosen: [], pack: null, buffers: {}, x: 0.5, y: 0.5,
   octave: 60, audio: null,
+  loads: 0,  // loadPack calls so far: only the latest one's pack is kept
+  retry: null,  // the timer of loadPacks' next try while there is no pack
 };
 
 async function api(url, options) {
@@ -131,6 +133,7 @@ function showProgress(job) {
 // Packs.
 
 async function loadPacks(selected) {
+  clearTimeout(state.retry);
   const packs = await api('/api/packs');
   const menu = $('pack');
   menu.replaceChildren(...packs.map((pack) => {
@@ -142,7 +145,8 @@ async function loadPacks(selected) {
     return option;
   }));
   if (!packs.length) {
-    setTimeout(() => loadPacks(), 3000);  // the default pack may be rendering
+    // The default pack may be rendering.
+    state.retry = setTimeout(() => loadPacks(), 3000);
     return;
   }
   menu.value = selected || packs[0].id;
@@ -150,18 +154,21 @@ async function loadPacks(selected) {
 }
 
 async function loadPack(id, pack) {
-  state.pack = null;
-  state.buffers = {};
+  // The pack loaded before keeps playing until this one is decoded, and a
+  // call overtaken by a later one (another choice, loadPacks' retry) keeps
+  // nothing, so the keys never find the player empty or out of date.
+  const load = ++state.loads;
   state.audio = state.audio || new AudioContext();
   $('player-status').textContent = 'loading the samples...';
-  $('download').href = `/api/packs/${id}.zip`;
   const decoded = await Promise.all(pack.samples.map(async (name) => {
     const response = await fetch(`/api/packs/${id}/samples/${name}`);
     return [name, await state.audio.decodeAudioData(
         await response.arrayBuffer())];
   }));
+  if (load !== state.loads) return;
   state.buffers = Object.fromEntries(decoded);
   state.pack = pack;
+  $('download').href = `/api/packs/${id}.zip`;
   const line = pack.rows === 1;
   $('pad').className = line ? 'line' : 'square';
   const corners = line ? [pack.sources[0], pack.sources[1], '', ''] :
