@@ -27,6 +27,8 @@ from magenta_wavenet import litert
 from magenta_wavenet.generation import Synthesizer
 from magenta_wavenet.incremental import IncrementalDecoder
 
+ENCODE_SAMPLES = 64000  # the encoding timed: one 4 s note at 16 kHz
+
 
 def fastest(function, repeats):
   """Minimum wall time in seconds of `repeats` calls (after one warm-up)."""
@@ -164,9 +166,9 @@ def time_naive_baseline(model, steps):
 
 
 def time_encoding(model, repeats):
-  """Seconds to encode 64,000 samples (one 4 s note)."""
-  audio = np.random.default_rng(0).uniform(-0.5, 0.5, (1, 64000)).astype(
-      np.float32)
+  """Seconds to encode `ENCODE_SAMPLES` samples (one 4 s note)."""
+  audio = np.random.default_rng(0).uniform(
+      -0.5, 0.5, (1, ENCODE_SAMPLES)).astype(np.float32)
   return fastest(lambda: model.encode(audio).numpy(), repeats)
 
 
@@ -231,11 +233,13 @@ def run_benchmark(model, batch_sizes, weight_formats, steps, repeats,
                         timings.get(('float32', 'xla'), {}).get(batch),
                         batch_one, floor, sample_rate))
   encode_seconds = time_encoding(model, repeats)
-  flops = encoder_flops(model.config, 64000)
+  flops = encoder_flops(model.config, ENCODE_SAMPLES)
   rate = matmul_rate(model.config)
-  lines += ['', f'Encoding 64,000 samples (4 s) at batch 1: '
+  lines += ['', f'Encoding {ENCODE_SAMPLES:,} samples '
+            f'({ENCODE_SAMPLES / sample_rate:g} s) at batch 1: '
             f'{encode_seconds * 1000:.4g} ms '
-            f'({64000 / sample_rate / encode_seconds:.1f}x real time); '
+            f'({ENCODE_SAMPLES / sample_rate / encode_seconds:.1f}x real '
+            'time); '
             f'compute floor {flops / rate * 1000:.4g} ms ({flops / 1e9:.4g} '
             f'GFLOP at {rate / 1e9:.4g} GFLOP/s, numpy\'s float32 matrix '
             'product at the encoder\'s shape): '
