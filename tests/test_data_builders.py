@@ -9,6 +9,7 @@ import magenta_wavenet as mw
 from magenta_wavenet.cli import make_dataset
 from magenta_wavenet.data import builders
 from magenta_wavenet.data import reader
+from magenta_wavenet.data import schema
 from magenta_wavenet.data import soundfont
 
 needs_fluidsynth = pytest.mark.skipif(
@@ -126,3 +127,37 @@ def test_bad_split_fractions_stop_before_any_rendering(tmp_path, monkeypatch):
   with pytest.raises(mw.DataError, match='fractions must be >= 0'):
     builders.build_from_folder(str(tmp_path / 'none'), str(tmp_path / 'out'),
                                valid_fraction=-0.1)
+
+
+def test_every_melodic_program_has_a_valid_instrument_and_range():
+  # The General MIDI programs without a steady pitch of their own.
+  unpitched = {47, 55, 86} | set(range(96, 104)) | {113} | set(range(
+      115, 128))
+  assert set(soundfont.GM_PROGRAMS) == set(range(115)) - unpitched
+  for number, program in soundfont.GM_PROGRAMS.items():
+    assert program.number == number
+    labels = schema.parse_note_name(f'{program.instrument_str}-060-100')
+    assert (labels.family_str, labels.source_str) == (program.family,
+                                                      program.source)
+    assert 21 <= program.lowest < program.highest <= 108, program
+    assert program.highest - program.lowest >= 12, program  # an octave
+
+
+def test_command_line_programs_all_builds_every_known_program(
+    tmp_path, monkeypatch, capsys):
+  asked = []
+
+  def build_from_soundfont(output_dir, programs, **kwargs):
+    asked.append(programs)
+    return {'train': 0}
+  monkeypatch.setattr(builders, 'build_from_soundfont', build_from_soundfont)
+  assert make_dataset.main(
+      ['make_dataset', '--soundfont', 'any.sf2', '--programs', 'all',
+       '--output_dir', str(tmp_path)]) == 0
+  assert asked == [sorted(soundfont.GM_PROGRAMS)]
+  assert make_dataset.main(
+      ['make_dataset', '--soundfont', 'any.sf2', '--programs', '0,piano',
+       '--output_dir', str(tmp_path / 'bad')]) == 1
+  assert ('--programs takes GM program numbers or "all"; got 0,piano.'
+          in capsys.readouterr().err)
+  assert len(asked) == 1

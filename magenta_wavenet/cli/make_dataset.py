@@ -9,6 +9,8 @@ From a SoundFont rendered with FluidSynth (3 s held + 1 s release, 16 kHz):
   python -m magenta_wavenet.make_dataset --soundfont \
       /usr/share/sounds/sf2/FluidR3_GM.sf2 --programs 0,24,40,56,73 \
       --pitch_min 36 --pitch_max 84 --velocities 75,127 --output_dir data/
+
+`--programs all` renders every melodic GM program that has an NSynth family.
 """
 
 from absl import flags
@@ -26,9 +28,9 @@ flags.DEFINE_string('soundfont', None, 'A .sf2 file to render notes from, '
 flags.DEFINE_string('output_dir', None, 'Where the TFRecords are written.',
                     flag_values=FLAGS)
 flags.DEFINE_list('programs', ['0', '24', '40', '56', '73'],
-                  'GM programs to render (0-based); known: '
-                  + ','.join(str(p) for p in sorted(soundfont.GM_PROGRAMS)),
-                  flag_values=FLAGS)
+                  'GM programs to render (0-based), or "all": each of the '
+                  f'{len(soundfont.GM_PROGRAMS)} melodic programs with an '
+                  'NSynth family (soundfont.GM_PROGRAMS).', flag_values=FLAGS)
 flags.DEFINE_integer('pitch_min', 36, 'Lowest MIDI pitch rendered.',
                      flag_values=FLAGS)
 flags.DEFINE_integer('pitch_max', 84, 'Highest MIDI pitch rendered.',
@@ -49,6 +51,17 @@ flags.DEFINE_boolean('gzip', False, 'GZIP-compress the records.',
                      flag_values=FLAGS)
 
 
+def program_numbers(names):
+  """GM program numbers of the --programs flag: numbers, or 'all'."""
+  if [name.lower() for name in names] == ['all']:
+    return sorted(soundfont.GM_PROGRAMS)
+  try:
+    return [int(name) for name in names]
+  except ValueError:
+    raise MagentaWavenetError(f'--programs takes GM program numbers or '
+                              f'"all"; got {",".join(names)}.') from None
+
+
 def _body(flag_values):
   if not flag_values.output_dir:
     raise MagentaWavenetError('--output_dir is required.')
@@ -64,7 +77,7 @@ def _body(flag_values):
                                         flag_values.output_dir, **common)
   else:
     counts = builders.build_from_soundfont(
-        flag_values.output_dir, [int(p) for p in flag_values.programs],
+        flag_values.output_dir, program_numbers(flag_values.programs),
         pitch_range=(flag_values.pitch_min, flag_values.pitch_max),
         velocities=[int(v) for v in flag_values.velocities],
         pitch_step=flag_values.pitch_step,

@@ -50,33 +50,116 @@ class Program:
     return f'{self.family}_{self.source}_{self.number:03d}'
 
 
-# Chosen GM programs (0-based numbers) and the NSynth family each belongs to.
+# Every melodic General MIDI program (0-based numbers), with the NSynth
+# family and source it belongs to and the pitches it plays. Left out, as
+# they have no steady pitch of their own: timpani (47), orchestra hit (55),
+# fifths lead (86, two pitches at once), the effects (96-103) and the
+# percussion (113, 115-127). NSynth has no pad family; the pads (88-95) are
+# synth leads here.
 GM_PROGRAMS = {p.number: p for p in (
     Program(0, 'keyboard', 'acoustic', 21, 108),     # Acoustic Grand Piano
+    Program(1, 'keyboard', 'acoustic', 21, 108),     # Bright Acoustic Piano
+    Program(2, 'keyboard', 'electronic', 21, 108),   # Electric Grand Piano
+    Program(3, 'keyboard', 'acoustic', 21, 108),     # Honky-tonk Piano
     Program(4, 'keyboard', 'electronic', 28, 103),   # Electric Piano 1
+    Program(5, 'keyboard', 'electronic', 28, 103),   # Electric Piano 2
+    Program(6, 'keyboard', 'acoustic', 29, 89),      # Harpsichord
+    Program(7, 'keyboard', 'electronic', 29, 89),    # Clavinet
+    Program(8, 'keyboard', 'acoustic', 60, 108),     # Celesta
+    Program(9, 'mallet', 'acoustic', 79, 108),       # Glockenspiel
+    Program(10, 'mallet', 'acoustic', 60, 96),       # Music Box
     Program(11, 'mallet', 'acoustic', 53, 89),       # Vibraphone
     Program(12, 'mallet', 'acoustic', 45, 96),       # Marimba
+    Program(13, 'mallet', 'acoustic', 65, 108),      # Xylophone
+    Program(14, 'mallet', 'acoustic', 60, 77),       # Tubular Bells
+    Program(15, 'mallet', 'acoustic', 48, 88),       # Dulcimer
     Program(16, 'organ', 'electronic', 36, 96),      # Drawbar Organ
+    Program(17, 'organ', 'electronic', 36, 96),      # Percussive Organ
+    Program(18, 'organ', 'electronic', 36, 96),      # Rock Organ
     Program(19, 'organ', 'acoustic', 24, 96),        # Church Organ
+    Program(20, 'organ', 'acoustic', 36, 96),        # Reed Organ
+    Program(21, 'reed', 'acoustic', 53, 89),         # Accordion
+    Program(22, 'reed', 'acoustic', 60, 84),         # Harmonica
+    Program(23, 'reed', 'acoustic', 53, 89),         # Tango Accordion
     Program(24, 'guitar', 'acoustic', 40, 84),       # Nylon Guitar
     Program(25, 'guitar', 'acoustic', 40, 84),       # Steel Guitar
+    Program(26, 'guitar', 'electronic', 40, 86),     # Jazz Electric Guitar
     Program(27, 'guitar', 'electronic', 40, 86),     # Clean Electric Guitar
+    Program(28, 'guitar', 'electronic', 40, 86),     # Muted Electric Guitar
+    Program(29, 'guitar', 'electronic', 40, 86),     # Overdriven Guitar
+    Program(30, 'guitar', 'electronic', 40, 86),     # Distortion Guitar
+    Program(31, 'guitar', 'electronic', 40, 86),     # Guitar Harmonics
     Program(32, 'bass', 'acoustic', 28, 67),         # Acoustic Bass
     Program(33, 'bass', 'electronic', 28, 67),       # Fingered Electric Bass
+    Program(34, 'bass', 'electronic', 28, 67),       # Picked Electric Bass
+    Program(35, 'bass', 'electronic', 28, 67),       # Fretless Bass
+    Program(36, 'bass', 'electronic', 28, 67),       # Slap Bass 1
+    Program(37, 'bass', 'electronic', 28, 67),       # Slap Bass 2
     Program(38, 'bass', 'synthetic', 24, 72),        # Synth Bass 1
+    Program(39, 'bass', 'synthetic', 24, 72),        # Synth Bass 2
     Program(40, 'string', 'acoustic', 55, 103),      # Violin
+    Program(41, 'string', 'acoustic', 48, 91),       # Viola
     Program(42, 'string', 'acoustic', 36, 76),       # Cello
+    Program(43, 'string', 'acoustic', 28, 67),       # Contrabass
+    Program(44, 'string', 'acoustic', 28, 96),       # Tremolo Strings
+    Program(45, 'string', 'acoustic', 28, 96),       # Pizzicato Strings
+    Program(46, 'string', 'acoustic', 23, 103),      # Orchestral Harp
     Program(48, 'string', 'acoustic', 28, 96),       # String Ensemble 1
+    Program(49, 'string', 'acoustic', 28, 96),       # String Ensemble 2
+    Program(50, 'string', 'synthetic', 36, 96),      # Synth Strings 1
+    Program(51, 'string', 'synthetic', 36, 96),      # Synth Strings 2
     Program(52, 'vocal', 'acoustic', 48, 79),        # Choir Aahs
+    Program(53, 'vocal', 'acoustic', 48, 79),        # Voice Oohs
+    Program(54, 'vocal', 'synthetic', 48, 84),       # Synth Voice
     Program(56, 'brass', 'acoustic', 52, 84),        # Trumpet
     Program(57, 'brass', 'acoustic', 40, 72),        # Trombone
+    Program(58, 'brass', 'acoustic', 28, 58),        # Tuba
+    Program(59, 'brass', 'acoustic', 52, 82),        # Muted Trumpet
     Program(60, 'brass', 'acoustic', 34, 77),        # French Horn
+    Program(61, 'brass', 'acoustic', 36, 84),        # Brass Section
+    Program(62, 'brass', 'synthetic', 36, 96),       # Synth Brass 1
+    Program(63, 'brass', 'synthetic', 36, 96),       # Synth Brass 2
+    Program(64, 'reed', 'acoustic', 56, 87),         # Soprano Sax
     Program(65, 'reed', 'acoustic', 49, 81),         # Alto Sax
+    Program(66, 'reed', 'acoustic', 44, 75),         # Tenor Sax
+    Program(67, 'reed', 'acoustic', 36, 69),         # Baritone Sax
     Program(68, 'reed', 'acoustic', 58, 91),         # Oboe
+    Program(69, 'reed', 'acoustic', 52, 81),         # English Horn
+    Program(70, 'reed', 'acoustic', 34, 72),         # Bassoon
     Program(71, 'reed', 'acoustic', 50, 94),         # Clarinet
+    Program(72, 'flute', 'acoustic', 74, 108),       # Piccolo
     Program(73, 'flute', 'acoustic', 60, 96),        # Flute
+    Program(74, 'flute', 'acoustic', 60, 96),        # Recorder
+    Program(75, 'flute', 'acoustic', 60, 96),        # Pan Flute
+    Program(76, 'flute', 'acoustic', 60, 96),        # Blown Bottle
+    Program(77, 'flute', 'acoustic', 55, 84),        # Shakuhachi
+    Program(78, 'flute', 'acoustic', 60, 96),        # Whistle
+    Program(79, 'flute', 'acoustic', 60, 84),        # Ocarina
     Program(80, 'synth_lead', 'synthetic', 36, 96),  # Square Lead
     Program(81, 'synth_lead', 'synthetic', 36, 96),  # Sawtooth Lead
+    Program(82, 'synth_lead', 'synthetic', 36, 96),  # Calliope Lead
+    Program(83, 'synth_lead', 'synthetic', 36, 96),  # Chiff Lead
+    Program(84, 'synth_lead', 'synthetic', 36, 96),  # Charang Lead
+    Program(85, 'synth_lead', 'synthetic', 36, 96),  # Voice Lead
+    Program(87, 'synth_lead', 'synthetic', 36, 96),  # Bass + Lead
+    Program(88, 'synth_lead', 'synthetic', 36, 96),  # New Age Pad
+    Program(89, 'synth_lead', 'synthetic', 36, 96),  # Warm Pad
+    Program(90, 'synth_lead', 'synthetic', 36, 96),  # Polysynth Pad
+    Program(91, 'vocal', 'synthetic', 48, 84),       # Choir Pad
+    Program(92, 'synth_lead', 'synthetic', 36, 96),  # Bowed Pad
+    Program(93, 'synth_lead', 'synthetic', 36, 96),  # Metallic Pad
+    Program(94, 'synth_lead', 'synthetic', 36, 96),  # Halo Pad
+    Program(95, 'synth_lead', 'synthetic', 36, 96),  # Sweep Pad
+    Program(104, 'guitar', 'acoustic', 48, 77),      # Sitar
+    Program(105, 'guitar', 'acoustic', 48, 84),      # Banjo
+    Program(106, 'guitar', 'acoustic', 50, 79),      # Shamisen
+    Program(107, 'guitar', 'acoustic', 55, 84),      # Koto
+    Program(108, 'mallet', 'acoustic', 48, 84),      # Kalimba
+    Program(109, 'reed', 'acoustic', 58, 77),        # Bagpipe
+    Program(110, 'string', 'acoustic', 55, 96),      # Fiddle
+    Program(111, 'reed', 'acoustic', 60, 84),        # Shanai
+    Program(112, 'mallet', 'acoustic', 72, 96),      # Tinkle Bell
+    Program(114, 'mallet', 'acoustic', 52, 76),      # Steel Drums
 )}
 
 
