@@ -4,6 +4,7 @@ import json
 
 from conftest import tone
 import numpy as np
+import pytest
 
 from magenta_wavenet.training import evaluation
 from tools import compare_models
@@ -30,7 +31,7 @@ def test_table_rows_are_the_evaluation_means(tiny_checkpoint, tmp_path,
   status = compare_models.main([
       'compare_models', f'--models={folder}',
       f'--real_notes={tmp_path / "notes.npy"}', '--real_offset=0',
-      '--sample_length=1024', '--temperatures=1,0.5',
+      '--sample_length=1024', '--temperatures=1,0.5', '--seeds=0,3',
       f'--save_path={tmp_path / "scores.json"}'])
   assert status == 0
   audio, names, pitches = compare_models.real_notes(
@@ -39,13 +40,20 @@ def test_table_rows_are_the_evaluation_means(tiny_checkpoint, tmp_path,
   rows = capsys.readouterr().out.splitlines()[2:]
   assert len(saved) == len(rows) == 2
   for temperature, result, row in zip((1.0, 0.5), saved, rows):
-    scores, _ = evaluation.evaluate(model, audio, names, pitches,
-                                    temperature=temperature, seed=0)
-    means = evaluation.summary(scores)
+    seeds = [evaluation.summary(evaluation.evaluate(
+        model, audio, names, pitches, temperature=temperature, seed=seed)[0])
+             for seed in (0, 3)]
+    assert [run['seed'] for run in result['runs']] == [0, 3]
+    assert [run['mean'] for run in result['runs']] == seeds
+    assert seeds[0]['stft_distance'] != seeds[1]['stft_distance']
+    assert seeds[0]['nll_bits'] == seeds[1]['nll_bits']  # no sampling
+    means = {key: (seeds[0][key] + seeds[1][key]) / 2 for key in seeds[0]}
     assert result['set'] == 'real NSynth notes'
     assert result['temperature'] == temperature
-    assert result['mean'] == means
+    assert result['mean'] == pytest.approx(means)
+    low, high = sorted(100 * seed['pitch_accuracy'] for seed in seeds)
     assert row == (f'| {folder} | {temperature:g} | real NSynth notes | 2 | '
                    f'{means["nll_bits"]:.2f} | '
                    f'{means["stft_distance"]:.2f} | '
-                   f'{100 * means["pitch_accuracy"]:.1f}% |')
+                   f'{100 * means["pitch_accuracy"]:.1f}% '
+                   f'({low:.1f}-{high:.1f}) |')

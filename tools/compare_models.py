@@ -1,10 +1,12 @@
 r"""Scores several models on the same held-out notes: the model card's table.
 
 Each model resynthesizes the same notes (encoded, then generated sample by
-sample with one seed, at each of `--temperatures`) from up to three sets,
-and the means of `training.evaluation` (NLL in bits, multi-resolution STFT
-distance, pYIN pitch accuracy within 50 cents) are printed as one Markdown
-table:
+sample with each of `--seeds`, at each of `--temperatures`) from up to three
+sets, and the means of `training.evaluation` (NLL in bits, multi-resolution
+STFT distance, pYIN pitch accuracy within 50 cents) are printed as one
+Markdown table. Whether a resynthesis keeps the pitch depends much on the
+sampler's luck, so with several seeds each row gives the mean over seeds and
+the pitch accuracy's range (lowest-highest seed):
 
 * `--test_path`: the test split of the training render (instruments seen in
   training, notes not);
@@ -18,7 +20,8 @@ Usage:
   python -m tools.compare_models --models h64_bo16,runs/pitch \
       --test_path 'data/fluidr3/nsynth-test-*' \
       --unseen_path 'data/timgm/nsynth-*' \
-      --real_notes example_nsynth_audio.npy --save_path eval/compare.json
+      --real_notes example_nsynth_audio.npy --seeds 0,1,2 \
+      --save_path eval/compare.json
 """
 
 import json
@@ -48,7 +51,8 @@ flags.DEFINE_integer('num_notes', 16, 'Notes per TFRecord set.',
                      flag_values=FLAGS)
 flags.DEFINE_integer('sample_length', 16000, 'Samples per note.',
                      flag_values=FLAGS)
-flags.DEFINE_integer('seed', 0, 'Sampling seed.', flag_values=FLAGS)
+flags.DEFINE_list('seeds', ['0'], 'Sampling seeds; each row is the mean '
+                  'over them.', flag_values=FLAGS)
 flags.DEFINE_list('temperatures', ['1.0'], 'Sampling temperatures; each '
                   'model is scored at each.', flag_values=FLAGS)
 flags.DEFINE_string('save_path', '', 'Optional JSON of every score.',
@@ -85,8 +89,27 @@ def note_sets(flag_values):
   return sets
 
 
+def mean_over_seeds(summaries):
+  """The mean of each measure over `evaluation.summary` dicts of seeds."""
+  return {key: (summaries[0][key] if key == 'notes' else
+                float(np.mean([summary[key] for summary in summaries])))
+          for key in summaries[0]}
+
+
+def row_text(model_name, temperature, set_name, means, accuracies):
+  """One table row; the pitch accuracy's range when there are several
+  seeds' `accuracies`."""
+  spread = (f' ({100 * min(accuracies):.1f}-{100 * max(accuracies):.1f})'
+            if len(accuracies) > 1 else '')
+  return (f'| {model_name} | {temperature:g} | {set_name} | '
+          f'{means["notes"]} | {means["nll_bits"]:.2f} | '
+          f'{means["stft_distance"]:.2f} | '
+          f'{100 * means["pitch_accuracy"]:.1f}%{spread} |')
+
+
 def _body(flag_values):
   sets = note_sets(flag_values)
+  seeds = [int(seed) for seed in flag_values.seeds]
   results = []
   print('| model | temperature | notes | n | NLL (bits) | STFT distance '
         '| pitch accuracy |')
@@ -95,17 +118,18 @@ def _body(flag_values):
     model = pretrained.load_model(model_name)
     for temperature in map(float, flag_values.temperatures):
       for set_name, (audio, names, pitches) in sets.items():
-        scores, _ = evaluation.evaluate(model, audio, names, pitches,
-                                        temperature=temperature,
-                                        seed=flag_values.seed)
-        means = evaluation.summary(scores)
-        print(f'| {model_name} | {temperature:g} | {set_name} | '
-              f'{means["notes"]} | {means["nll_bits"]:.2f} | '
-              f'{means["stft_distance"]:.2f} | '
-              f'{100 * means["pitch_accuracy"]:.1f}% |', flush=True)
+        runs = []
+        for seed in seeds:
+          scores, _ = evaluation.evaluate(model, audio, names, pitches,
+                                          temperature=temperature, seed=seed)
+          runs.append({'seed': seed, 'mean': evaluation.summary(scores),
+                       'notes': [score.__dict__ for score in scores]})
+        means = mean_over_seeds([run['mean'] for run in runs])
+        print(row_text(model_name, temperature, set_name, means,
+                       [run['mean']['pitch_accuracy'] for run in runs]),
+              flush=True)
         results.append({'model': model_name, 'temperature': temperature,
-                        'set': set_name, 'mean': means,
-                        'notes': [score.__dict__ for score in scores]})
+                        'set': set_name, 'mean': means, 'runs': runs})
   if flag_values.save_path:
     def write(path):
       with open(path, 'w') as handle:
