@@ -122,7 +122,7 @@ class NSynthAutoencoder(keras.Model):
     check_code(code, self.config, audio.shape[1])
     return self.decoder(self._network_input(audio), code)
 
-  def call(self, audio, pitch=None):
+  def call(self, audio, pitch=None, input_noise=0.0, noise_seed=(0, 0)):
     """Autoencodes trimmed audio: logits [batch, samples, 256].
 
     Args:
@@ -130,17 +130,25 @@ class NSynthAutoencoder(keras.Model):
       pitch: int or float [batch] MIDI pitches: required by a
         pitch-conditioned model, ignored by the others (so a training loop
         can pass the dataset's pitch to any model).
+      input_noise, noise_seed: See `autoencode_input`.
     """
     length = dsp.trimmed_length(tf.shape(audio)[1], self.config.hop_length)
     return self.autoencode_input(self._network_input(audio[:, :length]),
-                                 pitch)
+                                 pitch, input_noise, noise_seed)
 
-  def autoencode_input(self, inputs, pitch=None):
+  def autoencode_input(self, inputs, pitch=None, input_noise=0.0,
+                       noise_seed=(0, 0)):
     """Logits [batch, time, 256] of network input q / 128 [batch, time].
 
     Args:
       inputs: float32 mu-law network input, time a multiple of hop_length.
       pitch: [batch] MIDI pitches, required by a pitch-conditioned model.
+      input_noise: Std of Gaussian noise added to what the decoder hears of
+        the past samples (0.02 is about 2.5 of the 256 mu-law steps); the
+        encoder hears the clean input. A training aid: the decoder learns
+        to follow the code rather than copy its past samples, whose errors
+        sampling feeds back. 0 for none.
+      noise_seed: Two integers, the stateless seed of that noise.
 
     Raises:
       CodeError: for a pitch-conditioned model given no pitch.
@@ -152,19 +160,26 @@ class NSynthAutoencoder(keras.Model):
             f'the {self.config.name} model is pitch-conditioned: pass the '
             'MIDI pitch of each clip.')
       code = append_pitch(code, pitch)
+    if input_noise:
+      inputs = inputs + input_noise * tf.random.stateless_normal(
+          tf.shape(inputs), noise_seed, dtype=inputs.dtype)
     return self.decoder(inputs, code)
 
-  def nll(self, audio, pitch=None):
+  def nll(self, audio, pitch=None, input_noise=0.0, noise_seed=(0, 0)):
     """Mean cross-entropy of the mu-law classes in nats: the reference's loss.
 
     Args:
       audio: float32 [batch, samples], samples a multiple of hop_length.
       pitch: [batch] MIDI pitches, for a pitch-conditioned model.
+      input_noise, noise_seed: See `autoencode_input`; the targets stay
+        the clean samples.
 
     Returns:
       Scalar float32 tensor.
     """
-    return tf.reduce_mean(cross_entropy(self(audio, pitch=pitch), audio))
+    return tf.reduce_mean(cross_entropy(
+        self(audio, pitch=pitch, input_noise=input_noise,
+             noise_seed=noise_seed), audio))
 
   def get_config(self):
     return {'config': self.config.to_dict(), 'name': self.name}

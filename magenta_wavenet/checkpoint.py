@@ -48,6 +48,49 @@ def variable_table(model):
   return table
 
 
+def keras_layout_weights(model):
+  """The model's weights by checkpoint name, in the Keras layout.
+
+  Returns:
+    dict like {'dilatedconv_12/W': float32 [3, 64, 128],
+    'dilatedconv_12/biases': float32 [128], ...}.
+  """
+  return {name: variable.numpy()
+          for name, (variable, _) in variable_table(model).items()}
+
+
+def warm_start_weights(model, trained):
+  """Sets `model`'s weights to those of `trained`, a model of the same network.
+
+  The two may differ only in what the cond_map layers read: where `model`'s
+  kernel has more input rows (the one-hot pitch that `h64_bo16_pitch`
+  appends to the code), the trained rows come first and the others are
+  zero, so `model` computes `trained`'s logits at every pitch.
+
+  Args:
+    model: The `NSynthAutoencoder` to start (changed in place).
+    trained: A trained `NSynthAutoencoder`.
+
+  Raises:
+    ConfigError: if a weight is missing from `trained` or differs in
+      another way.
+  """
+  start = keras_layout_weights(trained)
+  for name, (variable, _) in variable_table(model).items():
+    if name not in start:
+      raise ConfigError(f'the trained model has no {name}.')
+    value, shape = start[name], tuple(variable.shape)
+    grown = (len(shape) == 3 and value.shape[0] == shape[0]
+             and value.shape[2] == shape[2] and value.shape[1] < shape[1])
+    if grown:
+      value = np.concatenate([value, np.zeros(
+          (shape[0], shape[1] - value.shape[1], shape[2]), value.dtype)], 1)
+    if value.shape != shape:
+      raise ConfigError(
+          f'{name}: the trained model has shape {value.shape}, not {shape}.')
+    variable.assign(value)
+
+
 def resolve_prefix(path):
   """Turns what users pass into a checkpoint prefix.
 

@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 import magenta_wavenet as mw
+from magenta_wavenet import checkpoint
 from magenta_wavenet import data
 from magenta_wavenet import dsp
 from magenta_wavenet.checkpoint import variable_table
@@ -160,7 +161,7 @@ def recipe_output(prepared, tmp_path):
   folder, _, preset = prepared
   model = randomize(mw.NSynthAutoencoder(preset), seed=5)
   np.savez(tmp_path / 'ema.npz',
-           **prepare_inputs.keras_layout_weights(model))
+           **checkpoint.keras_layout_weights(model))
   write_config(model.config, tmp_path)
   with np.load(folder / inputs_folder.EXPECT_FILE) as expect:
     classes, pitch = expect['classes'], expect['pitch']
@@ -218,7 +219,7 @@ def test_convert_needs_a_config(recipe_output):
 
 def test_convert_names_missing_and_misshaped_weights(recipe_output):
   folder, model, _, _ = recipe_output
-  arrays = prepare_inputs.keras_layout_weights(model)
+  arrays = checkpoint.keras_layout_weights(model)
   del arrays['logits/biases']
   arrays['startconv/W'] = arrays['startconv/W'][:2]
   with pytest.raises(mw.CheckpointError, match=r'missing logits/biases.*'
@@ -231,7 +232,7 @@ def test_one_presets_weights_do_not_fit_the_other(recipe_output):
   other = PLAIN if model.config.name == PITCHED else PITCHED
   with pytest.raises(mw.CheckpointError, match=r'cond_map_1/W has shape'):
     convert.assign_weights(mw.NSynthAutoencoder(other),
-                           prepare_inputs.keras_layout_weights(model))
+                           checkpoint.keras_layout_weights(model))
 
 
 def test_a_warm_start_keeps_the_trained_models_logits_at_every_pitch(
@@ -251,7 +252,7 @@ def test_a_warm_start_keeps_the_trained_models_logits_at_every_pitch(
     kernel = init['cond_map_3/W']
     np.testing.assert_array_equal(
         kernel[:, :16],
-        prepare_inputs.keras_layout_weights(trained)['cond_map_3/W'])
+        checkpoint.keras_layout_weights(trained)['cond_map_3/W'])
     assert not kernel[:, 16:].any()
   crops = audio[:2, :4096]
   expected = trained.decoder_logits(crops, trained.encode(crops)).numpy()
@@ -267,4 +268,4 @@ def test_a_warm_start_needs_the_same_network():
   with pytest.raises(mw.MagentaWavenetError,
                      match=r'startconv/W: the trained model has shape '
                      r'\(3, 1, 32\), not \(3, 1, 64\)'):
-    prepare_inputs.warm_start_weights(mw.NSynthAutoencoder(PITCHED), other)
+    checkpoint.warm_start_weights(mw.NSynthAutoencoder(PITCHED), other)

@@ -170,3 +170,85 @@ def test_training_lowers_the_loss(train_file, tmp_path, config):
   assert loaded.config == run.config
   for got, want in zip(loaded.weights, run.model.weights):
     np.testing.assert_array_equal(got.numpy(), want.numpy())
+
+
+def test_warm_start_begins_at_the_trained_weights_once(train_file, straight,
+                                                       tmp_path):
+  source = os.path.join(straight.options.logdir, 'export')
+  trained = [v.numpy() for v in mw.load_model(source).trainable_variables]
+  run = trainer.Trainer(options(train_file, tmp_path, num_steps=2,
+                                warm_start=source))
+  assert run.restore() == 0
+  for variable, value in zip(run.model.trainable_variables, trained):
+    np.testing.assert_array_equal(variable.numpy(), value)
+  for average, value in zip(run.average.values(), trained):
+    np.testing.assert_array_equal(average, value)
+  run.train()
+  after = [v.numpy() for v in run.model.trainable_variables]
+  assert any(not np.array_equal(a, b) for a, b in zip(after, trained))
+  # Resuming, the run's own checkpoint wins over the warm start.
+  resumed = trainer.Trainer(options(train_file, tmp_path, num_steps=2,
+                                    warm_start=source))
+  assert resumed.restore() == 2
+  for variable, value in zip(resumed.model.trainable_variables, after):
+    np.testing.assert_array_equal(variable.numpy(), value)
+
+
+def test_warm_start_needs_the_same_network(train_file, straight, tmp_path):
+  source = os.path.join(straight.options.logdir, 'export')
+  wider = mw.get_config('tiny').replace(name='tiny_wide', decoder_width=16)
+  run = trainer.Trainer(options(train_file, tmp_path, config=wider,
+                                warm_start=source))
+  with pytest.raises(mw.ConfigError, match='the trained model has shape'):
+    run.restore()
+
+
+def test_input_noise_reaches_the_decoder_only():
+  model = mw.NSynthAutoencoder('tiny')
+  audio = tf.constant(np.random.default_rng(0).uniform(
+      -0.5, 0.5, (2, 512)).astype(np.float32))
+  inputs = model._network_input(audio)  # pylint: disable=protected-access
+  clean = model.nll(audio)
+  assert float(model.nll(audio, input_noise=0.0, noise_seed=(1, 2))) == float(
+      clean)
+  noisy = model.nll(audio, input_noise=0.02, noise_seed=(1, 2))
+  assert float(noisy) != float(clean)
+  assert float(model.nll(audio, input_noise=0.02, noise_seed=(1, 2))) == float(
+      noisy)
+  assert float(model.nll(audio, input_noise=0.02, noise_seed=(1, 3))) != float(
+      noisy)
+  noise = 0.02 * tf.random.stateless_normal(tf.shape(inputs), (1, 2))
+  expected = model.decoder(inputs + noise, model.encoder(inputs))
+  np.testing.assert_allclose(
+      model.autoencode_input(inputs, input_noise=0.02, noise_seed=(1, 2)),
+      expected, rtol=1e-6, atol=1e-6)
+
+
+def test_a_noisy_run_resumes_as_if_uninterrupted(train_file, tmp_path):
+  straight_run = trainer.Trainer(options(train_file, tmp_path / 'straight',
+                                         input_noise=0.05, eval_every=100))
+  straight_run.train()
+  trainer.Trainer(options(train_file, tmp_path / 'resumed', num_steps=2,
+                          input_noise=0.05, eval_every=100)).train()
+  resumed = trainer.Trainer(options(train_file, tmp_path / 'resumed',
+                                    input_noise=0.05, eval_every=100))
+  resumed.train()
+  for a, b in zip(straight_run.model.weights, resumed.model.weights):
+    np.testing.assert_array_equal(a.numpy(), b.numpy())
+  quiet = trainer.Trainer(options(train_file, tmp_path / 'quiet',
+                                  eval_every=100))
+  quiet.train()
+  assert any(not np.array_equal(a.numpy(), b.numpy()) for a, b in
+             zip(straight_run.model.weights, quiet.model.weights))
+
+
+def test_command_line_takes_the_warm_start_and_input_noise(train_file,
+                                                           tmp_path):
+  try:
+    train.FLAGS(['train', '--train_path', train_file, '--logdir',
+                 str(tmp_path), '--warm_start', 'h64_bo16_pitch',
+                 '--input_noise', '0.02'])
+    options = train.options_from_flags(train.FLAGS)
+  finally:
+    train.FLAGS.unparse_flags()
+  assert (options.warm_start, options.input_noise) == ('h64_bo16_pitch', 0.02)

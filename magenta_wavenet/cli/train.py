@@ -3,7 +3,14 @@ r"""Trains the NSynth WaveNet autoencoder on NSynth-format TFRecords.
   python -m magenta_wavenet.train --train_path 'data/nsynth-train-*' \
       --logdir runs/h64 --config h64_bo16 --total_batch_size 8 --num_steps 2000
 
-Run it again with the same --logdir to resume after an interrupt. With
+Run it again with the same --logdir to resume after an interrupt. To go on
+training a shipped model (here on the CPU, with the noise its recipe used):
+
+  python -m magenta_wavenet.train --train_path 'data/nsynth-train-*' \
+      --logdir runs/pitch --config h64_bo16_pitch --warm_start h64_bo16_pitch \
+      --input_noise 0.02 --lr_scale 0.3
+
+With
 TF_CONFIG set to a cluster of several workers it trains with
 MultiWorkerMirroredStrategy (start the same command on every worker).
 The averaged (EMA) weights are exported to --export_dir at the end;
@@ -58,6 +65,11 @@ flags.DEFINE_enum('strategy', 'auto', ['auto', 'mirrored', 'multi_worker'],
                   flag_values=FLAGS)
 _define('string', 'export_dir', None,
         'Export folder of the averaged weights (default logdir/export).')
+_define('string', 'warm_start', None, 'A trained model (name or path) whose '
+        'weights start a new run, e.g. h64_bo16_pitch to train it on.')
+_define('float', 'input_noise', 0.0, "Std of Gaussian noise on the decoder's "
+        'input (0.02: the shipped pitch model\'s recipe); targets stay clean.',
+        lower_bound=0.0)
 
 
 def options_from_flags(flag_values):
@@ -69,7 +81,8 @@ def options_from_flags(flag_values):
   names = ('train_path', 'logdir', 'config', 'total_batch_size', 'num_steps',
            'crop_length', 'lr_scale', 'lr_step_scale', 'ema_decay', 'seed',
            'save_every', 'keep_checkpoints', 'log_every', 'eval_every',
-           'eval_path', 'eval_samples', 'skip_corrupt', 'export_dir')
+           'eval_path', 'eval_samples', 'skip_corrupt', 'export_dir',
+           'warm_start', 'input_noise')
   return trainer.TrainOptions(
       note_filter=note_filter, jit_compile=flag_values.xla,
       **{name: flag_values[name].value for name in names})

@@ -39,6 +39,12 @@ class WeightAverage(tf.Module):
     for shadow, weight in zip(self.shadows, self._weights):
       shadow.assign(decay * shadow + (1.0 - decay) * weight)
 
+  def restart(self):
+    """Sets every shadow to its weight, as at construction (after the
+    weights were replaced, e.g. by a warm start)."""
+    for shadow, weight in zip(self.shadows, self._weights):
+      shadow.assign(weight)
+
   def values(self):
     """The averaged weights as numpy arrays, in the order of `variables`."""
     return [shadow.numpy() for shadow in self.shadows]

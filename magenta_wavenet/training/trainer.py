@@ -22,12 +22,14 @@ from magenta_wavenet import dsp
 from magenta_wavenet.autoencoder import NSynthAutoencoder
 from magenta_wavenet.checkpoint import save_model
 from magenta_wavenet.checkpoint import training_checkpoint
+from magenta_wavenet.checkpoint import warm_start_weights
 from magenta_wavenet.checkpoint import write_config
 from magenta_wavenet.config import get_config
 from magenta_wavenet.data import reader
 from magenta_wavenet.errors import ConfigError
 from magenta_wavenet.errors import DataError
 from magenta_wavenet.generation import synthesize
+from magenta_wavenet.pretrained import load_model
 from magenta_wavenet.training import summaries
 from magenta_wavenet.training.ema import WeightAverage
 from magenta_wavenet.training.schedule import ReferenceSchedule
@@ -61,6 +63,13 @@ class TrainOptions:
     jit_compile: XLA-compile the loss and gradients.
     export_dir: Where the averaged weights are exported at the end (default
       logdir/export).
+    warm_start: A trained model (a name or path, as `load_model` takes)
+      whose weights, and their average, start a new run instead of seeded
+      ones (`checkpoint.warm_start_weights`: `h64_bo16` can start
+      `h64_bo16_pitch`); a run that resumes from its checkpoint ignores it.
+    input_noise: Std of Gaussian noise on the decoder's input
+      (`NSynthAutoencoder.autoencode_input`), drawn from (seed, step,
+      replica), so a resumed run draws what an uninterrupted one would.
   """
 
   train_path: str
@@ -83,6 +92,8 @@ class TrainOptions:
   skip_corrupt: bool = False
   jit_compile: bool = True
   export_dir: str = None
+  warm_start: str = None
+  input_noise: float = 0.0
 
 
 def make_strategy(name='auto'):
@@ -162,11 +173,16 @@ class Trainer:
     return os.path.join(self.options.logdir, f'workertemp_{task_id}')
 
   def restore(self):
-    """Restores the newest checkpoint, if any; returns the step reached."""
+    """Restores the newest checkpoint, if any, or else takes the weights
+    of `options.warm_start`; returns the step reached."""
     latest = tf.train.latest_checkpoint(self.options.logdir)
     if latest:
       self.checkpoint.restore(latest).assert_existing_objects_matched()
       logger.info('resumed from %s at step %d', latest, int(self.step.numpy()))
+    elif self.options.warm_start:
+      warm_start_weights(self.model, load_model(self.options.warm_start))
+      self.average.restart()
+      logger.info('started from the weights of %s', self.options.warm_start)
     return int(self.step.numpy())
 
   def _dataset(self, start_step):
@@ -185,16 +201,25 @@ class Trainer:
 
     return self.strategy.distribute_datasets_from_function(dataset_fn)
 
-  def _loss_and_gradients(self, audio, pitch):
+  def _loss_and_gradients(self, audio, pitch, noise_seed):
     variables = self.model.trainable_variables
     with tf.GradientTape() as tape:
-      loss = self.model.nll(audio, pitch)
+      loss = self.model.nll(audio, pitch, self.options.input_noise,
+                            noise_seed)
       scaled = loss / self.strategy.num_replicas_in_sync
     return scaled, tape.gradient(scaled, variables)
 
+  def _noise_seed(self):
+    """The input noise's stateless seed: (seed, step * replicas + this
+    replica), in replica context."""
+    replicas = self.strategy.num_replicas_in_sync
+    replica = tf.distribute.get_replica_context().replica_id_in_sync_group
+    return tf.stack([tf.constant(self.options.seed, tf.int64),
+                     self.step * replicas + tf.cast(replica, tf.int64)])
+
   def _distributed_step(self, audio, pitch):
     def replica_step(audio, pitch):
-      scaled, gradients = self._gradients(audio, pitch)
+      scaled, gradients = self._gradients(audio, pitch, self._noise_seed())
       self.optimizer.apply_gradients(
           zip(gradients, self.model.trainable_variables))
       return scaled

@@ -45,7 +45,8 @@ import numpy as np
 from magenta_wavenet import dsp
 from magenta_wavenet.autoencoder import NSynthAutoencoder
 from magenta_wavenet.checkpoint import CONFIG_FILE
-from magenta_wavenet.checkpoint import variable_table
+from magenta_wavenet.checkpoint import keras_layout_weights
+from magenta_wavenet.checkpoint import warm_start_weights
 from magenta_wavenet.checkpoint import write_config
 from magenta_wavenet.cli import common
 from magenta_wavenet.data import reader
@@ -136,49 +137,6 @@ def keras_logits(model, classes, pitch=None):
   """
   inputs = dsp.to_network_input(dsp.from_class(classes))
   return model.autoencode_input(inputs, pitch).numpy()
-
-
-def keras_layout_weights(model):
-  """The model's weights by checkpoint name, in the Keras layout.
-
-  Returns:
-    dict like {'dilatedconv_12/W': float32 [3, 64, 128],
-    'dilatedconv_12/biases': float32 [128], ...}.
-  """
-  return {name: variable.numpy()
-          for name, (variable, _) in variable_table(model).items()}
-
-
-def warm_start_weights(model, trained):
-  """Sets `model`'s weights to those of `trained`, a model of the same network.
-
-  The two may differ only in what the cond_map layers read: where `model`'s
-  kernel has more input rows (the one-hot pitch that `h64_bo16_pitch`
-  appends to the code), the trained rows come first and the others are
-  zero, so `model` computes `trained`'s logits at every pitch.
-
-  Args:
-    model: The `NSynthAutoencoder` to start (changed in place).
-    trained: A trained `NSynthAutoencoder`.
-
-  Raises:
-    MagentaWavenetError: if a weight is missing from `trained` or differs in
-      another way.
-  """
-  start = keras_layout_weights(trained)
-  for name, (variable, _) in variable_table(model).items():
-    if name not in start:
-      raise MagentaWavenetError(f'the trained model has no {name}.')
-    value, shape = start[name], tuple(variable.shape)
-    grown = (len(shape) == 3 and value.shape[0] == shape[0]
-             and value.shape[2] == shape[2] and value.shape[1] < shape[1])
-    if grown:
-      value = np.concatenate([value, np.zeros(
-          (shape[0], shape[1] - value.shape[1], shape[2]), value.dtype)], 1)
-    if value.shape != shape:
-      raise MagentaWavenetError(
-          f'{name}: the trained model has shape {value.shape}, not {shape}.')
-    variable.assign(value)
 
 
 def prepare(train_path, output_dir, num_samples=schema.NOTE_SAMPLES, seed=0,
