@@ -8,7 +8,7 @@ training a shipped model (here on the CPU, with the noise its recipe used):
 
   python -m magenta_wavenet.train --train_path 'data/nsynth-train-*' \
       --logdir runs/pitch --config h64_bo16_pitch --warm_start h64_bo16_pitch \
-      --input_noise 0.02 --lr_scale 0.3
+      --input_noise 0.02 --lr_scale 0.25
 
 With
 TF_CONFIG set to a cluster of several workers it trains with
