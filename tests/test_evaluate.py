@@ -9,6 +9,7 @@ from test_train import write_notes
 
 import magenta_wavenet as mw
 from magenta_wavenet.cli import evaluate
+from magenta_wavenet.pitch import f0
 from magenta_wavenet.training import evaluation
 from magenta_wavenet.training import metrics
 
@@ -40,6 +41,13 @@ def test_pitch_accuracy_uses_a_50_cent_tolerance():
   assert metrics.pitch_accuracy(reference, np.zeros_like(reference)) == 0.0
   assert math.isnan(metrics.pitch_accuracy(np.zeros_like(reference),
                                            reference))
+  # A reference's track given once serves every estimate alike.
+  track = f0(reference)
+  for cents in (30, 80):
+    estimate = tone(440 * 2**(cents / 1200))
+    assert metrics.pitch_accuracy(
+        np.zeros_like(reference), estimate, reference_track=track) == (
+            metrics.pitch_accuracy(reference, estimate))
 
 
 def test_nll_bits_is_the_training_loss_over_ln2(tiny_model):

@@ -118,12 +118,10 @@ def _body(flag_values):
     model = pretrained.load_model(model_name)
     for temperature in map(float, flag_values.temperatures):
       for set_name, (audio, names, pitches) in sets.items():
-        runs = []
-        for seed in seeds:
-          scores, _ = evaluation.evaluate(model, audio, names, pitches,
-                                          temperature=temperature, seed=seed)
-          runs.append({'seed': seed, 'mean': evaluation.summary(scores),
-                       'notes': [score.__dict__ for score in scores]})
+        runs = [{'seed': seed, 'mean': evaluation.summary(scores),
+                 'notes': [score.__dict__ for score in scores]}
+                for seed, (scores, _) in zip(seeds, evaluation.evaluate_seeds(
+                    model, audio, names, pitches, temperature, seeds))]
         means = mean_over_seeds([run['mean'] for run in runs])
         print(row_text(model_name, temperature, set_name, means,
                        [run['mean']['pitch_accuracy'] for run in runs]),

@@ -9,6 +9,7 @@ from magenta_wavenet.data import reader
 from magenta_wavenet.data import schema
 from magenta_wavenet.errors import DataError
 from magenta_wavenet.generation import synthesize
+from magenta_wavenet.pitch import f0
 from magenta_wavenet.training import metrics
 
 
@@ -76,19 +77,37 @@ def evaluate(model, audio, names, pitches, temperature=1.0, seed=0,
   Returns:
     (list of `NoteScore`, resynthesized audio [notes, trimmed samples]).
   """
+  return evaluate_seeds(model, audio, names, pitches, temperature, (seed,),
+                        batch_size)[0]
+
+
+def evaluate_seeds(model, audio, names, pitches, temperature=1.0,
+                   seeds=(0,), batch_size=None):
+  """`evaluate` with each of several sampling seeds; what does not depend on
+  the seed (the codes, the NLL, the originals' pYIN tracks) is computed
+  once.
+
+  Returns:
+    One (list of `NoteScore`, resynthesized audio) per seed, in order.
+  """
   length = dsp.trimmed_length(audio.shape[1], model.config.hop_length)
   originals = np.asarray(audio[:, :length], np.float32)
   codes = model.encode(originals).numpy()
-  resynthesis = synthesize(model, codes, temperature=temperature, seed=seed,
-                           batch_size=batch_size)
   nll = metrics.nll_bits(model, originals, codes)
-  distance = metrics.stft_distance(originals, resynthesis)
-  scores = [
-      NoteScore(name, pitch, float(nll[i]), float(distance[i]),
-                metrics.pitch_accuracy(originals[i], resynthesis[i],
-                                       model.config.sample_rate))
-      for i, (name, pitch) in enumerate(zip(names, pitches))]
-  return scores, resynthesis
+  rate = model.config.sample_rate
+  tracks = [f0(original, rate) for original in originals]
+  results = []
+  for seed in seeds:
+    resynthesis = synthesize(model, codes, temperature=temperature,
+                             seed=seed, batch_size=batch_size)
+    distance = metrics.stft_distance(originals, resynthesis)
+    scores = [
+        NoteScore(name, pitch, float(nll[i]), float(distance[i]),
+                  metrics.pitch_accuracy(originals[i], resynthesis[i], rate,
+                                         reference_track=tracks[i]))
+        for i, (name, pitch) in enumerate(zip(names, pitches))]
+    results.append((scores, resynthesis))
+  return results
 
 
 def summary(scores):

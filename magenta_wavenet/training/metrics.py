@@ -72,7 +72,7 @@ def stft_distance(reference, estimate, sizes=STFT_SIZES, eps=1e-5):
 
 
 def pitch_accuracy(reference, estimate, sample_rate=SAMPLE_RATE,
-                   tolerance_cents=CENTS_TOLERANCE):
+                   tolerance_cents=CENTS_TOLERANCE, reference_track=None):
   """Share of the reference's voiced frames whose pitch the estimate keeps.
 
   A frame counts as correct when pYIN finds the estimate voiced there too
@@ -83,11 +83,15 @@ def pitch_accuracy(reference, estimate, sample_rate=SAMPLE_RATE,
     sample_rate: Hz.
     tolerance_cents: Largest accepted pitch error (50 cents = a quarter
       tone).
+    reference_track: The reference's `pitch.f0` (f0, voiced), when it is
+      already known (several estimates of one reference); else computed.
 
   Returns:
     Fraction in [0, 1], or NaN when the reference has no voiced frame.
   """
-  f_ref, voiced_ref = f0(reference, sample_rate)
+  if reference_track is None:
+    reference_track = f0(reference, sample_rate)
+  f_ref, voiced_ref = reference_track
   f_est, voiced_est = f0(estimate, sample_rate)
   if not np.any(voiced_ref):
     return float('nan')
