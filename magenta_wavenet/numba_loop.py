@@ -157,20 +157,22 @@ def _add_product(matrix, scale, inputs, out, first, last):
   matrix [O, I] float32 or int8, scale [O], inputs [B, I], out [B, O].
   Blocks of eight rows: pairs of inputs four rows at a time
   (`_rows_of_two`; 1.2-1.5x faster than one input at a time at batch 2 and
-  8), a last odd input eight rows at a time (`_rows_of_one`).
+  8), every pair on the same four rows before the next four, so that
+  their weights stay in the L1 cache while all pairs read them (24 KB of
+  h512_bo16's taps; at batch 16 1.2x faster than each pair on all eight);
+  a last odd input eight rows at a time (`_rows_of_one`).
   """
   batch = inputs.shape[0]
+  pairs = batch // 2
   o = first
   while o + 8 <= last:
-    b = 0
-    while b + 2 <= batch:
-      _rows_of_two(matrix, scale, inputs[b], inputs[b + 1], out[b],
-                   out[b + 1], o)
-      _rows_of_two(matrix, scale, inputs[b], inputs[b + 1], out[b],
-                   out[b + 1], o + 4)
-      b += 2
-    if b < batch:
-      _rows_of_one(matrix, scale, inputs[b], out[b], o)
+    for half in (o, o + 4):
+      for pair in range(pairs):
+        b = 2 * pair
+        _rows_of_two(matrix, scale, inputs[b], inputs[b + 1], out[b],
+                     out[b + 1], half)
+    if batch % 2:
+      _rows_of_one(matrix, scale, inputs[batch - 1], out[batch - 1], o)
     o += 8
   while o < last:
     for b in range(batch):
