@@ -38,7 +38,8 @@ from magenta_wavenet.incremental import feedback_tables
 
 DEFAULT_CHUNK = 4096
 # Where the sample loop runs: an XLA-compiled while loop (float32), one
-# Numba-compiled function (float32, int8), or Python around a LiteRT step.
+# Numba-compiled function (float32, float16, int8), or Python around a LiteRT
+# step.
 RUNTIMES = ('xla', 'numba', 'litert')
 _RUNTIME_WEIGHTS = {'xla': ('float32',), 'numba': numba_loop.FORMATS,
                     'litert': litert.WEIGHT_FORMATS}
@@ -51,17 +52,19 @@ _NUMBA_FLOAT32_BATCH = 8
 
 def default_runtime(config, weights):
   """The runtime that runs `weights` fastest on a CPU for a decoder of this
-  `WaveNetConfig`: 'numba' for float32, and for int8 where the step weights
-  fit in the caches (`host_loop.fits_in_cache`); 'litert' for float16, and
-  for int8 on larger decoders. Measured in one run on the 2-core
-  development machine, h512_bo16 at batch 1 / 4 / 16, ms a step: float32
-  14.1 / 17.2 / 35.1 in the Numba loop against 17.5 / 30.2 / 37.3 in the
-  XLA loop; int8 5.9 / 10.7 / 26.7 in LiteRT against 7.6 / 12.8 / 26.5 in
-  the Numba loop, whose eight rows in flight each stream 1.5 KB of int8 a
-  layer from memory."""
+  `WaveNetConfig`: 'numba' for float32 and float16, and for int8 where the
+  step weights fit in the caches (`host_loop.fits_in_cache`); 'litert' for
+  int8 on larger decoders. Measured in one run on the 2-core development
+  machine, h512_bo16 at batch 1 / 4 / 16, ms a step: float32 14.1 / 17.2 /
+  35.1 in the Numba loop against 17.5 / 30.2 / 37.3 in the XLA loop; int8
+  5.9 / 10.7 / 26.7 in LiteRT against 7.6 / 12.8 / 26.5 in the Numba loop,
+  whose eight rows in flight each stream 1.5 KB of int8 a layer from
+  memory. LiteRT unpacks float16 weights to float32 when it loads them, so
+  its float16 step is float32's; the Numba loop reads them as they are
+  (h64_bo16_pitch at batch 1: 0.055 against 0.24 ms)."""
   litert.check_weight_format(weights)
-  if weights == 'float32' or (weights == 'int8'
-                              and host_loop.fits_in_cache(config)):
+  if weights in ('float32', 'float16') or (
+      weights == 'int8' and host_loop.fits_in_cache(config)):
     return 'numba'
   return 'litert'
 

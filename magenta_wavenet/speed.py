@@ -82,11 +82,13 @@ def matmul_rate(config, repeats=5):
   return flops / fastest(lambda: left @ right, repeats)
 
 
-def read_bytes(fast, weights):
-  """Bytes of weights one step reads with `weights` (a `WEIGHT_FORMATS`).
+def read_bytes(fast, weights, runtime):
+  """Bytes of weights one step reads with `weights` (a `WEIGHT_FORMATS`)
+  in `runtime` (a `generation.RUNTIMES`).
 
   float32: every step matrix and bias in 4 bytes (`fast.weight_bytes`).
-  float16: the same, as LiteRT's XNNPACK kernels unpack 16-bit weights to
+  float16: 2 bytes per matrix entry in the Numba loop, which reads them as
+  they are; in LiteRT 4, as its XNNPACK kernels unpack 16-bit weights to
   float32 when the model loads. int8: 1 byte per entry of the quantized
   matrices and one float32 scale per row of theirs, 4 bytes for the rest
   (`litert.UNQUANTIZED` and the biases).
@@ -94,14 +96,17 @@ def read_bytes(fast, weights):
   Args:
     fast: The model's `IncrementalDecoder`.
     weights: The weight format.
+    runtime: Where the step runs.
   """
   litert.check_weight_format(weights)
-  if weights != 'int8':
+  if weights == 'float32' or (weights == 'float16' and runtime != 'numba'):
     return fast.weight_bytes
   matrices = [tensor for name, pairs in fast.step_weights().items()
-              if name not in litert.UNQUANTIZED
+              if weights == 'float16' or name not in litert.UNQUANTIZED
               for tensor in tf.nest.flatten(pairs) if tensor.shape.rank == 2]
   entries = sum(int(m.shape.num_elements()) for m in matrices)
+  if weights == 'float16':
+    return fast.weight_bytes - 2 * entries
   rows = sum(int(m.shape[0]) for m in matrices)
   return fast.weight_bytes - 3 * entries + 4 * rows
 
@@ -221,7 +226,7 @@ def run_benchmark(model, batch_sizes, weight_formats, steps, repeats,
            sample_rate)]
   timings = {}
   for weights, runtime in cases(model.config, weight_formats, runtimes):
-    floor = read_bytes(fast, weights) / bandwidth * 1000
+    floor = read_bytes(fast, weights, runtime) / bandwidth * 1000
     batch_one = None
     for batch in batch_sizes:
       step_ms = time_loop(model, batch, weights, runtime, steps, repeats)

@@ -1,4 +1,4 @@
-"""float16 and int8 weights (the LiteRT loop, and int8 in the Numba loop):
+"""float16 and int8 weights (the LiteRT loop and the Numba loop):
 close to float32, seeded, resumable, exported and reloaded."""
 
 import functools
@@ -23,7 +23,8 @@ from magenta_wavenet.cli import mix
 # on random weights (the tiny preset); the README gives the measured ones.
 SOFTMAX_BOUNDS = {'float16': 1e-3, 'int8': 2e-2}
 # (weights, runtime) of every approximate format.
-APPROXIMATE = [('float16', 'litert'), ('int8', 'litert'), ('int8', 'numba')]
+APPROXIMATE = [('float16', 'litert'), ('float16', 'numba'), ('int8', 'litert'),
+               ('int8', 'numba')]
 INT8 = [('int8', 'litert'), ('int8', 'numba')]
 
 
@@ -54,6 +55,7 @@ def test_teacher_forcing_stays_close_to_float32(tiny_model, weights, runtime):
 # largest and the mean softmax difference from float32, and the largest
 # change of a note's NLL in bits (measured: see the README's Correctness).
 REAL_NOTE_BOUNDS = {('float16', 'litert'): (0.005, 2e-5, 0.005),
+                    ('float16', 'numba'): (0.005, 2e-5, 0.005),
                     ('int8', 'litert'): (0.1, 5e-4, 0.02),
                     ('int8', 'numba'): (0.05, 3e-4, 0.03)}
 

@@ -22,8 +22,9 @@ def test_runtime_and_format_by_model_size():
   assert host_loop.fits_in_cache(small) and not host_loop.fits_in_cache(full)
   assert generation.default_runtime(small, 'float32') == 'numba'
   assert generation.default_runtime(small, 'int8') == 'numba'
-  assert generation.default_runtime(small, 'float16') == 'litert'
+  assert generation.default_runtime(small, 'float16') == 'numba'
   assert generation.default_runtime(full, 'float32') == 'numba'
+  assert generation.default_runtime(full, 'float16') == 'numba'
   assert generation.default_runtime(full, 'int8') == 'litert'
   assert generation.fastest_format(small, 1) == 'int8'
   assert generation.fastest_format(small, 7) == 'int8'
@@ -88,8 +89,15 @@ def test_step_matrices_keep_the_output_layers_float32():
   layers = len(model.config.decoder_dilations)
   width = model.config.decoder_width
   assert matrices['taps'][0].shape == (layers, 2 * width, 3 * width)
-  with pytest.raises(ValueError, match='runs weights in float32, int8'):
-    numba_loop.step_matrices(fused_weights(model.decoder), 'float16')
+  halves = numba_loop.step_matrices(fused_weights(model.decoder), 'float16')
+  assert {matrix.dtype for matrix, _, _ in halves.values()} == {
+      np.dtype(np.uint16)}
+  np.testing.assert_array_equal(
+      halves['logits'][0].view(np.float16),
+      np.asarray(fused_weights(model.decoder)['logits'][0], np.float16))
+  with pytest.raises(ValueError,
+                     match='runs weights in float32, float16, int8'):
+    numba_loop.step_matrices(fused_weights(model.decoder), 'bfloat16')
 
 
 def gumbel_noise(seed, start, count, rows):
