@@ -9,10 +9,10 @@ so the same seed gives the same audio.
 
 Two other loops (`RUNTIMES`) run faster on a CPU (`default_runtime`): one
 Numba-compiled function per chunk that every core shares (`numba_loop`,
-float32 or int8 weights), and, for float16 weights, the decoder converted
-to LiteRT (`litert.LiteRTDecoder`). 16- and 8-bit weights approximate the
-float32 numbers (the README's "Correctness" gives the measured
-differences).
+float32, float16 or int8 weights), and, for int8 weights on the full-size
+model, the decoder converted to LiteRT (`litert.LiteRTDecoder`). 16- and
+8-bit weights approximate the float32 numbers (the README's "Correctness"
+gives the measured differences).
 
 `synthesize` and `incremental_logits` keep one `Synthesizer` per model and
 (weights, runtime, chunk_size), so only their first call of each input shape
@@ -104,9 +104,9 @@ class Synthesizer:
   Each call first copies the model's current weights into the loops'
   variables (`IncrementalDecoder.refresh`), so a synthesizer follows later
   changes of them (`model.set_weights`, training) without compiling again.
-  Its loops compile once per batch size and number of code frames. With
-  float16 or int8 weights the decoder is converted to LiteRT at
-  construction, and again by a call that finds the weights changed.
+  Its loops compile once per batch size and number of code frames. In the
+  LiteRT runtime the decoder is converted at construction, and again by a
+  call that finds the weights changed.
 
   Args:
     model: An `NSynthAutoencoder`, or a `litert.LiteRTDecoder` (e.g. an

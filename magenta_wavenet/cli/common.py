@@ -57,10 +57,10 @@ def define_weights_flag(flag_values):
   generating (`generation.Synthesizer`)."""
   flags.DEFINE_enum(
       'weights', 'float32', litert.WEIGHT_FORMATS,
-      'Decoder weights while generating: float32 (exact), float16 or int8 '
-      '(a quarter of the bytes per sample: faster at batch 1, and the '
-      'probabilities move slightly). The runtime follows the model: the '
-      'Numba loop for the small models, XLA or LiteRT for the full size.',
+      'Decoder weights while generating: float32 (exact), float16 (half the '
+      'bytes per sample) or int8 (a quarter): faster at batch 1, and the '
+      'probabilities move slightly. The runtime follows the model: the '
+      'Numba loop, or LiteRT for int8 at full size.',
       flag_values=flag_values)
 
 
