@@ -54,13 +54,13 @@ def test_product_of_both_formats_and_every_row_count(rows):
   inputs = rng.normal(size=(3, 37)).astype(np.float32)
   out = np.ones([3, rows], np.float32)
   numba_loop._add_product(  # pylint: disable=protected-access
-      matrix, np.ones(rows, np.float32), inputs, out, 0, rows)
+      matrix, np.ones(rows, np.float32), inputs, out, 0, rows, False)
   np.testing.assert_allclose(out, 1 + inputs @ matrix.T, rtol=1e-5,
                              atol=1e-5)
   # Rows outside [first, last) are left alone.
   part = np.ones([3, rows], np.float32)
   numba_loop._add_product(  # pylint: disable=protected-access
-      matrix, np.ones(rows, np.float32), inputs, part, 1, rows - 1)
+      matrix, np.ones(rows, np.float32), inputs, part, 1, rows - 1, False)
   np.testing.assert_array_equal(part[:, [0, -1]], 1)
   np.testing.assert_allclose(part[:, 1:-1], out[:, 1:-1], rtol=1e-5,
                              atol=1e-5)
@@ -69,15 +69,42 @@ def test_product_of_both_formats_and_every_row_count(rows):
   for b in range(3):
     alone = np.ones([1, rows], np.float32)
     numba_loop._add_product(  # pylint: disable=protected-access
-        matrix, np.ones(rows, np.float32), inputs[b:b + 1], alone, 0, rows)
+        matrix, np.ones(rows, np.float32), inputs[b:b + 1], alone, 0, rows,
+        False)
     np.testing.assert_array_equal(alone[0], out[b])
   quantized, scale = numba_loop._quantized(matrix)  # pylint: disable=protected-access
   assert quantized.dtype == np.int8 and np.abs(quantized).max() == 127
   out = np.zeros([3, rows], np.float32)
-  numba_loop._add_product(quantized, scale, inputs, out, 0, rows)  # pylint: disable=protected-access
+  numba_loop._add_product(quantized, scale, inputs, out, 0, rows, False)  # pylint: disable=protected-access
   # Each weight is off by at most half a step, scale / 2.
   bound = np.abs(inputs).sum(1, keepdims=True) * scale / 2
   assert np.all(np.abs(out - inputs @ matrix.T) <= bound + 1e-4)
+
+
+@pytest.mark.parametrize('weights', numba_loop.FORMATS)
+def test_prefetching_the_weights_leaves_every_sum_as_it_was(weights):
+  # Batch 13: six pairs, which prefetch when streamed, and an odd input.
+  # 40 rows, 5 blocks of 8: the last is not prefetched past; 5 columns
+  # leave each row's last cache line partly used.
+  rng = np.random.default_rng(9)
+  matrix = rng.normal(size=(40, 21)).astype(np.float32)
+  inputs = rng.normal(size=(13, 21)).astype(np.float32)
+  if weights == 'int8':
+    matrix, scale = numba_loop._quantized(matrix)  # pylint: disable=protected-access
+  else:
+    scale = np.ones(40, np.float32)
+    if weights == 'float16':
+      matrix = matrix.astype(np.float16).view(np.uint16)
+  outs = []
+  for streamed in (False, True):
+    out = np.ones([13, 40], np.float32)
+    numba_loop._add_product(matrix, scale, inputs, out, 0, 40, streamed)  # pylint: disable=protected-access
+    outs.append(out)
+  np.testing.assert_array_equal(outs[0], outs[1])
+  as_float32 = (matrix.view(np.float16).astype(np.float32)
+                if weights == 'float16' else matrix.astype(np.float32))
+  np.testing.assert_allclose(outs[1], 1 + inputs @ (as_float32.T * scale),
+                             rtol=1e-4, atol=1e-4)
 
 
 def test_step_matrices_keep_the_output_layers_float32():
