@@ -7,8 +7,10 @@ Measures, in one process so the ratios are fair:
   same batch and against the same case's batch 1;
 * the naive baseline: a Python loop calling a per-step graph function and
   sampling in numpy, as the reference's `nsynth_generate` does;
-* the memory-bandwidth floor: the bytes of weights a step reads (`read_bytes`)
-  over the measured read bandwidth of a buffer of the same size;
+* the floor of each step: the longer of the bytes of weights it reads
+  (`read_bytes`) over the measured read bandwidth of a buffer of the same
+  size, and its arithmetic (`step_flops`, which grows with the batch) at the
+  machine's float32 product rate (`peak_rate`);
 * encoding 64,000 samples (4 s), against its compute floor: the encoder's
   arithmetic (`encoder_flops`) at this machine's float32 matrix-product rate
   at the encoder's shape (`matmul_rate`).
@@ -82,6 +84,33 @@ def matmul_rate(config, repeats=5):
   return flops / fastest(lambda: left @ right, repeats)
 
 
+def peak_rate(repeats=5):
+  """FLOP/s of numpy's float32 product of two 1,024 x 1,024 matrices: the
+  rate this machine's cores reach on a product large enough for the best
+  kernels, the measured stand-in for their FMA peak."""
+  generator = np.random.default_rng(0)
+  left, right = (generator.standard_normal((1024, 1024), np.float32)
+                 for _ in range(2))
+  return 2 * 1024**3 / fastest(lambda: left @ right, repeats)
+
+
+def _step_matrices(fast, leaving_out=()):
+  """The matrices (not the biases) of `fast.step_weights()` but the layers
+  named in leaving_out."""
+  return [tensor for name, pairs in fast.step_weights().items()
+          if name not in leaving_out
+          for tensor in tf.nest.flatten(pairs) if tensor.shape.rank == 2]
+
+
+def step_flops(fast, batch):
+  """Floating-point operations of the products of one step of `batch` rows:
+  2 per multiply-add, one multiply-add per matrix entry of the step and
+  batch row, whatever format the weights are kept in (each runtime
+  multiplies in float32)."""
+  return 2 * batch * sum(int(matrix.shape.num_elements())
+                         for matrix in _step_matrices(fast))
+
+
 def read_bytes(fast, weights, runtime):
   """Bytes of weights one step reads with `weights` (a `WEIGHT_FORMATS`)
   in `runtime` (a `generation.RUNTIMES`).
@@ -101,9 +130,8 @@ def read_bytes(fast, weights, runtime):
   litert.check_weight_format(weights)
   if weights == 'float32' or (weights == 'float16' and runtime != 'numba'):
     return fast.weight_bytes
-  matrices = [tensor for name, pairs in fast.step_weights().items()
-              if weights == 'float16' or name not in litert.UNQUANTIZED
-              for tensor in tf.nest.flatten(pairs) if tensor.shape.rank == 2]
+  matrices = _step_matrices(
+      fast, () if weights == 'float16' else litert.UNQUANTIZED)
   entries = sum(int(m.shape.num_elements()) for m in matrices)
   if weights == 'float16':
     return fast.weight_bytes - 2 * entries
@@ -207,14 +235,18 @@ def run_benchmark(model, batch_sizes, weight_formats, steps, repeats,
   fast = IncrementalDecoder(model.decoder)
   float_bytes = fast.weight_bytes
   bandwidth = read_bandwidth(max(float_bytes, 256 * 2**20))
+  peak = peak_rate()
   baseline = time_naive_baseline(model, baseline_steps)
   lines = [
       f'Model `{model.config.name}` ({model.count_params():,} parameters), '
       f'{machine_line()}.',
       f'Memory read bandwidth {bandwidth / 1e9:.1f} GB/s; decoder weights '
       f'{float_bytes / 1e6:.1f} MB ({float_bytes:,} bytes of float32), all '
-      'read once per step. The '
-      'floor is the bytes a step reads / bandwidth; weights that fit in '
+      'read once per step; float32 products at '
+      f'{peak / 1e9:.1f} GFLOP/s (numpy, 1,024-square matrices); '
+      f'{step_flops(fast, 1) / 1e6:.4g} MFLOP per step and batch row. The '
+      'floor is the longer of the bytes a step reads / bandwidth and its '
+      'FLOP / that rate (at large batches); weights that fit in '
       'cache are read faster, so small models can beat it.',
       '',
       '| generation | batch | ms / step | samples / s | audio s / wall s '
@@ -226,9 +258,10 @@ def run_benchmark(model, batch_sizes, weight_formats, steps, repeats,
            sample_rate)]
   timings = {}
   for weights, runtime in cases(model.config, weight_formats, runtimes):
-    floor = read_bytes(fast, weights, runtime) / bandwidth * 1000
+    memory_floor = read_bytes(fast, weights, runtime) / bandwidth * 1000
     batch_one = None
     for batch in batch_sizes:
+      floor = max(memory_floor, step_flops(fast, batch) / peak * 1000)
       step_ms = time_loop(model, batch, weights, runtime, steps, repeats)
       timings.setdefault((weights, runtime), {})[batch] = step_ms
       if batch == 1:
