@@ -48,6 +48,9 @@ _RUNTIME_WEIGHTS = {'xla': ('float32',), 'numba': numba_loop.FORMATS,
 # 0.65-0.67 ms a step in two runs; at batch 4 int8 was as fast or faster
 # (0.116-0.156 against 0.153-0.233 ms), at batch 1 faster in one run of two.
 _NUMBA_FLOAT32_BATCH = 8
+# From this batch on, the Numba loop prefetches the weights of decoders too
+# large for the caches (`numba_loop._add_product`).
+_STREAMED_FLOAT16_BATCH = 12
 
 
 def default_runtime(config, weights):
@@ -72,11 +75,17 @@ def default_runtime(config, weights):
 
 def fastest_format(config, batch_size):
   """The weight format that generates fastest on a CPU at this batch size,
-  each in its `default_runtime`: 'int8', but 'float32' for decoders that
-  fit in the caches at batches of 8 or more."""
-  if host_loop.fits_in_cache(config) and batch_size >= _NUMBA_FLOAT32_BATCH:
-    return 'float32'
-  return 'int8'
+  each in its `default_runtime`, by rule (`batch_choice.best_format` takes
+  the benchmark's times on this machine where it has them): 'int8', but
+  'float32' for decoders that fit in the caches at batches of 8 or more,
+  and 'float16' for larger decoders at batches of 12 or more (h512_bo16 at
+  batch 16, in one run on the 2-core development machine: 17.5 ms a step
+  against 24.4 for float32 and 27.5 for int8 in LiteRT; its products
+  compute from the L1 cache while the next weights arrive, and float16's
+  come in half the time)."""
+  if host_loop.fits_in_cache(config):
+    return 'float32' if batch_size >= _NUMBA_FLOAT32_BATCH else 'int8'
+  return 'float16' if batch_size >= _STREAMED_FLOAT16_BATCH else 'int8'
 
 
 def runs(runtime, weights):

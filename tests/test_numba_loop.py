@@ -29,7 +29,9 @@ def test_runtime_and_format_by_model_size():
   assert generation.fastest_format(small, 1) == 'int8'
   assert generation.fastest_format(small, 7) == 'int8'
   assert generation.fastest_format(small, 8) == 'float32'
-  assert generation.fastest_format(full, 16) == 'int8'
+  assert generation.fastest_format(full, 4) == 'int8'
+  assert generation.fastest_format(full, 12) == 'float16'
+  assert generation.fastest_format(full, 16) == 'float16'
   # The loops' threads: the cores this process may use, at most all.
   assert 1 <= host_loop.cores() <= os.cpu_count()
 
