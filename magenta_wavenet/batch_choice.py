@@ -9,9 +9,11 @@ fewest ms per sample (step / batch) in the runtime that generation picks,
 at most the number of files. Without a measurement on this machine it
 takes `UNMEASURED_BATCH`: batch 16 was the cheapest per sample of batches
 1, 4 and 16 for every model, format and runtime the README's table has.
+`best_format` reads them for `instrument`'s weight format.
 """
 
 import json
+import math
 import os
 
 from magenta_wavenet import generation
@@ -73,3 +75,29 @@ def best_batch_size(config, weights, files):
           f'the benchmark of {config.name} with {weights} weights on this '
           f'machine found batch {fastest} the fastest per sample '
           f'({steps[fastest] / fastest:.3g} ms a sample)')
+
+
+def best_format(config, batch_size):
+  """(weight format, why): the format that generated fastest on this
+  machine, each in the runtime that generation picks for it, at the batch
+  the benchmark measured nearest to batch_size (by ratio; the smaller on a
+  tie) of those where it timed two formats or more. Without such a
+  measurement, `generation.fastest_format`'s rule."""
+  steps = {weights: runtimes.get(generation.default_runtime(config, weights),
+                                 {})
+           for weights, runtimes in load_timings(config).items()}
+  shared = [batch for batch in {b for times in steps.values() for b in times}
+            if sum(batch in times for times in steps.values()) >= 2]
+  if not shared:
+    return (generation.fastest_format(config, batch_size),
+            f'no benchmark of two formats of {config.name} on this machine, '
+            f'so by rule (generation.fastest_format)')
+  batch = min(shared, key=lambda b: (abs(math.log(b / batch_size)), b))
+  times = {weights: times[batch] for weights, times in steps.items()
+           if batch in times}
+  fastest = min(times, key=times.get)
+  return (fastest,
+          f'the benchmark of {config.name} on this machine found {fastest} '
+          f'the fastest at batch {batch} ({times[fastest]:.3g} ms a step; '
+          + ', '.join(f'{weights} {ms:.3g}' for weights, ms in
+                      sorted(times.items()) if weights != fastest) + ')')

@@ -36,6 +36,7 @@ import time
 
 import numpy as np
 
+from magenta_wavenet import batch_choice
 from magenta_wavenet import generation
 from magenta_wavenet import litert
 from magenta_wavenet import mixing
@@ -437,7 +438,7 @@ def render_pack(model, sources, save_path, points, pitches, note_length,
     decoder_weights: How the decoder's weights are stored while generating
       ('float32', 'float16' or 'int8', `generation.Synthesizer`); None takes
       the existing pack's, or the fastest for the model and batch size
-      (`generation.fastest_format`).
+      on this machine (`batch_choice.best_format`).
 
   Returns:
     The complete manifest (a dict, as in `manifest.json`).
@@ -468,8 +469,10 @@ def render_pack(model, sources, save_path, points, pitches, note_length,
   if batch_size is None:
     batch_size = existing.get('batch_size') or DEFAULT_BATCH_SIZE
   if decoder_weights is None:
-    decoder_weights = (existing.get('model', {}).get('decoder_weights')
-                       or generation.fastest_format(config, int(batch_size)))
+    decoder_weights = existing.get('model', {}).get('decoder_weights')
+  if decoder_weights is None:
+    decoder_weights, why = batch_choice.best_format(config, int(batch_size))
+    logger.info('Decoder weights %s: %s.', decoder_weights, why)
   litert.check_weight_format(decoder_weights)
   if int(seed) < 0 or int(batch_size) < 1:
     raise MagentaWavenetError(f'seed must be >= 0 and batch size >= 1, got '

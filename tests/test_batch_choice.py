@@ -7,6 +7,7 @@ import numpy as np
 
 import magenta_wavenet as mw
 from magenta_wavenet import batch_choice
+from magenta_wavenet import generation
 from magenta_wavenet import host_loop
 from magenta_wavenet.cli import benchmark
 from magenta_wavenet.cli import generate
@@ -43,6 +44,38 @@ def test_the_fastest_per_sample_of_the_default_runtime(tmp_path,
   # Another preset has its own file.
   assert batch_choice.best_batch_size(mw.get_config('tiny'), 'int8',
                                       40)[0] == 16
+
+
+def test_best_format_is_the_fastest_measured_at_the_nearest_batch(
+    tmp_path, monkeypatch):
+  monkeypatch.setenv('MAGENTA_WAVENET_HOME', str(tmp_path))
+  config = mw.get_config('h512_bo16')
+  # Unmeasured: the rule.
+  weights, why = batch_choice.best_format(config, 16)
+  assert weights == generation.fastest_format(config, 16) == 'float16'
+  assert 'no benchmark of two formats of h512_bo16' in why
+  # One format alone at a batch decides nothing.
+  batch_choice.save_timings(config, {('float32', 'numba'): {1: 9.0, 16: 20.0}})
+  assert batch_choice.best_format(config, 1)[0] == 'int8'
+  # float32 runs in the Numba loop and int8 in LiteRT at this size; the XLA
+  # loop's float32 and the Numba loop's int8 do not count.
+  batch_choice.save_timings(config, {
+      ('float32', 'xla'): {1: 1.0, 16: 1.0},
+      ('int8', 'litert'): {1: 5.0, 4: 9.0, 16: 30.0},
+      ('int8', 'numba'): {16: 2.0},
+      ('float16', 'numba'): {1: 7.0, 4: 11.0, 16: 18.0}})
+  assert batch_choice.best_format(config, 1)[0] == 'int8'
+  weights, why = batch_choice.best_format(config, 16)
+  assert weights == 'float16'
+  assert why == ('the benchmark of h512_bo16 on this machine found float16 '
+                 'the fastest at batch 16 (18 ms a step; float32 20, int8 '
+                 '30)')
+  # The nearest measured batch by ratio: 3 is nearer 4 than 1; 8 is as near
+  # 4 as 16, and the smaller wins; 64 takes 16.
+  assert batch_choice.best_format(config, 3)[1].endswith(
+      'int8 the fastest at batch 4 (9 ms a step; float16 11)')
+  assert 'at batch 4' in batch_choice.best_format(config, 8)[1]
+  assert batch_choice.best_format(config, 64)[0] == 'float16'
 
 
 def test_times_from_a_machine_with_other_cores_are_ignored(tmp_path,

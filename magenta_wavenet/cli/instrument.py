@@ -56,8 +56,8 @@ flags.DEFINE_integer('batch_size', None, 'Notes generated together; '
                      flag_values=FLAGS)
 flags.DEFINE_enum('weights', None, litert.WEIGHT_FORMATS, 'Decoder weights '
                   'while generating; default: the pack\'s own, or the '
-                  'fastest for the model and batch '
-                  '(generation.fastest_format).',
+                  'fastest for the model and batch on this machine '
+                  '(batch_choice.best_format).',
                   flag_values=FLAGS)
 flags.DEFINE_string('save_path', '', 'Folder of the sample pack.',
                     flag_values=FLAGS)
