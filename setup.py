@@ -63,6 +63,9 @@ setuptools.setup(
         'ai-edge-litert>=2.0',
         # The sample loop of small models (librosa requires it too).
         'numba>=0.59',
+        # One BLAS thread per product where the encoder's chunks share the
+        # cores (librosa, through scikit-learn, requires it too).
+        'threadpoolctl>=3.1',
     ],
     extras_require={
         'cpu': [f'tensorflow-cpu{TENSORFLOW}'],

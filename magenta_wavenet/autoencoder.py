@@ -93,7 +93,7 @@ class NSynthAutoencoder(keras.Model):
       raise AudioError(
           f'audio has {audio.shape[1]} samples, fewer than one hop '
           f'({self.config.hop_length}).')
-    code = self.encoder(self._network_input(audio[:, :length]))
+    code = self.encoder.infer(self._network_input(audio[:, :length]))
     if not self.config.pitch_classes:
       if pitch is not None:
         raise CodeError(

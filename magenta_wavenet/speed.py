@@ -12,8 +12,9 @@ Measures, in one process so the ratios are fair:
   size, and its arithmetic (`step_flops`, which grows with the batch) at the
   machine's float32 product rate (`peak_rate`);
 * encoding 64,000 samples (4 s), against its compute floor: the encoder's
-  arithmetic (`encoder_flops`) at this machine's float32 matrix-product rate
-  at the encoder's shape (`matmul_rate`).
+  arithmetic (`encoder_flops`, its blocks by Winograd's F(2, 3) as
+  `NSynthEncoder.infer` runs them) at this machine's float32 matrix-product
+  rate at the encoder's shape (`matmul_rate`).
 """
 
 import os
@@ -50,7 +51,7 @@ def read_bandwidth(num_bytes, repeats=5):
   return num_bytes / fastest(lambda: total(buffer).numpy(), repeats)
 
 
-def encoder_flops(config, samples):
+def encoder_flops(config, samples, products_per_sample=None):
   """Floating-point operations (2 per multiply-add) of encoding `samples`.
 
   Every convolution's taps x input x output channels at every sample:
@@ -61,10 +62,14 @@ def encoder_flops(config, samples):
   Args:
     config: A `WaveNetConfig`.
     samples: Audio samples encoded.
+    products_per_sample: width x width products per sample of each layer's
+      dilated convolution: by default its taps; 2 for `winograd`'s F(2, 3)
+      (4 products per pair of outputs).
   """
   width, taps = config.encoder_width, config.encoder_filter_length
+  dilated = taps if products_per_sample is None else products_per_sample
   per_sample = (taps * width
-                + config.encoder_layers * (taps * width + width) * width
+                + config.encoder_layers * (dilated * width + width) * width
                 + width * config.bottleneck_width)
   return 2 * samples * per_sample
 
@@ -272,16 +277,19 @@ def run_benchmark(model, batch_sizes, weight_formats, steps, repeats,
                         batch_one, floor, sample_rate))
   encode_seconds = time_encoding(model, repeats)
   flops = encoder_flops(model.config, ENCODE_SAMPLES)
+  winograd_flops = encoder_flops(model.config, ENCODE_SAMPLES, 2)
   rate = matmul_rate(model.config)
   lines += ['', f'Encoding {ENCODE_SAMPLES:,} samples '
             f'({ENCODE_SAMPLES / sample_rate:g} s) at batch 1: '
             f'{encode_seconds * 1000:.4g} ms '
             f'({ENCODE_SAMPLES / sample_rate / encode_seconds:.1f}x real '
             'time); '
-            f'compute floor {flops / rate * 1000:.4g} ms ({flops / 1e9:.4g} '
-            f'GFLOP at {rate / 1e9:.4g} GFLOP/s, numpy\'s float32 matrix '
+            f'compute floor {winograd_flops / rate * 1000:.4g} ms '
+            f'({winograd_flops / 1e9:.4g} GFLOP with the blocks by '
+            f'Winograd\'s F(2, 3), {flops / 1e9:.4g} by the taps, at '
+            f'{rate / 1e9:.4g} GFLOP/s, numpy\'s float32 matrix '
             'product at the encoder\'s shape): '
-            f'{encode_seconds * rate / flops:.2f}x the floor.']
+            f'{encode_seconds * rate / winograd_flops:.2f}x the floor.']
   return '\n'.join(lines), timings
 
 

@@ -55,14 +55,23 @@ def test_table_has_every_case_with_consistent_numbers():
     assert float(row[8]) == pytest.approx(step_ms / float(row[7]), rel=0.01)
   encoding = re.search(
       r'Encoding 64,000 samples \(4 s\) at batch 1: ([\d.]+) ms .*; compute '
-      r'floor ([\d.]+) ms \(([\d.]+) GFLOP at ([\d.]+) GFLOP/s.*\): '
+      r'floor ([\d.]+) ms \(([\d.]+) GFLOP with the blocks by Winograd.s '
+      r'F\(2, 3\), ([\d.]+) by the taps, at ([\d.]+) GFLOP/s.*\): '
       r'([\d.]+)x the floor', report)
-  encode_ms, floor_ms, gflop, rate, ratio = map(float, encoding.groups())
+  encode_ms, floor_ms, gflop, direct_gflop, rate, ratio = map(
+      float, encoding.groups())
   # The arithmetic counted from the encoder's own kernels: each weight is
-  # one multiply-add at every one of the 64,000 samples.
+  # one multiply-add at every one of the 64,000 samples; by Winograd's
+  # F(2, 3), each dilated convolution's three taps cost two.
   encoder_weights = sum(int(np.prod(layer.kernel.shape)) for name, layer in
                         model.conv_layers().items() if name.startswith('ae_'))
-  assert gflop == pytest.approx(2 * 64000 * encoder_weights / 1e9, rel=1e-3)
+  dilated_weights = sum(int(np.prod(layer.kernel.shape)) for name, layer in
+                        model.conv_layers().items()
+                        if name.startswith('ae_dilatedconv'))
+  assert direct_gflop == pytest.approx(2 * 64000 * encoder_weights / 1e9,
+                                       rel=1e-3)
+  assert gflop == pytest.approx(
+      2 * 64000 * (encoder_weights - dilated_weights / 3) / 1e9, rel=1e-3)
   assert floor_ms == pytest.approx(gflop / rate * 1000, rel=2e-3)
   assert ratio == pytest.approx(encode_ms / floor_ms, rel=0.01, abs=0.01)
   # Ratios against the XLA loop's float32 at the same batch and against
