@@ -210,11 +210,11 @@ def _rows_of_two(matrix, scale, x, y, out_x, out_y, o):
 
 
 @numba.njit(fastmath=True, error_model='numpy', cache=True, inline='always')
-def _prefetch_lines(matrix, first_row, begin, end):
-  """Prefetches lines [begin, end) of the cache lines of the eight rows from
-  first_row (`_prefetch`), counted across the rows: line k is row k % 8's
-  (k // 8)th. (Row after row was no faster than not prefetching at all.)"""
-  line = max(1, 64 // matrix.itemsize)  # entries in a 64-byte cache line
+def _prefetch_lines(matrix, first_row, line, begin, end):
+  """Prefetches lines [begin, end) of the cache lines (of `line` entries)
+  of the eight rows from first_row (`_prefetch`), counted across the rows:
+  line k is row k % 8's (k // 8)th. (Row after row was no faster than not
+  prefetching at all.)"""
   for k in range(begin, end):
     _prefetch(matrix, first_row + k % 8, (k // 8) * line)
 
@@ -244,7 +244,7 @@ def _add_product(matrix, scale, inputs, out, first, last, streamed):
   batch = inputs.shape[0]
   pairs = batch // 2
   streamed = streamed and pairs >= 6
-  line = max(1, 64 // matrix.itemsize)
+  line = max(1, 64 // matrix.itemsize)  # entries in a 64-byte cache line
   lines = 8 * ((matrix.shape[1] + line - 1) // line)  # of a block
   o = first
   while o + 8 <= last:
@@ -252,7 +252,7 @@ def _add_product(matrix, scale, inputs, out, first, last, streamed):
     for half in (o, o + 4):
       for pair in range(pairs):
         if streamed and o + 16 <= last:
-          _prefetch_lines(matrix, o + 8, lines * call // (2 * pairs),
+          _prefetch_lines(matrix, o + 8, line, lines * call // (2 * pairs),
                           lines * (call + 1) // (2 * pairs))
         call += 1
         b = 2 * pair

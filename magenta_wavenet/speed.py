@@ -27,6 +27,7 @@ import tensorflow as tf
 from magenta_wavenet import dsp
 from magenta_wavenet import generation
 from magenta_wavenet import litert
+from magenta_wavenet import winograd
 from magenta_wavenet.generation import Synthesizer
 from magenta_wavenet.incremental import IncrementalDecoder
 
@@ -63,8 +64,8 @@ def encoder_flops(config, samples, products_per_sample=None):
     config: A `WaveNetConfig`.
     samples: Audio samples encoded.
     products_per_sample: width x width products per sample of each layer's
-      dilated convolution: by default its taps; 2 for `winograd`'s F(2, 3)
-      (4 products per pair of outputs).
+      dilated convolution: by default its taps;
+      `winograd.PRODUCTS_PER_SAMPLE` for its F(2, 3).
   """
   width, taps = config.encoder_width, config.encoder_filter_length
   dilated = taps if products_per_sample is None else products_per_sample
@@ -277,7 +278,8 @@ def run_benchmark(model, batch_sizes, weight_formats, steps, repeats,
                         batch_one, floor, sample_rate))
   encode_seconds = time_encoding(model, repeats)
   flops = encoder_flops(model.config, ENCODE_SAMPLES)
-  winograd_flops = encoder_flops(model.config, ENCODE_SAMPLES, 2)
+  winograd_flops = encoder_flops(model.config, ENCODE_SAMPLES,
+                                 winograd.PRODUCTS_PER_SAMPLE)
   rate = matmul_rate(model.config)
   lines += ['', f'Encoding {ENCODE_SAMPLES:,} samples '
             f'({ENCODE_SAMPLES / sample_rate:g} s) at batch 1: '

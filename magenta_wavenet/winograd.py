@@ -36,6 +36,8 @@ from threadpoolctl import threadpool_limits
 from magenta_wavenet import host_loop
 
 CHUNK_PAIRS = 1024  # of the 1,024, 2,048 and 4,096 tried, the fastest
+# Matrix products per output of a three-tap convolution: 4 per pair.
+PRODUCTS_PER_SAMPLE = 2
 
 
 def pair_kernels(kernel):
