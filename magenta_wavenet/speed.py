@@ -13,8 +13,8 @@ Measures, in one process so the ratios are fair:
   machine's float32 product rate (`peak_rate`);
 * encoding 64,000 samples (4 s), against its compute floor: the encoder's
   arithmetic (`encoder_flops`, its blocks by Winograd's F(2, 3) as
-  `NSynthEncoder.infer` runs them) at this machine's float32 matrix-product
-  rate at the encoder's shape (`matmul_rate`).
+  `NSynthEncoder.infer` runs them) at the same product rate (`peak_rate`),
+  since its products share the cores as the 1,024-square product does.
 """
 
 import os
@@ -73,21 +73,6 @@ def encoder_flops(config, samples, products_per_sample=None):
                 + config.encoder_layers * (dilated * width + width) * width
                 + width * config.bottleneck_width)
   return 2 * samples * per_sample
-
-
-def matmul_rate(config, repeats=5):
-  """FLOP/s of numpy's float32 matrix product at the encoder's shape.
-
-  [4,096, taps x width] x [taps x width, width]: one layer's taps over a
-  block of 4,096 samples, the product an encoder layer is made of.
-  """
-  inputs = config.encoder_filter_length * config.encoder_width
-  generator = np.random.default_rng(0)
-  left = generator.standard_normal((4096, inputs), np.float32)
-  right = generator.standard_normal((inputs, config.encoder_width),
-                                    np.float32)
-  flops = 2 * left.shape[0] * inputs * config.encoder_width
-  return flops / fastest(lambda: left @ right, repeats)
 
 
 def peak_rate(repeats=5):
@@ -280,18 +265,16 @@ def run_benchmark(model, batch_sizes, weight_formats, steps, repeats,
   flops = encoder_flops(model.config, ENCODE_SAMPLES)
   winograd_flops = encoder_flops(model.config, ENCODE_SAMPLES,
                                  winograd.PRODUCTS_PER_SAMPLE)
-  rate = matmul_rate(model.config)
   lines += ['', f'Encoding {ENCODE_SAMPLES:,} samples '
             f'({ENCODE_SAMPLES / sample_rate:g} s) at batch 1: '
             f'{encode_seconds * 1000:.4g} ms '
             f'({ENCODE_SAMPLES / sample_rate / encode_seconds:.1f}x real '
             'time); '
-            f'compute floor {winograd_flops / rate * 1000:.4g} ms '
+            f'compute floor {winograd_flops / peak * 1000:.4g} ms '
             f'({winograd_flops / 1e9:.4g} GFLOP with the blocks by '
             f'Winograd\'s F(2, 3), {flops / 1e9:.4g} by the taps, at '
-            f'{rate / 1e9:.4g} GFLOP/s, numpy\'s float32 matrix '
-            'product at the encoder\'s shape): '
-            f'{encode_seconds * rate / winograd_flops:.2f}x the floor.']
+            f'{peak / 1e9:.4g} GFLOP/s, the float32 product rate above): '
+            f'{encode_seconds * peak / winograd_flops:.2f}x the floor.']
   return '\n'.join(lines), timings
 
 

@@ -73,6 +73,9 @@ def test_table_has_every_case_with_consistent_numbers():
   assert gflop == pytest.approx(
       2 * 64000 * (encoder_weights - dilated_weights / 3) / 1e9, rel=1e-3)
   assert floor_ms == pytest.approx(gflop / rate * 1000, rel=2e-3)
+  # One product rate for every floor: the header's.
+  assert rate == pytest.approx(float(re.search(
+      r'products at ([\d.]+) GFLOP/s', report).group(1)), rel=1e-3)
   assert ratio == pytest.approx(encode_ms / floor_ms, rel=0.01, abs=0.01)
   # Ratios against the XLA loop's float32 at the same batch and against
   # batch 1 of the same case, from the printed steps: each step printed to
