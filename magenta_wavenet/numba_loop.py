@@ -8,8 +8,8 @@ sums in flight at once, which hides the FMA latency (on the 2-core
 development machine: about 42 GFLOP/s on one core for h64_bo16's taps, 30
 with four): eight output rows of one input, or four rows of two inputs
 that share each weight read (`_add_product`). Where the weights do not fit
-in the caches, a batch of 12 or more asks for the next rows' weights while
-it computes on these (`_prefetch`).
+in the caches, the products ask for the next rows' weights while they
+compute on these (`_prefetch`).
 
 Every step is shared by one thread per core (the function releases the
 GIL): each computes its share of every product's rows, so each reads only
@@ -241,32 +241,37 @@ def _add_product(matrix, scale, inputs, out, first, last, streamed):
   a last odd input eight rows at a time (`_rows_of_one`).
 
   streamed: whether the weights come from memory rather than the caches
-  (`host_loop.fits_in_cache`). Then, at batch 12 and more, each pair first
-  asks for its share of the next block's cache lines (`_prefetch_lines`),
-  so that memory delivers them while the pairs compute on the L1 block:
-  h512_bo16's float32 step at batch 12 and 16 ran 9-10% faster (the
-  fastest of eight, interleaved). Smaller batches ask for more lines at
-  once per pair and were no faster at batch 8, 5% slower at batch 4;
-  weights in the caches 8% slower; so these do not prefetch.
+  (`host_loop.fits_in_cache`). Then each kernel call first asks for its
+  share of the next block's cache lines (`_prefetch_lines`), so that memory
+  delivers them while the calls compute on the L1 block. On the 2-core
+  development machine's Zen 4 cores (1 MB of L2 each), h512_bo16's step ran
+  faster at every batch (interleaved, the fastest of four): float32 by 10%
+  at batch 1, 12-13% at 4 and 8, 17% at 16; float16 by 14%, 27-30%, 21%;
+  int8 by 32%, 20-35%, 14%. On the Zen 3 cores it ran on before (512 KB of
+  L2), batch 12 and 16 gained 9-10% but batch 4 lost 5%. Weights in the
+  caches ran 8% slower, so those do not prefetch.
   """
   batch = inputs.shape[0]
   pairs = batch // 2
-  streamed = streamed and pairs >= 6
+  calls = 2 * pairs + batch % 2  # kernel calls per block of eight rows
   line = max(1, 64 // matrix.itemsize)  # entries in a 64-byte cache line
   lines = 8 * ((matrix.shape[1] + line - 1) // line)  # of a block
   o = first
   while o + 8 <= last:
+    ahead = streamed and o + 16 <= last
     call = 0
     for half in (o, o + 4):
       for pair in range(pairs):
-        if streamed and o + 16 <= last:
-          _prefetch_lines(matrix, o + 8, line, lines * call // (2 * pairs),
-                          lines * (call + 1) // (2 * pairs))
+        if ahead:
+          _prefetch_lines(matrix, o + 8, line, lines * call // calls,
+                          lines * (call + 1) // calls)
         call += 1
         b = 2 * pair
         _rows_of_two(matrix, scale, inputs[b], inputs[b + 1], out[b],
                      out[b + 1], half)
     if batch % 2:
+      if ahead:
+        _prefetch_lines(matrix, o + 8, line, lines * call // calls, lines)
       _rows_of_one(matrix, scale, inputs[batch - 1], out[batch - 1], o)
     o += 8
   while o < last:

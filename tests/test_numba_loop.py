@@ -83,14 +83,15 @@ def test_product_of_both_formats_and_every_row_count(rows):
   assert np.all(np.abs(out - inputs @ matrix.T) <= bound + 1e-4)
 
 
+@pytest.mark.parametrize('batch', [1, 4, 13])
 @pytest.mark.parametrize('weights', numba_loop.FORMATS)
-def test_prefetching_the_weights_leaves_every_sum_as_it_was(weights):
-  # Batch 13: six pairs, which prefetch when streamed, and an odd input.
-  # 40 rows, 5 blocks of 8: the last is not prefetched past; 5 columns
+def test_prefetching_the_weights_leaves_every_sum_as_it_was(weights, batch):
+  # Batch 1, an odd input alone; 4, pairs; 13, six pairs and an odd input.
+  # 40 rows, 5 blocks of 8: the last is not prefetched past; 21 columns
   # leave each row's last cache line partly used.
   rng = np.random.default_rng(9)
   matrix = rng.normal(size=(40, 21)).astype(np.float32)
-  inputs = rng.normal(size=(13, 21)).astype(np.float32)
+  inputs = rng.normal(size=(batch, 21)).astype(np.float32)
   if weights == 'int8':
     matrix, scale = numba_loop._quantized(matrix)  # pylint: disable=protected-access
   else:
@@ -99,7 +100,7 @@ def test_prefetching_the_weights_leaves_every_sum_as_it_was(weights):
       matrix = matrix.astype(np.float16).view(np.uint16)
   outs = []
   for streamed in (False, True):
-    out = np.ones([13, 40], np.float32)
+    out = np.ones([batch, 40], np.float32)
     numba_loop._add_product(matrix, scale, inputs, out, 0, 40, streamed)  # pylint: disable=protected-access
     outs.append(out)
   np.testing.assert_array_equal(outs[0], outs[1])
