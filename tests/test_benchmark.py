@@ -1,5 +1,6 @@
 """The benchmark runs end to end and reports consistent figures."""
 
+import os
 import re
 
 from conftest import randomize
@@ -34,6 +35,12 @@ def test_table_has_every_case_with_consistent_numbers():
   report, timings = speed.run_benchmark(
       model, [1, 2], ['float32', 'float16', 'int8'], steps=64, repeats=1,
       baseline_steps=4, runtimes=['xla', 'numba', 'litert'])
+  # The machine, its vector width as numpy's own CPU detection finds it.
+  features = np._core._multiarray_umath.__cpu_features__  # pylint: disable=protected-access
+  first_line = report.splitlines()[0]
+  assert f'{os.cpu_count()} cores' in first_line
+  if features.get('AVX512F') or features.get('AVX2'):
+    assert ('AVX-512' if features['AVX512F'] else 'AVX2') in first_line
   rows = [line for line in report.splitlines() if line.startswith('| ')
           and not line.startswith(('| generation', '| ---'))]
   names = [row.split('|')[1].strip() for row in rows]
