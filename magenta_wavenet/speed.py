@@ -14,7 +14,9 @@ Measures, in one process so the ratios are fair:
 * encoding 64,000 samples (4 s), against its compute floor: the encoder's
   arithmetic (`encoder_flops`, its blocks by Winograd's F(2, 3) as
   `NSynthEncoder.infer` runs them) at the same product rate (`peak_rate`),
-  since its products share the cores as the 1,024-square product does.
+  since its products share the cores as the 1,024-square product does;
+  and the encoder network alone, by Winograd against TensorFlow's
+  convolutions, which Magenta's graph runs (`time_encoder`).
 """
 
 import os
@@ -189,11 +191,26 @@ def time_naive_baseline(model, steps):
   return 1000 * fastest(run, 1) / steps
 
 
+def _note():
+  """The encodings' input: `ENCODE_SAMPLES` samples of noise [1, samples]."""
+  return np.random.default_rng(0).uniform(
+      -0.5, 0.5, (1, ENCODE_SAMPLES)).astype(np.float32)
+
+
 def time_encoding(model, repeats):
   """Seconds to encode `ENCODE_SAMPLES` samples (one 4 s note)."""
-  audio = np.random.default_rng(0).uniform(
-      -0.5, 0.5, (1, ENCODE_SAMPLES)).astype(np.float32)
+  audio = _note()
   return fastest(lambda: model.encode(audio).numpy(), repeats)
+
+
+def time_encoder(model, repeats):
+  """Seconds of the encoder network alone on the same note, eagerly, two
+  ways: (`NSynthEncoder.infer`, its blocks by Winograd's F(2, 3), as
+  `encode` runs it; the Keras layers, TensorFlow's convolutions, the
+  operations Magenta's graph runs)."""
+  inputs = dsp.to_network_input(dsp.mu_law_encode(_note()))
+  return (fastest(lambda: model.encoder.infer(inputs).numpy(), repeats),
+          fastest(lambda: model.encoder(inputs).numpy(), repeats))
 
 
 def machine_line():
@@ -293,6 +310,13 @@ def run_benchmark(model, batch_sizes, weight_formats, steps, repeats,
             f'Winograd\'s F(2, 3), {flops / 1e9:.4g} by the taps, at '
             f'{peak / 1e9:.4g} GFLOP/s, the float32 product rate above): '
             f'{encode_seconds * peak / winograd_flops:.2f}x the floor.']
+  winograd_seconds, convolution_seconds = time_encoder(model, repeats)
+  lines += ['', f'The encoder network alone on the same note: '
+            f'{winograd_seconds * 1000:.4g} ms by Winograd\'s F(2, 3) '
+            f'(`encode`), {convolution_seconds * 1000:.4g} ms by '
+            'TensorFlow\'s convolutions (the Keras layers, the operations '
+            'Magenta\'s graph runs): '
+            f'{winograd_seconds / convolution_seconds:.2f}x.']
   return '\n'.join(lines), timings
 
 

@@ -84,6 +84,14 @@ def test_table_has_every_case_with_consistent_numbers():
   assert rate == pytest.approx(float(re.search(
       r'products at ([\d.]+) GFLOP/s', report).group(1)), rel=1e-3)
   assert ratio == pytest.approx(encode_ms / floor_ms, rel=0.01, abs=0.01)
+  network = re.search(
+      r'The encoder network alone on the same note: ([\d.]+) ms by '
+      r'Winograd.s F\(2, 3\) \(`encode`\), ([\d.]+) ms by TensorFlow.s '
+      r'convolutions .*: ([\d.]+)x\.', report)
+  winograd_ms, convolution_ms, speedup = map(float, network.groups())
+  assert winograd_ms > 0 and convolution_ms > 0
+  assert speedup == pytest.approx(winograd_ms / convolution_ms, rel=0.01,
+                                  abs=0.01)
   # Ratios against the XLA loop's float32 at the same batch and against
   # batch 1 of the same case, from the printed steps: each step printed to
   # 3 significant digits, so a ratio of them is off by up to 1% (and the
