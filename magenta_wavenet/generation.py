@@ -65,7 +65,10 @@ def default_runtime(config, weights):
   memory. LiteRT unpacks float16 weights to float32 when it loads them, so
   its float16 step is float32's; the Numba loop reads them as they are
   (at batch 1, float16 in the Numba loop against LiteRT, from two runs:
-  h512_bo16 7.6 against 14.0 ms, h64_bo16_pitch 0.078 against 0.239)."""
+  h512_bo16 7.6 against 14.0 ms, h64_bo16_pitch 0.078 against 0.239). Those
+  were Zen 3 cores (AVX2); on Zen 4 cores (AVX-512), with the Numba loop
+  prefetching at every batch, int8 still ran faster in LiteRT: 1.81 / 3.88
+  / 10.7 against 2.27 / 3.97 / 13.3 ms, in one run."""
   litert.check_weight_format(weights)
   if weights in ('float32', 'float16') or (
       weights == 'int8' and host_loop.fits_in_cache(config)):
@@ -79,10 +82,12 @@ def fastest_format(config, batch_size):
   the benchmark's times on this machine where it has them): 'int8', but
   'float32' for decoders that fit in the caches at batches of 8 or more,
   and 'float16' for larger decoders at batches of 12 or more (h512_bo16 at
-  batch 16, in one run on the 2-core development machine: 17.5 ms a step
-  against 24.4 for float32 and 27.5 for int8 in LiteRT; its products
-  compute from the L1 cache while the next weights arrive, and float16's
-  come in half the time)."""
+  batch 16, in one run on the 2-core development machine's Zen 3 cores:
+  17.5 ms a step against 24.4 for float32 and 27.5 for int8 in LiteRT; its
+  products compute from the L1 cache while the next weights arrive, and
+  float16's come in half the time). Machines differ: on Zen 4 cores
+  (AVX-512), LiteRT's int8 ran batch 16 at 10.7 ms against 13.6 for
+  float16, which is why the benchmark's own times come first."""
   if host_loop.fits_in_cache(config):
     return 'float32' if batch_size >= _NUMBA_FLOAT32_BATCH else 'int8'
   return 'float16' if batch_size >= _STREAMED_FLOAT16_BATCH else 'int8'
