@@ -68,8 +68,8 @@ class NSynthEncoder(keras.layers.Layer):
 
   def infer(self, inputs):
     """`call` for inference: run eagerly, the residual blocks by Winograd's
-    F(2, 3) (`winograd.encoder_blocks`, 0.75x the arithmetic), the same
-    code within float32 rounding (about 1e-6 of its largest value). In a
+    F(4, 3) (`winograd.encoder_blocks`, 0.625x the arithmetic), the same
+    code within float32 rounding (2e-7 of its largest value). In a
     graph (`tf.function`), or for other than three taps (no preset has
     them), `call` itself.
 

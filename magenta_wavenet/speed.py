@@ -12,7 +12,7 @@ Measures, in one process so the ratios are fair:
   size, and its arithmetic (`step_flops`, which grows with the batch) at the
   machine's float32 product rate (`peak_rate`);
 * encoding 64,000 samples (4 s), against its compute floor: the encoder's
-  arithmetic (`encoder_flops`, its blocks by Winograd's F(2, 3) as
+  arithmetic (`encoder_flops`, its blocks by Winograd's F(4, 3) as
   `NSynthEncoder.infer` runs them) at the same product rate (`peak_rate`),
   since its products share the cores as the 1,024-square product does;
   and the encoder network alone, by Winograd against TensorFlow's
@@ -67,7 +67,7 @@ def encoder_flops(config, samples, products_per_sample=None):
     samples: Audio samples encoded.
     products_per_sample: width x width products per sample of each layer's
       dilated convolution: by default its taps;
-      `winograd.PRODUCTS_PER_SAMPLE` for its F(2, 3).
+      `winograd.PRODUCTS_PER_SAMPLE` for Winograd's F(4, 3).
   """
   width, taps = config.encoder_width, config.encoder_filter_length
   dilated = taps if products_per_sample is None else products_per_sample
@@ -205,7 +205,7 @@ def time_encoding(model, repeats):
 
 def time_encoder(model, repeats):
   """Seconds of the encoder network alone on the same note, eagerly, two
-  ways: (`NSynthEncoder.infer`, its blocks by Winograd's F(2, 3), as
+  ways: (`NSynthEncoder.infer`, its blocks by Winograd's F(4, 3), as
   `encode` runs it; the Keras layers, TensorFlow's convolutions, the
   operations Magenta's graph runs)."""
   inputs = dsp.to_network_input(dsp.mu_law_encode(_note()))
@@ -307,12 +307,12 @@ def run_benchmark(model, batch_sizes, weight_formats, steps, repeats,
             'time); '
             f'compute floor {winograd_flops / peak * 1000:.4g} ms '
             f'({winograd_flops / 1e9:.4g} GFLOP with the blocks by '
-            f'Winograd\'s F(2, 3), {flops / 1e9:.4g} by the taps, at '
+            f'Winograd\'s {winograd.NAME}, {flops / 1e9:.4g} by the taps, at '
             f'{peak / 1e9:.4g} GFLOP/s, the float32 product rate above): '
             f'{encode_seconds * peak / winograd_flops:.2f}x the floor.']
   winograd_seconds, convolution_seconds = time_encoder(model, repeats)
   lines += ['', f'The encoder network alone on the same note: '
-            f'{winograd_seconds * 1000:.4g} ms by Winograd\'s F(2, 3) '
+            f'{winograd_seconds * 1000:.4g} ms by Winograd\'s {winograd.NAME} '
             f'(`encode`), {convolution_seconds * 1000:.4g} ms by '
             'TensorFlow\'s convolutions (the Keras layers, the operations '
             'Magenta\'s graph runs): '

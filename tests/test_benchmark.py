@@ -63,13 +63,13 @@ def test_table_has_every_case_with_consistent_numbers():
   encoding = re.search(
       r'Encoding 64,000 samples \(4 s\) at batch 1: ([\d.]+) ms .*; compute '
       r'floor ([\d.]+) ms \(([\d.]+) GFLOP with the blocks by Winograd.s '
-      r'F\(2, 3\), ([\d.]+) by the taps, at ([\d.]+) GFLOP/s.*\): '
+      r'F\(4, 3\), ([\d.]+) by the taps, at ([\d.]+) GFLOP/s.*\): '
       r'([\d.]+)x the floor', report)
   encode_ms, floor_ms, gflop, direct_gflop, rate, ratio = map(
       float, encoding.groups())
   # The arithmetic counted from the encoder's own kernels: each weight is
   # one multiply-add at every one of the 64,000 samples; by Winograd's
-  # F(2, 3), each dilated convolution's three taps cost two.
+  # F(4, 3), each dilated convolution's three taps cost one and a half.
   encoder_weights = sum(int(np.prod(layer.kernel.shape)) for name, layer in
                         model.conv_layers().items() if name.startswith('ae_'))
   dilated_weights = sum(int(np.prod(layer.kernel.shape)) for name, layer in
@@ -78,7 +78,7 @@ def test_table_has_every_case_with_consistent_numbers():
   assert direct_gflop == pytest.approx(2 * 64000 * encoder_weights / 1e9,
                                        rel=1e-3)
   assert gflop == pytest.approx(
-      2 * 64000 * (encoder_weights - dilated_weights / 3) / 1e9, rel=1e-3)
+      2 * 64000 * (encoder_weights - dilated_weights / 2) / 1e9, rel=1e-3)
   assert floor_ms == pytest.approx(gflop / rate * 1000, rel=2e-3)
   # One product rate for every floor: the header's.
   assert rate == pytest.approx(float(re.search(
@@ -86,7 +86,7 @@ def test_table_has_every_case_with_consistent_numbers():
   assert ratio == pytest.approx(encode_ms / floor_ms, rel=0.01, abs=0.01)
   network = re.search(
       r'The encoder network alone on the same note: ([\d.]+) ms by '
-      r'Winograd.s F\(2, 3\) \(`encode`\), ([\d.]+) ms by TensorFlow.s '
+      r'Winograd.s F\(4, 3\) \(`encode`\), ([\d.]+) ms by TensorFlow.s '
       r'convolutions .*: ([\d.]+)x\.', report)
   winograd_ms, convolution_ms, speedup = map(float, network.groups())
   assert winograd_ms > 0 and convolution_ms > 0

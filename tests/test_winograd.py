@@ -1,4 +1,4 @@
-"""The encoder's blocks by Winograd's F(2, 3) equal the Keras layers'."""
+"""The encoder's blocks by Winograd's F(4, 3) equal the Keras layers'."""
 
 import concurrent.futures
 
@@ -31,7 +31,7 @@ def test_a_block_is_the_direct_convolution(time, dilation):
   bias, res_bias = rng.normal(size=(2, width)).astype(np.float32)
   res_kernel = rng.normal(size=(width, width)).astype(np.float32)
   with concurrent.futures.ThreadPoolExecutor(2) as pool:
-    fast = winograd.block(x, winograd.pair_kernels(kernel), bias, res_kernel,
+    fast = winograd.block(x, winograd.product_kernels(kernel), bias, res_kernel,
                           res_bias, dilation, pool)
   exact = direct_block(x, kernel, bias, res_kernel, res_bias, dilation)
   assert fast.shape == (time, width) and fast.dtype == np.float32
