@@ -48,8 +48,8 @@ _RUNTIME_WEIGHTS = {'xla': ('float32',), 'numba': numba_loop.FORMATS,
 # 0.65-0.67 ms a step in two runs; at batch 4 int8 was as fast or faster
 # (0.116-0.156 against 0.153-0.233 ms), at batch 1 faster in one run of two.
 _NUMBA_FLOAT32_BATCH = 8
-# From this batch on, float16 in the Numba loop runs faster than int8 for
-# decoders too large for the caches (`fastest_format`).
+# From this batch on, `fastest_format`'s rule takes float16 for decoders too
+# large for the caches (its docstring says on which cores that held).
 _STREAMED_FLOAT16_BATCH = 12
 
 
