@@ -15,6 +15,7 @@ import warnings
 import numpy as np
 
 from magenta_wavenet.errors import AudioError
+from magenta_wavenet.errors import AudioTooLong
 from magenta_wavenet.files import atomic_write
 
 logger = logging.getLogger(__name__)
@@ -22,6 +23,7 @@ logger = logging.getLogger(__name__)
 SAMPLE_RATE = 16000
 # File extensions read as audio when a folder or pattern is listed.
 AUDIO_EXTENSIONS = ('.wav', '.flac', '.ogg', '.mp3', '.aiff', '.aif', '.au')
+MAX_SAMPLE_RATE = 768000  # the highest rate audio files are made at, Hz
 BACKEND_ENV = 'MAGENTA_WAVENET_AUDIO_BACKEND'
 SOUNDS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'sounds')
 
@@ -94,33 +96,65 @@ def audio_backend():
   return 'tensorflow-io' if _tfio_works() else 'soundfile'
 
 
-def _decode_tfio(path):
-  """Returns (samples [frames, channels] float32, rate) via tensorflow-io."""
+def _decode_tfio(path, max_seconds):
+  """Returns (samples [frames, channels] float32, rate) via tensorflow-io,
+  refusing a file over `max_seconds` from its header, before decoding."""
   import tensorflow_io as tfio  # pylint: disable=import-outside-toplevel
   io_tensor = tfio.audio.AudioIOTensor(path, dtype=None)
+  rate = int(io_tensor.rate.numpy())
+  _check_duration(path, int(io_tensor.shape[0]), rate, max_seconds)
   samples = io_tensor.to_tensor().numpy()
   if samples.dtype.kind == 'i':
     full_scale = float(np.iinfo(samples.dtype).max + 1)
     samples = samples.astype(np.float32) / full_scale
-  return samples.astype(np.float32), int(io_tensor.rate.numpy())
+  return samples.astype(np.float32), rate
 
 
-def _decode_soundfile(path):
-  """Returns (samples [frames, channels] float32, rate) via libsndfile."""
+def _decode_soundfile(path, max_seconds):
+  """Returns (samples [frames, channels] float32, rate) via libsndfile, or
+  librosa (audioread) for what libsndfile cannot read.
+
+  With `max_seconds`, a longer file is refused from its header, and no more
+  than that is decoded whatever the header says (a header can lie).
+  """
   import soundfile  # pylint: disable=import-outside-toplevel
   try:
-    samples, rate = soundfile.read(path, dtype='float32', always_2d=True)
-    return samples, rate
+    info = soundfile.info(path)
   except (soundfile.LibsndfileError, RuntimeError):
-    pass
+    info = None
+  if info is not None:
+    _check_duration(path, info.frames, info.samplerate, max_seconds)
+    limit = -1 if max_seconds is None else int(
+        max_seconds * info.samplerate) + 1
+    samples, rate = soundfile.read(path, frames=limit, dtype='float32',
+                                   always_2d=True)
+    _check_duration(path, samples.shape[0], rate, max_seconds)
+    return samples, rate
   with warnings.catch_warnings():
     warnings.simplefilter('ignore')  # librosa's "PySoundFile failed" notice
-    samples, rate = import_librosa().load(path, sr=None, mono=False)
+    # A little past the limit, so that a longer file shows it is longer.
+    samples, rate = import_librosa().load(
+        path, sr=None, mono=False,
+        duration=None if max_seconds is None else max_seconds + 0.5)
   samples = np.atleast_2d(samples).T
+  _check_duration(path, samples.shape[0], rate, max_seconds)
   return samples.astype(np.float32), int(rate)
 
 
-def load_audio(path, sample_rate=SAMPLE_RATE, min_samples=1):
+def _check_duration(path, frames, rate, max_seconds):
+  """Raises AudioTooLong when `frames` at `rate` Hz last over `max_seconds`
+  (None: no limit), and AudioError for a rate no audio has (which would make
+  the limit's frames unbounded)."""
+  if not 0 < rate <= MAX_SAMPLE_RATE:
+    raise AudioError(f'{path}: a sample rate of {rate} Hz is not one of '
+                     f'audio (at most {MAX_SAMPLE_RATE} Hz).')
+  if max_seconds is not None and frames > max_seconds * rate:
+    raise AudioTooLong(f'{path}: too long: more than {max_seconds:g} s of '
+                       'audio.')
+
+
+def load_audio(path, sample_rate=SAMPLE_RATE, min_samples=1,
+               max_seconds=None):
   """Loads an audio file as mono float32 at `sample_rate`.
 
   Multi-channel audio is averaged to mono and other rates are resampled
@@ -130,6 +164,9 @@ def load_audio(path, sample_rate=SAMPLE_RATE, min_samples=1):
     path: File to read (wav, flac, ogg, mp3, or anything audioread reads).
     sample_rate: Rate of the returned samples, in Hz.
     min_samples: Fewest samples accepted after resampling, e.g. one hop (512).
+    max_seconds: Longest file accepted, in seconds, checked from the header
+      before decoding and again while decoding, so a small compressed file
+      cannot unpack into hours of samples; None accepts any length.
 
   Returns:
     float32 numpy array [samples], values nominally in [-1, 1].
@@ -137,7 +174,8 @@ def load_audio(path, sample_rate=SAMPLE_RATE, min_samples=1):
   Raises:
     AudioError: naming the file, when it is missing, a directory, empty, not
       decodable as audio, has no samples, has NaN or infinite samples, or is
-      shorter than `min_samples`.
+      shorter than `min_samples`; `AudioTooLong` when it lasts over
+      `max_seconds`.
   """
   path = os.fspath(path)
   if not os.path.exists(path):
@@ -148,8 +186,11 @@ def load_audio(path, sample_rate=SAMPLE_RATE, min_samples=1):
     raise AudioError(f'{path}: the file is empty.')
   backend = audio_backend()
   try:
-    samples, rate = (_decode_tfio(path) if backend == 'tensorflow-io'
-                     else _decode_soundfile(path))
+    samples, rate = (_decode_tfio(path, max_seconds)
+                     if backend == 'tensorflow-io'
+                     else _decode_soundfile(path, max_seconds))
+  except AudioError:
+    raise
   except Exception as error:  # pylint: disable=broad-except
     # Decoders raise many unrelated types for a non-audio file.
     reason = str(error).strip().splitlines()[0] if str(error).strip() else (

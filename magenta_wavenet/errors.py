@@ -14,6 +14,10 @@ class AudioError(MagentaWavenetError):
   """An audio file is missing, unreadable, empty, too short or not finite."""
 
 
+class AudioTooLong(AudioError):
+  """An audio file lasts longer than a caller's limit."""
+
+
 class CodeError(MagentaWavenetError):
   """A code (the encoder's output, or a `.npy` of one) has the wrong rank,
   width or content, or a pitch given with it is not a MIDI note."""
@@ -34,3 +38,11 @@ class ConfigError(MagentaWavenetError, ValueError):
 # What reading or writing a user's files can raise: batch functions report
 # these per file (their `on_error`) and command lines print them on one line.
 USER_ERRORS = (MagentaWavenetError, OSError)
+
+
+def describe(error):
+  """One line for a user error; an OSError gets its file name in front."""
+  if isinstance(error, OSError) and error.strerror:
+    name = f'{error.filename}: ' if error.filename else ''
+    return f'{name}{error.strerror}.'
+  return str(error).splitlines()[0] if str(error) else type(error).__name__

@@ -22,6 +22,7 @@ from magenta_wavenet import pretrained
 from magenta_wavenet.data.reader import NoteFilter
 from magenta_wavenet.errors import USER_ERRORS
 from magenta_wavenet.errors import MagentaWavenetError
+from magenta_wavenet.errors import describe
 
 logger = logging.getLogger('magenta_wavenet')
 
@@ -146,14 +147,6 @@ def run(body, flag_values, argv, doc):
     print('interrupted; files written so far are complete.', file=sys.stderr)
     return EXIT_INTERRUPTED
   return status or 0
-
-
-def describe(error):
-  """One line for a user error; an OSError gets its file name in front."""
-  if isinstance(error, OSError) and error.strerror:
-    name = f'{error.filename}: ' if error.filename else ''
-    return f'{name}{error.strerror}.'
-  return str(error).splitlines()[0] if str(error) else type(error).__name__
 
 
 def log_progress(done, total, rate):
