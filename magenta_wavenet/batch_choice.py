@@ -101,3 +101,36 @@ def best_format(config, batch_size):
           f'the fastest at batch {batch} ({times[fastest]:.3g} ms a step; '
           + ', '.join(f'{weights} {ms:.3g}' for weights, ms in
                       sorted(times.items()) if weights != fastest) + ')')
+
+
+def generation_seconds(config, weights, lengths, batch_size):
+  """Seconds to generate notes of `lengths` samples, `batch_size` at a time
+  with `weights`, from the step times the benchmark kept on this machine.
+
+  A batch costs its longest note's samples times the step of the smallest
+  measured batch at least as large (past the largest measured batch, that
+  one's step scaled by the batch).
+
+  Args:
+    config: The model's `WaveNetConfig`.
+    weights: 'float32', 'float16' or 'int8', run in its
+      `generation.default_runtime`.
+    lengths: Samples of each note, in the order they are batched.
+    batch_size: Notes generated at once.
+
+  Returns:
+    float seconds, or None without a benchmark of that case here.
+  """
+  steps = load_timings(config).get(weights, {}).get(
+      generation.default_runtime(config, weights), {})
+  if not steps:
+    return None
+  largest = max(steps)
+  total_ms = 0.0
+  for start in range(0, len(lengths), batch_size):
+    batch = lengths[start:start + batch_size]
+    measured = [size for size in steps if size >= len(batch)]
+    step_ms = (steps[min(measured)] if measured
+               else steps[largest] * len(batch) / largest)
+    total_ms += max(batch) * step_ms
+  return total_ms / 1000

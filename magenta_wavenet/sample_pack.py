@@ -434,7 +434,7 @@ def render_pack(model, sources, save_path, points, pitches, note_length,
       `model.config.name`.
     progress: Passed to `generation.synthesize` (within a batch).
     on_batch: Called as on_batch(notes_done, notes_total) after each batch
-      is written.
+      is written, and first with the notes a resumed pack already has.
     decoder_weights: How the decoder's weights are stored while generating
       ('float32', 'float16' or 'int8', `generation.Synthesizer`); None takes
       the existing pack's, or the fastest for the model and batch size
@@ -520,6 +520,8 @@ def _render_notes(model, codes, manifest, save_path, progress, on_batch):
   if done:
     logger.info('%s: %d of %d notes already rendered.', save_path, done,
                 len(notes))
+    if on_batch:
+      on_batch(done, len(notes))
   started, rendered = time.monotonic(), 0
   for number, batch in enumerate(todo, 1):
     audio = generation.synthesize(
