@@ -71,7 +71,9 @@ setuptools.setup(
         'cpu': [f'tensorflow-cpu{TENSORFLOW}'],
         'cuda': [f'tensorflow[and-cuda]{TENSORFLOW}'],
         'tfio': ['tensorflow-io==0.37.1'],
-        'studio': ['fastapi>=0.163', 'uvicorn>=0.29'],
+        # python-multipart parses the uploads an HTML form sends.
+        'studio': ['fastapi>=0.163', 'uvicorn>=0.29',
+                   'python-multipart>=0.0.18'],
         # selenium drives the system's chromium (.ci/run installs it);
         # FastAPI's TestClient needs httpx2 (httpx is deprecated there).
         'test': ['pytest>=8', 'nbclient>=0.10', 'nbformat>=5.9',

@@ -24,6 +24,7 @@ from magenta_wavenet.cli import studio as studio_command
 from magenta_wavenet.webapp import app as app_lib
 
 RATE = 16000
+BASE_URL = 'http://127.0.0.1:8765'
 MAX_UPLOAD = 100_000
 SETTINGS = {'points': 2, 'pitches': [60, 64], 'note_seconds': 0.05,
             'seed': 3}
@@ -40,7 +41,7 @@ def model():
 def make_client(workdir, model, **kwargs):
   return TestClient(app_lib.create_app(
       str(workdir), lambda: model, 'tiny_pitch',
-      max_upload_bytes=MAX_UPLOAD, **kwargs))
+      max_upload_bytes=MAX_UPLOAD, **kwargs), base_url=BASE_URL)
 
 
 @pytest.fixture
@@ -198,8 +199,10 @@ def test_two_renders_at_once_are_queued_not_interleaved(client):
 
 
 def default_job(client):
-  """The one job a new app with a default pack has queued, finished."""
-  (job,) = client.app.state.studio.renders._jobs.values()
+  """The job a new app with a default pack has queued (the newest of the
+  work folder's), finished."""
+  job = max(client.app.state.studio.renders._jobs.values(),
+            key=lambda job: job.queued_at)
   return finish(client, job.to_dict())[0]
 
 
@@ -228,7 +231,7 @@ def test_the_default_pack_is_rendered_once(workdir, model):
     ({'points': 'three'}, 400, 'points must be a whole number'),
     ({'pitches': [60, 128]}, 400, "pitch '128' is not a MIDI note"),
     ({'pitches': []}, 400, 'at least one MIDI pitch'),
-    ({'note_seconds': 0}, 400, 'note length must be above 0'),
+    ({'note_seconds': 0}, 400, r'at least one hop of the model \(0\.004 s\)'),
     ({'note_seconds': 60}, 400, 'at most 4 s'),
     ({'seed': -1}, 400, 'seed must be 0 or more'),
 ])

@@ -15,13 +15,23 @@ it. Uploads and packs are kept in --workdir.
 
 The page is served on 127.0.0.1 only, unless --host says otherwise: the
 studio has no login, so serve it on another address only on a network you
-trust.
+trust. It answers only to its own names (the loopback names, --host and
+--allowed_hosts): a request naming another host gets 400, so a web page
+cannot reach it through a name of its own that resolves here (DNS
+rebinding), and uploads, renders and cancels from another site's page get
+403. Uploads are limited in bytes (--max_upload_mb) and in decoded length
+(--max_upload_seconds, read from the file's header before decoding); renders
+wait at most 3 behind the running one, and each can be cancelled. Renders
+are kept on disk in --workdir: after a crash or a kill, the next start
+resumes them where they stopped.
 
 Usage:
   python -m magenta_wavenet.studio            # then open http://127.0.0.1:8765
   python -m magenta_wavenet.studio --open --port=8000
   python -m magenta_wavenet.studio --checkpoint_path=h512_bo16 \
       --workdir=/tmp/studio --default_pack=false
+  # On a trusted network, reached as http://studio.local:8765:
+  python -m magenta_wavenet.studio --host=0.0.0.0 --allowed_hosts=studio.local
 """
 
 import logging
@@ -36,7 +46,7 @@ from magenta_wavenet.cli import common
 
 logger = logging.getLogger('magenta_wavenet')
 
-LOOPBACK = ('127.0.0.1', 'localhost', '::1')
+WILDCARDS = ('0.0.0.0', '::')  # every interface
 # --log levels uvicorn names otherwise.
 UVICORN_LEVELS = {'WARN': 'warning', 'FATAL': 'critical'}
 
@@ -50,8 +60,14 @@ flags.DEFINE_string('workdir', '', 'Folder of uploads and packs; default '
                     f'studio/ in the cache folder (${pretrained.HOME_VARIABLE}'
                     f', default {pretrained.DEFAULT_HOME}).',
                     flag_values=FLAGS)
+flags.DEFINE_list('allowed_hosts', [], 'Other host names the page is '
+                  'reached by (a machine name, its address on the network), '
+                  'beside the loopback names and --host.', flag_values=FLAGS)
 flags.DEFINE_float('max_upload_mb', 20.0, 'Largest upload accepted, MB.',
                    lower_bound=0.01, flag_values=FLAGS)
+flags.DEFINE_float('max_upload_seconds', 30.0, 'Longest upload accepted, '
+                   'seconds of decoded audio.', lower_bound=0.1,
+                   flag_values=FLAGS)
 flags.DEFINE_boolean('default_pack', True, 'Render the default pack of the '
                      'bundled sounds unless it is there.', flag_values=FLAGS)
 flags.DEFINE_boolean('open', False, 'Open the page in a web browser.',
@@ -69,12 +85,17 @@ def _body(flag_values):
                                                 'studio')
   common.make_folder(workdir)
   model = common.model_from_flag(flag_values.checkpoint_path)
+  hosts = app.LOOPBACK_NAMES + tuple(flag_values.allowed_hosts)
+  if flag_values.host not in WILDCARDS:
+    hosts += (flag_values.host,)
   studio = app.create_app(
       workdir, lambda: model,
       flag_values.checkpoint_path or pretrained.DEFAULT_MODEL,
       max_upload_bytes=int(flag_values.max_upload_mb * 2**20),
-      default_pack=service.DEFAULT_PACK if flag_values.default_pack else None)
-  if flag_values.host not in LOOPBACK:
+      max_upload_seconds=flag_values.max_upload_seconds,
+      default_pack=service.DEFAULT_PACK if flag_values.default_pack else None,
+      hosts=hosts)
+  if flag_values.host not in app.LOOPBACK_NAMES:
     logger.warning('Serving on %s: anyone who reaches it can upload and '
                    'render.', flag_values.host)
   url = f'http://{flag_values.host}:{flag_values.port}/'

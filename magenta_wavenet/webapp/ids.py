@@ -8,6 +8,7 @@ else, and `child` checks the path it names is inside its folder, so no
 
 import os
 import re
+import stat
 import uuid
 
 from magenta_wavenet.errors import MagentaWavenetError
@@ -29,6 +30,23 @@ def check_id(value, what):
   if not isinstance(value, str) or not ID_PATTERN.fullmatch(value):
     raise NotFound(f'no such {what}.')
   return value
+
+
+def is_regular_file(path):
+  """Whether `path` is a regular file itself: not a link, folder, pipe or
+  device, and not missing."""
+  try:
+    return stat.S_ISREG(os.lstat(path).st_mode)
+  except OSError:
+    return False
+
+
+def is_real_folder(path):
+  """Whether `path` is a folder itself, not a link to one."""
+  try:
+    return stat.S_ISDIR(os.lstat(path).st_mode)
+  except OSError:
+    return False
 
 
 def child(folder, name):

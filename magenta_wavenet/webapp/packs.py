@@ -4,7 +4,8 @@ A pack's id is a hash of everything that decides its notes (sources,
 points, pitches, note length, seed, model), so asking again for a pack
 already rendered reuses it, and an interrupted one is completed
 (`sample_pack.render_pack` resumes). Beside the pack's own files, `studio.json`
-records the source names shown on the page.
+records the source names shown on the page. Only regular files are served,
+listed or zipped: a link or folder put in a pack's place is skipped.
 """
 
 import hashlib
@@ -66,8 +67,15 @@ class Packs:
   def is_complete(self, pack):
     """Whether the pack is fully rendered."""
     manifest = os.path.join(self.path(pack), sample_pack.MANIFEST)
-    return (os.path.isfile(manifest)
+    return (ids.is_regular_file(manifest)
             and sample_pack.read_manifest(manifest)['complete'])
+
+  def notes_written(self, pack, notes):
+    """How many of `notes` (paths inside the pack, `sample_pack.sample_path`)
+    are written."""
+    folder = self.path(pack)
+    return sum(ids.is_regular_file(os.path.join(folder, note))
+               for note in notes)
 
   def info(self, pack):
     """What the player needs of a pack.
@@ -82,7 +90,7 @@ class Packs:
     """
     folder = self.path(pack)
     manifest_path = os.path.join(folder, sample_pack.MANIFEST)
-    if not os.path.isfile(manifest_path):
+    if not ids.is_regular_file(manifest_path):
       raise ids.NotFound('no such pack.')
     manifest = sample_pack.read_manifest(manifest_path)
     try:
@@ -103,8 +111,9 @@ class Packs:
     """`info` of every complete pack, newest first."""
     packs = [name for name in os.listdir(self.folder)
              if ids.ID_PATTERN.fullmatch(name)
-             and os.path.isfile(os.path.join(self.folder, name,
-                                             sample_pack.MANIFEST))]
+             and ids.is_real_folder(os.path.join(self.folder, name))
+             and ids.is_regular_file(os.path.join(self.folder, name,
+                                                  sample_pack.MANIFEST))]
     packs.sort(key=lambda name: os.path.getmtime(
         os.path.join(self.folder, name, sample_pack.MANIFEST)), reverse=True)
     return [info for info in map(self.info, packs) if info['complete']]
@@ -113,20 +122,24 @@ class Packs:
     """The file of one of a pack's notes ('p0_1_m060.wav').
 
     Raises:
-      ids.NotFound: for a name that is not one of the pack's notes.
+      ids.NotFound: for a name that is not one of the pack's notes, or one
+        not written yet (the pack is rendering).
     """
     if not SAMPLE_NAME.fullmatch(name) or name not in self.info(
         pack)['samples']:
       raise ids.NotFound('no such sample.')
-    return ids.child(os.path.join(self.path(pack), sample_pack.SAMPLES),
-                     name)
+    samples = os.path.join(self.path(pack), sample_pack.SAMPLES)
+    if not ids.is_regular_file(os.path.join(samples, name)):
+      raise ids.NotFound(f'{name} is not rendered yet.')
+    return ids.child(samples, name)
 
   def zipped(self, pack):
     """A complete pack as a zip, in a file object at its start.
 
     Members are `<pack id>/manifest.json`, `<pack id>/p*.sfz`,
     `<pack id>/samples/*.wav` and `<pack id>/studio.json`, stored without
-    compression (16-bit WAVs hardly shrink).
+    compression (16-bit WAVs hardly shrink); only regular files, never what
+    a link points to.
 
     Raises:
       ids.NotFound: for a missing or unfinished pack.
@@ -138,9 +151,11 @@ class Packs:
     with zipfile.ZipFile(spool, 'w', zipfile.ZIP_STORED) as archive:
       for root, _, names in sorted(os.walk(folder)):
         for name in sorted(names):
-          if name.startswith('.'):  # atomic writes' temporary files
-            continue
           path = os.path.join(root, name)
+          # Skips atomic writes' temporary files, links and anything else
+          # that is not a regular file.
+          if name.startswith('.') or not ids.is_regular_file(path):
+            continue
           archive.write(path, os.path.join(
               pack, os.path.relpath(path, folder)))
     spool.seek(0)

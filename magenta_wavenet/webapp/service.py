@@ -9,6 +9,7 @@ import logging
 import os
 import threading
 
+from magenta_wavenet import batch_choice
 from magenta_wavenet import codes
 from magenta_wavenet import plotting
 from magenta_wavenet import sample_pack
@@ -32,18 +33,23 @@ class Studio:
   """Everything the web app serves, under one work folder.
 
   Args:
-    workdir: The studio's folder: uploads/ and packs/ go there (created).
+    workdir: The studio's folder: uploads/, packs/ and renders/ go there
+      (created); renders left active there are resumed.
     load_model: Function of no arguments returning the `NSynthAutoencoder`;
       called once, on first use.
     model_name: The model's name or path: recorded in the packs, and part
       of their ids.
     max_upload_bytes: Largest upload accepted.
+    max_upload_seconds: Longest upload accepted once decoded, seconds.
   """
 
-  def __init__(self, workdir, load_model, model_name, max_upload_bytes):
-    self.sources = Sources(os.path.join(workdir, 'uploads'), max_upload_bytes)
+  def __init__(self, workdir, load_model, model_name, max_upload_bytes,
+               max_upload_seconds):
+    self.sources = Sources(os.path.join(workdir, 'uploads'), max_upload_bytes,
+                           max_upload_seconds)
     self.packs = Packs(os.path.join(workdir, 'packs'))
-    self.renders = renders.RenderQueue(self._render)
+    self.renders = renders.RenderQueue(
+        self._render, os.path.join(workdir, 'renders'), self._progress_so_far)
     self.model_name = model_name
     self._load_model = load_model
     self._model = None
@@ -58,19 +64,47 @@ class Studio:
       return self._model
 
   def submit(self, request):
-    """Queues the render a request's JSON asks for; returns its job dict.
+    """Queues the render a request's JSON asks for; returns its job dict,
+    with the render's estimated seconds where the benchmark ran here.
 
     A pack already complete gives a job that is done at once.
 
     Raises:
       MagentaWavenetError: for bad settings (`renders.check_settings`).
       ids.NotFound: for an unknown source.
+      renders.QueueFull: when too many renders wait.
     """
-    settings = renders.check_settings(request)
+    config = self.model().config
+    settings = renders.check_settings(
+        request, config.hop_length / config.sample_rate)
     for source in settings['sources']:
       self.sources.path(source)
-    return self.renders.submit(pack_id(settings, self.model_name),
-                               settings).to_dict()
+    pack = pack_id(settings, self.model_name)
+    notes = self._notes(settings)
+    left = len(notes) - self.packs.notes_written(pack, notes)
+    weights, _ = batch_choice.best_format(config,
+                                          sample_pack.DEFAULT_BATCH_SIZE)
+    estimate = batch_choice.generation_seconds(
+        config, weights, [self._note_samples(settings)] * left,
+        sample_pack.DEFAULT_BATCH_SIZE)
+    return self.renders.submit(pack, settings, estimate).to_dict()
+
+  def _note_samples(self, settings):
+    return sample_pack.note_samples(f'{settings["note_seconds"]!r}s',
+                                    self.model().config.sample_rate)
+
+  @staticmethod
+  def _notes(settings):
+    """The paths inside its pack of every note a render writes."""
+    rows, cols, _ = sample_pack.grid_weights(len(settings['sources']),
+                                             settings['points']).shape
+    return [sample_pack.sample_path(*note) for note in
+            sample_pack.plan_notes(rows, cols, settings['pitches'])]
+
+  def _progress_so_far(self, job):
+    """The fraction of a job's notes already written."""
+    notes = self._notes(job.settings)
+    return self.packs.notes_written(job.pack, notes) / len(notes)
 
   def plot_png(self, source_id):
     """PNG bytes of a source's waveform above its code (first 4 s)."""
@@ -96,13 +130,12 @@ class Studio:
     self.packs.write_names(job.pack, [self.sources.name(source)
                                       for source in settings['sources']])
     model = self.model()
-    notes = len(settings['pitches']) * sample_pack.grid_weights(
-        len(settings['sources']), settings['points'])[..., 0].size
-    progress = renders.Progress(notes, sample_pack.DEFAULT_BATCH_SIZE, report)
+    progress = renders.Progress(len(self._notes(settings)),
+                                sample_pack.DEFAULT_BATCH_SIZE, report)
     sample_pack.render_pack(
         model, [self.sources.path(source) for source in settings['sources']],
         self.packs.path(job.pack), settings['points'], settings['pitches'],
-        f'{settings["note_seconds"]!r}s', seed=settings['seed'],
+        self._note_samples(settings), seed=settings['seed'],
         batch_size=sample_pack.DEFAULT_BATCH_SIZE, model_name=self.model_name,
         progress=progress.within_batch, on_batch=progress.on_batch)
     logger.info('Pack %s rendered.', job.pack)

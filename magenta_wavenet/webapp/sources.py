@@ -1,11 +1,15 @@
 """The sounds the studio mixes: the bundled notes and validated uploads.
 
 An upload is accepted only when it decodes (`audio.load_audio`) to at least
-`MIN_SECONDS` of finite audio; it is then stored as a 16 kHz mono WAV at
-`<folder>/<id>.wav`, written atomically, with its file name in
-`<id>.json`. A text file named `.wav`, an empty or too short file, or NaN
-audio is refused with one message and nothing is written. Ids are the
-server's (`ids.new_id`), never a name from the client.
+`MIN_SECONDS` and at most `max_seconds` of finite audio; it is then stored
+as a 16 kHz mono WAV at `<folder>/<id>.wav`, written atomically, with its
+file name in `<id>.json`. A text file named `.wav`, an empty, too short or
+too long file, or NaN audio is refused with one message and nothing is
+written. The length limit is the decoded one, read from the file's header
+before decoding and kept while decoding: a few hundred KB of compressed
+silence can otherwise unpack into hours of samples. Ids are the server's
+(`ids.new_id`), never a name from the client, and only regular files count:
+a link or folder named like an upload is not one.
 """
 
 import json
@@ -18,6 +22,7 @@ from magenta_wavenet.files import atomic_write
 from magenta_wavenet.webapp import ids
 
 MIN_SECONDS = 0.1  # longer than one hop of every model (512 samples)
+DEFAULT_MAX_SECONDS = 30.0
 NAME_CHARACTERS = 80  # an upload's file name is cut to this for display
 
 
@@ -45,12 +50,15 @@ class Sources:
   Args:
     folder: Where uploads are stored (created).
     max_bytes: Largest upload accepted, in bytes.
+    max_seconds: Longest upload accepted once decoded, in seconds.
     sample_rate: Rate uploads are decoded and stored at, Hz.
   """
 
-  def __init__(self, folder, max_bytes, sample_rate=audio_lib.SAMPLE_RATE):
+  def __init__(self, folder, max_bytes, max_seconds=DEFAULT_MAX_SECONDS,
+               sample_rate=audio_lib.SAMPLE_RATE):
     self.folder = folder
     self.max_bytes = max_bytes
+    self.max_seconds = max_seconds
     self.sample_rate = sample_rate
     os.makedirs(folder, exist_ok=True)
 
@@ -60,8 +68,10 @@ class Sources:
                for name in bundled_names()]
     uploads = sorted(
         (name[:-4] for name in os.listdir(self.folder)
-         if name.endswith('.wav') and ids.ID_PATTERN.fullmatch(name[:-4])),
-        key=lambda upload: os.path.getmtime(self._file(upload, '.wav')))
+         if name.endswith('.wav') and ids.ID_PATTERN.fullmatch(name[:-4])
+         and ids.is_regular_file(os.path.join(self.folder, name))),
+        key=lambda upload: os.lstat(
+            os.path.join(self.folder, upload + '.wav')).st_mtime)
     return bundled + [{'id': upload, 'name': self.name(upload),
                        'kind': 'upload'} for upload in uploads]
 
@@ -73,10 +83,10 @@ class Sources:
     """
     if source_id in bundled_names():
       return audio_lib.bundled_sound(source_id)
-    path = self._file(ids.check_id(source_id, 'sound'), '.wav')
-    if not os.path.isfile(path):
+    source_id = ids.check_id(source_id, 'sound')
+    if not ids.is_regular_file(os.path.join(self.folder, source_id + '.wav')):
       raise ids.NotFound('no such sound.')
-    return path
+    return self._file(source_id, '.wav')
 
   def name(self, source_id):
     """The name shown for a source: a bundled name or the upload's file."""
@@ -98,24 +108,36 @@ class Sources:
       file_name: The client's name for it, for display and messages only.
 
     Raises:
-      AudioError: naming the file: too large (`TooLarge`), empty, not
-        decodable, NaN or infinite samples, or shorter than `MIN_SECONDS`.
+      AudioError: naming the file: too large (`TooLarge`), too long
+        (`AudioTooLong`), empty, not decodable, NaN or infinite samples, or
+        shorter than `MIN_SECONDS`.
+      OSError: when the folder cannot be written (a full or read-only
+        disk); nothing is left behind.
     """
     name = display_name(file_name)
     if len(data) > self.max_bytes:
-      raise TooLarge(f'{name}: too large: more than '
-                       f'{self.max_bytes / 2**20:g} MB.')
+      raise self.too_large(file_name)
     if not data:
       raise AudioError(f'{name}: the file is empty.')
     samples = self._decode(data, name)
     upload = ids.new_id()
-    audio_lib.save_wav(self._file(upload, '.wav'), samples, self.sample_rate)
 
     def write_name(temporary):
       with open(temporary, 'w', encoding='utf-8') as stream:
         json.dump({'name': name}, stream)
     atomic_write(self._file(upload, '.json'), write_name)
+    try:
+      audio_lib.save_wav(self._file(upload, '.wav'), samples,
+                         self.sample_rate)
+    except BaseException:
+      os.remove(self._file(upload, '.json'))
+      raise
     return {'id': upload, 'name': name, 'kind': 'upload'}
+
+  def too_large(self, file_name):
+    """The `TooLarge` error of an upload named `file_name`."""
+    return TooLarge(f'{display_name(file_name)}: too large: more than '
+                    f'{self.max_bytes / 2**20:g} MB.')
 
   def _decode(self, data, name):
     """float32 [samples] of an upload's bytes, decoded from a temporary file
@@ -126,9 +148,10 @@ class Sources:
         stream.write(data)
       return audio_lib.load_audio(
           temporary, self.sample_rate,
-          min_samples=int(MIN_SECONDS * self.sample_rate))
+          min_samples=int(MIN_SECONDS * self.sample_rate),
+          max_seconds=self.max_seconds)
     except AudioError as error:
-      raise AudioError(str(error).replace(temporary, name)) from None
+      raise type(error)(str(error).replace(temporary, name)) from None
     finally:
       os.remove(temporary)
 

@@ -16,6 +16,7 @@ const state = {
   octave: 60, audio: null,
   loads: 0,  // loadPack calls so far: only the latest one's pack is kept
   retry: null,  // the timer of loadPacks' next try while there is no pack
+  job: null,  // the id of the render this page is waiting for
 };
 
 async function api(url, options) {
@@ -108,6 +109,8 @@ async function render(event) {
       method: 'POST', headers: {'Content-Type': 'application/json'},
       body: JSON.stringify(settings)});
     $('render').disabled = true;
+    state.job = job.id;
+    $('cancel').hidden = false;
     while (job.state === 'queued' || job.state === 'running') {
       showProgress(job);
       await new Promise((resolve) => setTimeout(resolve, POLL_MS));
@@ -115,19 +118,52 @@ async function render(event) {
     }
     showProgress(job);
     if (job.state === 'failed') throw new Error(job.message);
+    if (job.state === 'cancelled') {
+      showMessage(message, `render ${job.message}`, false);
+      return;
+    }
     await loadPacks(job.pack);
   } catch (error) {
     showMessage(message, error.message, true);
   } finally {
     $('render').disabled = false;
+    $('cancel').hidden = true;
+    state.job = null;
   }
+}
+
+async function cancelRender() {
+  if (!state.job) return;
+  try {
+    await api(`/api/renders/${state.job}`, {method: 'DELETE'});
+  } catch (error) {
+    showMessage($('render-message'), error.message, true);
+  }
+}
+
+function duration(seconds) {
+  return seconds < 90 ? `${Math.ceil(seconds)} s` :
+      `${Math.round(seconds / 60)} min`;
 }
 
 function showProgress(job) {
   $('progress').value = job.progress;
-  const percent = `${Math.floor(job.progress * 100)}%`;
-  $('progress-text').textContent =
-      job.state === 'queued' ? 'queued behind another render' : percent;
+  let text = `${Math.floor(job.progress * 100)}%`;
+  if (job.state === 'queued') {
+    text = 'queued behind another render';
+    if (job.estimated_seconds !== null) {
+      text += `; about ${duration(job.estimated_seconds)} once it starts`;
+    }
+  } else if (job.state === 'running') {
+    const elapsed = Date.now() / 1000 - job.started_at;
+    if (job.progress > 0.02) {
+      text += `, about ${duration(elapsed * (1 - job.progress) /
+                                  job.progress)} left`;
+    } else if (job.estimated_seconds !== null) {
+      text += `, about ${duration(job.estimated_seconds)} in all`;
+    }
+  }
+  $('progress-text').textContent = text;
 }
 
 // Packs.
@@ -315,6 +351,7 @@ function start() {
     if (event.target.files.length) upload(event.target.files[0]);
   });
   $('render-form').addEventListener('submit', render);
+  $('cancel').addEventListener('click', cancelRender);
   $('pack').addEventListener('change', async (event) => {
     const packs = await api('/api/packs');
     await loadPack(event.target.value,
