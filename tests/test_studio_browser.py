@@ -131,3 +131,24 @@ def test_render_then_drag_the_pad_and_play(browser, url):
   assert text_of(browser, 'played', r'\+0') == (
       'played p0_0_m064 (+0 semitones); mix: p0_0 75%, p0_1 25%')
   text_of(browser, 'player-status', '^ready: 4 samples$')
+
+
+def test_a_long_render_can_be_cancelled_from_the_page(browser, url):
+  browser.get(url)
+  WebDriverWait(browser, WAIT_SECONDS).until(
+      lambda b: b.find_elements(By.CSS_SELECTOR, 'input[value=nsynth_b4]'))
+  for name in ('nsynth_a1', 'nsynth_b4'):
+    browser.find_element(By.CSS_SELECTOR, f'input[value={name}]').click()
+  fill(browser, 'points', '9')
+  fill(browser, 'pitches', '48, 50, 52, 53, 55, 57, 59, 60')
+  fill(browser, 'note-seconds', '2')  # 72 notes of 2 s: minutes
+  cancel = browser.find_element(By.ID, 'cancel')
+  assert not cancel.is_displayed()
+  browser.find_element(By.ID, 'render').click()
+  WebDriverWait(browser, WAIT_SECONDS).until(lambda _: cancel.is_displayed())
+  text_of(browser, 'progress-text', '%')
+  cancel.click()
+  assert text_of(browser, 'render-message', 'cancelled') == (
+      'render cancelled; the notes written are kept.')
+  assert not cancel.is_displayed()
+  assert browser.find_element(By.ID, 'render').is_enabled()
