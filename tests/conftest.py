@@ -29,6 +29,13 @@ def randomize(model, seed=0, bias_scale=0.1):
   return model
 
 
+def tiny_pitch_model(seed=4):
+  """A random 'tiny' model conditioned on MIDI pitch (its code 5 channels:
+  4 learned and the pitch)."""
+  config = mw.get_config('tiny').replace(name='tiny_pitch', pitch_classes=128)
+  return randomize(mw.NSynthAutoencoder(config), seed=seed)
+
+
 @pytest.fixture(autouse=True)
 def _seed():
   tf.keras.utils.set_random_seed(1234)

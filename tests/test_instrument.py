@@ -4,7 +4,7 @@ import json
 import os
 import re
 
-from conftest import randomize
+from conftest import tiny_pitch_model
 from conftest import tone
 import librosa
 import numpy as np
@@ -39,8 +39,7 @@ def sources(tmp_path_factory):
 
 @pytest.fixture(scope='module')
 def pitch_model():
-  config = mw.get_config('tiny').replace(name='tiny_pitch', pitch_classes=128)
-  return randomize(mw.NSynthAutoencoder(config), seed=4)
+  return tiny_pitch_model()
 
 
 @pytest.fixture

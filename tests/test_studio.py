@@ -12,14 +12,13 @@ import re
 import time
 import zipfile
 
-from conftest import randomize
+from conftest import tiny_pitch_model
 from conftest import tone
 from fastapi.testclient import TestClient
 import numpy as np
 import pytest
 import soundfile
 
-import magenta_wavenet as mw
 from magenta_wavenet.cli import studio as studio_command
 from magenta_wavenet.webapp import app as app_lib
 
@@ -34,8 +33,7 @@ SECRET = b'secret outside the studio'
 
 @pytest.fixture(scope='module')
 def model():
-  config = mw.get_config('tiny').replace(name='tiny_pitch', pitch_classes=128)
-  return randomize(mw.NSynthAutoencoder(config), seed=4)
+  return tiny_pitch_model()
 
 
 def make_client(workdir, model, **kwargs):

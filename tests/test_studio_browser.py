@@ -10,10 +10,9 @@ import shutil
 import threading
 import time
 
-from conftest import randomize
+from conftest import tiny_pitch_model
 import pytest
 
-import magenta_wavenet as mw
 from magenta_wavenet.webapp import app as app_lib
 
 webdriver = pytest.importorskip('selenium.webdriver')
@@ -34,8 +33,7 @@ WAIT_SECONDS = 120
 @pytest.fixture(scope='module')
 def url(tmp_path_factory):
   """The studio served on a free port of 127.0.0.1 for this module."""
-  config = mw.get_config('tiny').replace(name='tiny_pitch', pitch_classes=128)
-  model = randomize(mw.NSynthAutoencoder(config), seed=4)
+  model = tiny_pitch_model()
   app = app_lib.create_app(str(tmp_path_factory.mktemp('studio')),
                            lambda: model, 'tiny_pitch')
   server = uvicorn.Server(uvicorn.Config(app, host='127.0.0.1', port=0,
@@ -80,6 +78,15 @@ def fill(browser, element_id, value):
   field.send_keys(value)
 
 
+def choose_sounds(browser, url, *names):
+  """Opens the page and ticks the bundled sounds `names`, in order."""
+  browser.get(url)
+  WebDriverWait(browser, WAIT_SECONDS).until(
+      lambda b: b.find_elements(By.CSS_SELECTOR, 'input[value=nsynth_b4]'))
+  for name in names:
+    browser.find_element(By.CSS_SELECTOR, f'input[value={name}]').click()
+
+
 def test_a_bad_upload_shows_its_message(browser, url, tmp_path):
   path = tmp_path / 'notes.wav'
   path.write_text('a text file named .wav\n')
@@ -92,11 +99,7 @@ def test_a_bad_upload_shows_its_message(browser, url, tmp_path):
 
 
 def test_render_then_drag_the_pad_and_play(browser, url):
-  browser.get(url)
-  WebDriverWait(browser, WAIT_SECONDS).until(
-      lambda b: b.find_elements(By.CSS_SELECTOR, 'input[value=nsynth_b4]'))
-  for name in ('nsynth_e5', 'nsynth_b4'):
-    browser.find_element(By.CSS_SELECTOR, f'input[value={name}]').click()
+  choose_sounds(browser, url, 'nsynth_e5', 'nsynth_b4')
   fill(browser, 'points', '2')
   fill(browser, 'pitches', '60, 64')
   fill(browser, 'note-seconds', '0.05')
@@ -134,11 +137,7 @@ def test_render_then_drag_the_pad_and_play(browser, url):
 
 
 def test_a_long_render_can_be_cancelled_from_the_page(browser, url):
-  browser.get(url)
-  WebDriverWait(browser, WAIT_SECONDS).until(
-      lambda b: b.find_elements(By.CSS_SELECTOR, 'input[value=nsynth_b4]'))
-  for name in ('nsynth_a1', 'nsynth_b4'):
-    browser.find_element(By.CSS_SELECTOR, f'input[value={name}]').click()
+  choose_sounds(browser, url, 'nsynth_a1', 'nsynth_b4')
   fill(browser, 'points', '9')
   fill(browser, 'pitches', '48, 50, 52, 53, 55, 57, 59, 60')
   fill(browser, 'note-seconds', '2')  # 72 notes of 2 s: minutes

@@ -20,7 +20,7 @@ import urllib.error
 import urllib.request
 import zipfile
 
-from conftest import randomize
+from conftest import tiny_pitch_model
 from conftest import tone
 from fastapi.testclient import TestClient
 import numpy as np
@@ -47,8 +47,7 @@ TIMEOUT = 120
 
 @pytest.fixture(scope='module')
 def model():
-  config = mw.get_config('tiny').replace(name='tiny_pitch', pitch_classes=128)
-  return randomize(mw.NSynthAutoencoder(config), seed=4)
+  return tiny_pitch_model()
 
 
 @pytest.fixture
