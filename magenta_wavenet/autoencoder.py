@@ -12,7 +12,7 @@ from magenta_wavenet.errors import AudioError
 from magenta_wavenet.errors import CodeError
 from magenta_wavenet.layers.conv import PACKAGE
 from magenta_wavenet.pitch import append_pitch
-from magenta_wavenet.pitch import check_pitch
+from magenta_wavenet.pitch import check_model_pitch
 from magenta_wavenet.pitch import note_pitch
 
 
@@ -94,16 +94,11 @@ class NSynthAutoencoder(keras.Model):
           f'audio has {audio.shape[1]} samples, fewer than one hop '
           f'({self.config.hop_length}).')
     code = self.encoder.infer(self._network_input(audio[:, :length]))
-    if not self.config.pitch_classes:
-      if pitch is not None:
-        raise CodeError(
-            f'the {self.config.name} model is not pitch-conditioned; '
-            'it takes no pitch.')
-      return code
-    if pitch is None:
+    if pitch is None and self.config.pitch_classes:
       pitch = [note_pitch(clip, self.config.sample_rate)
                for clip in audio.numpy()]
-    return append_pitch(code, check_pitch(pitch, audio.shape[0]))
+    pitch = check_model_pitch(self.config, pitch, audio.shape[0])
+    return code if pitch is None else append_pitch(code, pitch)
 
   def decoder_logits(self, audio, code):
     """Teacher-forced decoder logits, the reference's pre-softmax output.

@@ -2,10 +2,11 @@
 codes with their checks.
 
 A code is float32 [frames, channels] (31.25 frames per second for hop 512
-at 16 kHz). Functions over many files take `on_error`, a function
-`(path, error)` called for each input that cannot be read or written (one of
-`errors.USER_ERRORS`) before going on with the others; without it the first
-such error is raised.
+at 16 kHz); a pitch-conditioned model's ends with a channel holding the MIDI
+pitch, which `fit_code` adds to a code or sets. Functions over many files
+take `on_error`, a function `(path, error)` called for each input that
+cannot be read or written (one of `errors.USER_ERRORS`) before going on with
+the others; without it the first such error is raised.
 """
 
 import collections
@@ -16,21 +17,65 @@ import numpy as np
 
 from magenta_wavenet.audio import load_audio
 from magenta_wavenet.autoencoder import check_code
+from magenta_wavenet.config import PRESETS
 from magenta_wavenet.dsp import trim_for_encoding
 from magenta_wavenet.errors import USER_ERRORS
 from magenta_wavenet.errors import CodeError
 from magenta_wavenet.errors import MagentaWavenetError
 from magenta_wavenet.files import atomic_write
+from magenta_wavenet.pitch import check_model_pitch
 
 logger = logging.getLogger(__name__)
 
 
-def load_code(path, config=None):
+def fit_code(code, config, pitch=None, source='code'):
+  """A code as the model of `config` plays it, at `pitch` if given.
+
+  A pitch-conditioned model takes a code of bottleneck_width channels (one
+  of a model without pitch, such as Magenta's) with `pitch` appended; in a
+  code that has its pitch channel, `pitch` replaces it.
+
+  Args:
+    code: float32 array [frames, channels].
+    config: The model's `WaveNetConfig`.
+    pitch: None, or a MIDI number in [0, 127] (fractions fall between
+      semitones) for a pitch-conditioned model.
+    source: What to call the code in messages (a file name).
+
+  Returns:
+    float32 array [frames, config.code_width].
+
+  Raises:
+    CodeError: for a code of another width (saying what to do when only
+      the pitch is missing), or a pitch the model cannot take.
+  """
+  pitch = check_model_pitch(config, pitch)
+  code = np.asarray(code, np.float32)
+  learned = config.bottleneck_width
+  if code.shape[-1] != learned or not config.pitch_classes:
+    check_code(code[None], config, source=source)
+  elif pitch is None:
+    unpitched = ' or '.join(name for name, preset in PRESETS.items()
+                            if preset.code_width == learned)
+    raise CodeError(
+        f'{source}: a {learned}-channel code, which models without pitch '
+        f'take' + (f' (--checkpoint_path={unpitched})' if unpitched else '')
+        + f'; the pitch-conditioned {config.name} takes '
+        f'{config.code_width} channels: give --pitch=N to play it at MIDI N.')
+  if pitch is None:
+    return code
+  return np.concatenate(
+      [code[:, :learned], np.full((len(code), 1), pitch[0], np.float32)],
+      axis=-1)
+
+
+def load_code(path, config=None, pitch=None):
   """Reads a code saved as `.npy`, refusing pickled files.
 
   Args:
     path: `.npy` file holding [frames, channels] or [1, frames, channels].
-    config: If given, the channels must equal its `code_width`.
+    config: If given, the code must fit its model (`fit_code`).
+    pitch: With `config`: the MIDI pitch to play the code at (`fit_code`).
 
   Returns:
     float32 array [frames, channels].
@@ -52,7 +97,7 @@ def load_code(path, config=None):
   if not np.all(np.isfinite(code)):
     raise CodeError(f'{path}: contains NaN or infinite values.')
   if config is not None:
-    check_code(code[None], config, source=path)
+    return fit_code(code, config, pitch, source=path)
   return code.astype(np.float32)
 
 
@@ -73,7 +118,7 @@ def reported(path, on_error):
     on_error(path, error)
 
 
-def encode_files(model, paths, sample_length, on_error=None):
+def encode_files(model, paths, sample_length, on_error=None, pitch=None):
   """Loads and encodes audio files, grouping equal lengths into one call.
 
   Each file is cut to at most `sample_length` samples and then to whole
@@ -86,6 +131,7 @@ def encode_files(model, paths, sample_length, on_error=None):
     paths: Audio files.
     sample_length: Most samples to use per file.
     on_error: Function (path, error) for unreadable files; None raises.
+    pitch: MIDI pitch to encode at (`model.encode`); None: each file's own.
 
   Returns:
     List of (path, audio float32 [samples], code float32 [frames, channels])
@@ -102,7 +148,8 @@ def encode_files(model, paths, sample_length, on_error=None):
     by_length[audio.shape[0]].append(path)
   codes = {}
   for group in by_length.values():
-    group_codes = model.encode(np.stack([loaded[p] for p in group])).numpy()
+    group_codes = model.encode(np.stack([loaded[p] for p in group]),
+                               pitch).numpy()
     codes.update(zip(group, group_codes))
   return [(path, loaded[path], codes[path]) for path in paths if path in codes]
 
@@ -135,21 +182,27 @@ def save_embeddings(model, paths, outputs, sample_length, batch_size,
   return saved
 
 
-def read_codes(paths, get_model, sample_length, on_error=None):
+def read_codes(paths, get_model, sample_length, on_error=None, fit=False,
+               pitch=None):
   """Codes [frames, channels] of audio files (encoded) or `.npy` files.
 
   Args:
     paths: Audio or `.npy` files.
     get_model: Function returning the `NSynthAutoencoder` that encodes the
-      audio files; called only when there are some.
+      audio files; called only when there are some, or to fit the codes.
     sample_length: Most samples encoded per audio file.
     on_error: Function (path, error) for each input that fails; None raises
       the first error.
+    fit: Whether the `.npy` codes must fit the model (`fit_code`), as codes
+      to synthesize must; else they are read as they are.
+    pitch: MIDI pitch of every code (`fit_code`; audio is encoded at it);
+      implies `fit`. None: each code's own.
 
   Returns:
     List of codes, one per path, in order.
 
   Raises:
+    CodeError: at once, for a pitch the model cannot take.
     MagentaWavenetError: after `on_error` got every input that failed.
   """
   failed = []
@@ -159,16 +212,20 @@ def read_codes(paths, get_model, sample_length, on_error=None):
     on_error(path, error)
 
   report = fail if on_error else None
+  config = None
+  if fit or pitch is not None:
+    config = get_model().config
+    check_model_pitch(config, pitch)
   codes = {}
   audio = [p for p in paths if not p.lower().endswith('.npy')]
   if audio:
     for path, _, code in encode_files(get_model(), audio, sample_length,
-                                      report):
+                                      report, pitch):
       codes[path] = code
   for path in paths:
     if path.lower().endswith('.npy'):
       with reported(path, report):
-        codes[path] = load_code(path)
+        codes[path] = load_code(path, config, pitch)
   if failed:
     raise MagentaWavenetError(
         f'{len(failed)} of {len(paths)} inputs could not be read.')

@@ -3,7 +3,9 @@
 A pitch-conditioned model (`WaveNetConfig.pitch_classes` = 128) hears the
 note's MIDI pitch beside the code, as in the NSynth paper. In training the
 pitch is the dataset's `pitch` feature; when a sound is encoded it is the
-median pYIN f0 of its voiced frames, unless the user gives one.
+median pYIN f0 of its voiced frames (`note_pitch`), unless the user gives
+one. `estimate_pitch` is the same estimate in TensorFlow ops, for graphs
+that must run without librosa (a SavedModel's `encode`).
 """
 
 import logging
@@ -19,11 +21,23 @@ logger = logging.getLogger(__name__)
 
 PITCH_RANGE_HZ = (32.7, 4186.0)  # C1 to C8
 FALLBACK_PITCH = 60  # Middle C, for sounds with no voiced frame.
+FRAME_LENGTH = 2048  # Samples per f0 frame; frames start every quarter.
+# The rest of librosa.pyin's defaults, which `estimate_pitch` follows.
+_BINS_PER_SEMITONE = 10  # its f0 grid: tenths of a semitone above fmin
+_THRESHOLDS = np.linspace(0.0, 1.0, 101)  # for the troughs of d'
+# Their Beta(2, 18) prior: its CDF is 1 - (1 - x)^18 (1 + 18 x).
+_THRESHOLD_PROBS = np.diff(1.0 - (1.0 - _THRESHOLDS)**18
+                           * (1.0 + 18.0 * _THRESHOLDS))
+_BOLTZMANN = 2.0  # prior over the troughs below a threshold, by rank
+_NO_TROUGH_PROB = 0.01
+_SWITCH_PROB = 0.01  # voiced to unvoiced or back, per frame
+_MAX_TRANSITION_RATE = 35.92  # octaves per second
+_TINY = np.finfo(np.float64).tiny
 
 
 def f0(audio, sample_rate=SAMPLE_RATE, fmin=PITCH_RANGE_HZ[0],
        fmax=PITCH_RANGE_HZ[1]):
-  """librosa's pYIN f0 track of one signal (2,048-sample frames).
+  """librosa's pYIN f0 track of one signal (`FRAME_LENGTH` frames).
 
   Args:
     audio: float [samples].
@@ -35,13 +49,22 @@ def f0(audio, sample_rate=SAMPLE_RATE, fmin=PITCH_RANGE_HZ[0],
   """
   frequency, voiced, _ = import_librosa().pyin(
       np.asarray(audio, np.float32), fmin=fmin, fmax=fmax, sr=sample_rate,
-      frame_length=2048)
+      frame_length=FRAME_LENGTH)
   return frequency, voiced
 
 
 def hz_to_midi(frequency):
-  """MIDI note number (float) of a frequency in Hz: 69 is 440 Hz."""
-  return 69.0 + 12.0 * np.log2(np.asarray(frequency, np.float64) / 440.0)
+  """MIDI note numbers of frequencies in Hz: 69 is 440 Hz.
+
+  Args:
+    frequency: A number or array, or a tensor (also in a graph).
+
+  Returns:
+    float64 of the same shape: a numpy value, or a tensor for a tensor.
+  """
+  midi = 69.0 + 12.0 * tf.math.log(
+      tf.cast(frequency, tf.float64) / 440.0) / np.log(2.0)
+  return midi if tf.is_tensor(frequency) else midi.numpy()
 
 
 def note_pitch(audio, sample_rate=SAMPLE_RATE, source='audio'):
@@ -65,6 +88,241 @@ def note_pitch(audio, sample_rate=SAMPLE_RATE, source='audio'):
                      0, 127))
 
 
+def _difference(frames, min_period, max_period):
+  """YIN's cumulative mean normalized difference, as librosa's pYIN has it.
+
+  d(k) = 2 (r(0) - r(k)) - sum_{m<k} x_m^2, r the autocorrelation of the
+  whole frame (by FFT); d'(k) = d(k) / mean(d(1), ..., d(k)).
+
+  Args:
+    frames: float32 [batch, frames, FRAME_LENGTH].
+    min_period, max_period: Shortest and longest lag in samples.
+
+  Returns:
+    float32 [batch, frames, lags]: d' at lags min_period..max_period.
+  """
+  spectrum = tf.signal.rfft(frames, fft_length=[2 * FRAME_LENGTH])
+  power = tf.cast(tf.math.real(spectrum * tf.math.conj(spectrum)),
+                  tf.complex64)
+  acf = tf.signal.irfft(power, fft_length=[2 * FRAME_LENGTH])
+  energy = tf.cumsum(tf.square(frames[..., :max_period]), axis=-1)
+  difference = 2.0 * (acf[..., :1] - acf[..., 1:max_period + 1]) - energy
+  mean = tf.cumsum(difference, axis=-1) / tf.range(1.0, max_period + 1.0)
+  return difference[..., min_period - 1:] / (
+      mean[..., min_period - 1:] + np.finfo(np.float32).tiny)
+
+
+def _trough_probabilities(d):
+  """pYIN's probability of each lag being the period, before decoding.
+
+  Each of `_THRESHOLDS` (weighted by its Beta prior) spreads its mass over
+  the troughs of d' below it, earlier ones first (a Boltzmann prior); the
+  lowest trough also gets `_NO_TROUGH_PROB` of the thresholds below it.
+
+  Args:
+    d: float32 [batch, frames, lags] from `_difference`.
+
+  Returns:
+    float64 [batch, frames, lags], non-zero only at troughs.
+  """
+  d = tf.cast(d, tf.float64)
+  before, here, after = d[..., :-2], d[..., 1:-1], d[..., 2:]
+  # librosa.util.localmin, each end compared with its one neighbour.
+  trough = tf.concat([d[..., :1] < d[..., 1:2],
+                      (here < before) & (here <= after),
+                      d[..., -1:] < d[..., -2:-1]], axis=-1)
+  heights = tf.where(trough, d, np.inf)
+  decay = 1.0 - np.exp(-_BOLTZMANN)
+
+  def add_threshold(index, probs):
+    below = heights < tf.gather(_THRESHOLDS[1:], index)
+    rank = tf.cumsum(tf.cast(below, tf.float64), axis=-1) - 1.0
+    count = tf.maximum(rank[..., -1:] + 1.0, 1.0)
+    prior = decay * tf.exp(-_BOLTZMANN * rank) / (
+        1.0 - tf.exp(-_BOLTZMANN * count))
+    weight = tf.gather(_THRESHOLD_PROBS, index)
+    return index + 1, probs + tf.where(below, weight * prior, 0.0)
+
+  _, probs = tf.while_loop(
+      lambda index, _: index < len(_THRESHOLD_PROBS), add_threshold,
+      (0, tf.zeros_like(d)))
+  lowest = tf.reduce_min(heights, axis=-1, keepdims=True)
+  missed = _NO_TROUGH_PROB * tf.reduce_sum(
+      tf.where(lowest >= _THRESHOLDS[1:], _THRESHOLD_PROBS, 0.0), axis=-1)
+  at_lowest = tf.one_hot(tf.argmin(heights, axis=-1), tf.shape(d)[-1],
+                         dtype=tf.float64)
+  return probs + tf.where(tf.math.is_finite(lowest), at_lowest, 0.0) * (
+      missed[..., tf.newaxis])
+
+
+def _parabolic_shifts(d):
+  """Where the parabola through each point of d' and its two neighbours
+  has its vertex, in lags from the point: float32 [batch, frames, lags]
+  as `d`; 0 at the ends and where the vertex is past a neighbour."""
+  before, here, after = d[..., :-2], d[..., 1:-1], d[..., 2:]
+  curve = after + before - 2.0 * here
+  slope = (after - before) / 2.0
+  shift = tf.where(tf.abs(slope) < tf.abs(curve),
+                   -slope / tf.where(curve == 0.0, 1.0, curve), 0.0)
+  return tf.pad(shift, [[0, 0], [0, 0], [1, 1]])
+
+
+def _bin_probabilities(probs, d, sample_rate, min_period, fmin, bins):
+  """The trough probabilities moved to pYIN's pitch bins.
+
+  Lag k gives f0 = sample_rate / (k + parabolic shift), in bin
+  round(12 _BINS_PER_SEMITONE log2(f0 / fmin)); where several lags fall in
+  one bin it takes the longest one's probability, as librosa's does.
+
+  Args:
+    probs: float64 [batch, frames, lags] from `_trough_probabilities`.
+    d: float32 [batch, frames, lags] from `_difference`.
+    sample_rate: Hz.
+    min_period: The first lag, in samples.
+    fmin: Hz of bin 0.
+    bins: Pitch bins; higher f0 are dropped.
+
+  Returns:
+    float64 [batch, frames, bins].
+  """
+  lags = tf.shape(d)[-1]
+  lag = tf.range(lags)
+  period = tf.cast(min_period + lag, tf.float64) + tf.cast(
+      _parabolic_shifts(d), tf.float64)
+  steps = 12.0 * _BINS_PER_SEMITONE
+  where_bin = tf.cast(tf.clip_by_value(tf.round(
+      steps * tf.math.log(sample_rate / period / fmin) / np.log(2.0)),
+                                       0.0, float(bins)), tf.int32)
+  # One segment per frame and bin; bin `bins`, above fmax, is dropped.
+  frame_index = tf.reshape(tf.range(tf.size(d) // lags), tf.shape(d)[:-1])
+  segment = frame_index[..., tf.newaxis] * (bins + 1) + where_bin
+  count = tf.size(d) // lags * (bins + 1)
+  candidate = probs > 0.0
+  longest = tf.math.unsorted_segment_max(tf.where(candidate, lag, -1),
+                                         segment, count)
+  kept = candidate & (lag == tf.gather(longest, segment))
+  binned = tf.math.unsorted_segment_sum(tf.where(kept, probs, 0.0), segment,
+                                        count)
+  return tf.reshape(binned, tf.concat([tf.shape(d)[:-1], [bins + 1]],
+                                      axis=0))[..., :bins]
+
+
+def _viterbi(voiced_probs, bins, frames_per_second):
+  """pYIN's decoding: the most likely path through (voicing, pitch bin).
+
+  A voiced state at bin b emits with the bin's probability, an unvoiced one
+  with (1 - the frame's voiced probability) / bins; the voicing changes
+  with `_SWITCH_PROB` per frame, and the bin by a triangular step of at
+  most `_MAX_TRANSITION_RATE` octaves per second. As in
+  librosa.sequence.viterbi, each probability has the smallest float64
+  added before its log, and ties go to the lowest state.
+
+  Args:
+    voiced_probs: float64 [batch, frames, bins].
+    bins: Pitch bins.
+    frames_per_second: Frame rate.
+
+  Returns:
+    int32 [batch, frames]: the bin of each voiced frame, bins + its bin for
+    an unvoiced one.
+  """
+  voiced = tf.clip_by_value(tf.reduce_sum(voiced_probs, axis=-1), 0.0, 1.0)
+  unvoiced = tf.repeat(((1.0 - voiced) / bins)[..., tf.newaxis], bins, -1)
+  log_obs = tf.math.log(tf.stack([voiced_probs, unvoiced], axis=2)
+                        + _TINY)  # [batch, frames, 2, bins]
+  half = round(_MAX_TRANSITION_RATE * 12 / frames_per_second) * (
+      _BINS_PER_SEMITONE) // 2  # bins up or down per frame
+  triangle = (half + 1.0 - np.abs(np.arange(-half, half + 1))) / (half + 1.0)
+  # P(b -> b') = triangle[b' - b + half] / row_sum[b]: the band of bin b is
+  # cut at the ends, then normalized.
+  row_sum = np.convolve(np.ones(bins), triangle, mode='same')
+  switch = np.array([[1.0 - _SWITCH_PROB, _SWITCH_PROB],
+                     [_SWITCH_PROB, 1.0 - _SWITCH_PROB]])
+  band = np.repeat(np.log(triangle)[np.newaxis, :, np.newaxis], 2, axis=-1)
+
+  def forward(value, log_ob):
+    """Best log probability of each state [batch, 2, bins] one frame on."""
+    source = tf.transpose(value - np.log(row_sum), [0, 2, 1])[:, tf.newaxis]
+    source = tf.pad(source, [[0, 0], [0, 0], [half, half], [0, 0]],
+                    constant_values=-np.inf)
+    # Max-plus convolution with the band: [batch, 2 (from), bins (to)].
+    banded = tf.transpose(tf.nn.dilation2d(
+        source, band, [1, 1, 1, 1], 'VALID', 'NHWC', [1, 1, 1, 1])[:, 0],
+                          [0, 2, 1])
+    best = tf.reduce_max(banded[:, :, tf.newaxis]
+                         + np.log(switch)[:, :, np.newaxis], axis=1)
+    # Out of the band the transition probability is the smallest float64.
+    anywhere = tf.reduce_max(value, axis=[1, 2], keepdims=True) + np.log(
+        _TINY)
+    return tf.maximum(best, anywhere) + log_ob
+
+  def backward(state, value):
+    """The state [batch] before `state`, from that frame's `value`."""
+    to_voicing, to_bin = state // bins, state % bins
+    step = to_bin[:, tf.newaxis] - tf.range(bins)
+    local = tf.where(tf.abs(step) <= half, tf.gather(
+        triangle, tf.clip_by_value(step + half, 0, 2 * half)) / row_sum, 0.0)
+    transition = tf.gather(switch, to_voicing, axis=1)  # [2 (from), batch]
+    log_transition = tf.math.log(tf.transpose(transition)[..., tf.newaxis]
+                                 * local[:, tf.newaxis] + _TINY)
+    return tf.argmax(tf.reshape(value + log_transition, [-1, 2 * bins]),
+                     axis=-1, output_type=tf.int32)
+
+  log_obs = tf.transpose(log_obs, [1, 0, 2, 3])
+  start = log_obs[0] - np.log(2.0 * bins)  # uniform over the states
+  values = tf.concat([start[tf.newaxis],
+                      tf.scan(forward, log_obs[1:], start)], axis=0)
+  final = tf.argmax(tf.reshape(values[-1], [-1, 2 * bins]), axis=-1,
+                    output_type=tf.int32)
+  earlier = tf.scan(backward, values[:-1], final, reverse=True)
+  return tf.transpose(tf.concat([earlier, final[tf.newaxis]], axis=0))
+
+
+def estimate_pitch(audio, sample_rate=SAMPLE_RATE, fmin=PITCH_RANGE_HZ[0],
+                   fmax=PITCH_RANGE_HZ[1]):
+  """`note_pitch` in TensorFlow ops only, for graphs without librosa.
+
+  librosa's pYIN with `f0`'s settings, step by step: centred frames of
+  `FRAME_LENGTH` samples every quarter frame, YIN's difference function,
+  the trough probabilities over thresholds, pitch bins of 1/10 semitone
+  above fmin and Viterbi decoding of voicing and bin; then the median f0
+  of the voiced frames in MIDI, rounded.
+
+  Args:
+    audio: float32 tensor [batch, samples], any length.
+    sample_rate: Hz.
+    fmin, fmax: Search range in Hz.
+
+  Returns:
+    float32 tensor [batch]: whole MIDI numbers in [0, 127];
+    `FALLBACK_PITCH` for a clip with no voiced frame.
+  """
+  audio = tf.convert_to_tensor(audio, tf.float32)
+  hop = FRAME_LENGTH // 4
+  frames = tf.signal.frame(
+      tf.pad(audio, [[0, 0], [FRAME_LENGTH // 2, FRAME_LENGTH // 2]]),
+      FRAME_LENGTH, hop)
+  min_period = int(np.floor(sample_rate / fmax))
+  max_period = min(int(np.ceil(sample_rate / fmin)), FRAME_LENGTH - 1)
+  bins = int(np.floor(12 * _BINS_PER_SEMITONE * np.log2(fmax / fmin))) + 1
+  d = _difference(frames, min_period, max_period)
+  states = _viterbi(_bin_probabilities(_trough_probabilities(d), d,
+                                       sample_rate, min_period, fmin, bins),
+                    bins, sample_rate / hop)
+  voiced = states < bins
+  hz = fmin * tf.pow(tf.constant(2.0, tf.float64),
+                     tf.cast(states % bins, tf.float64)
+                     / (12.0 * _BINS_PER_SEMITONE))
+  # numpy's median: the middle one, or the middle two averaged.
+  ordered = tf.sort(tf.where(voiced, hz, np.inf), axis=-1)
+  count = tf.reduce_sum(tf.cast(voiced, tf.int32), axis=-1)
+  middle = tf.stack([tf.maximum(count - 1, 0) // 2, count // 2], axis=-1)
+  median = tf.reduce_mean(tf.gather(ordered, middle, batch_dims=1), axis=-1)
+  midi = tf.clip_by_value(tf.round(hz_to_midi(median)), 0.0, 127.0)
+  return tf.cast(tf.where(count > 0, midi, float(FALLBACK_PITCH)),
+                 tf.float32)
+
+
 def check_pitch(pitch, batch):
   """MIDI pitch per clip from one number or one per clip.
 
@@ -86,6 +344,29 @@ def check_pitch(pitch, batch):
     raise CodeError(f'pitch must be one MIDI number in [0, 127] or one per '
                     f'clip ({batch}), got {pitch.tolist()}.')
   return pitch
+
+
+def check_model_pitch(config, pitch, batch=1):
+  """`check_pitch` for the model of `config`; None stays None.
+
+  Args:
+    config: The model's `WaveNetConfig`.
+    pitch: None, one MIDI number, or one per clip.
+    batch: Clips.
+
+  Returns:
+    None, or float32 numpy array [batch].
+
+  Raises:
+    CodeError: for a pitch given to a model that is not pitch-conditioned,
+      and those of `check_pitch`.
+  """
+  if pitch is None:
+    return None
+  if not config.pitch_classes:
+    raise CodeError(f'the {config.name} model is not pitch-conditioned; it '
+                    'takes no pitch.')
+  return check_pitch(pitch, batch)
 
 
 def append_pitch(code, pitch):

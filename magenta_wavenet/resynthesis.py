@@ -21,19 +21,20 @@ from magenta_wavenet.audio import save_wav
 from magenta_wavenet.codes import encode_files
 from magenta_wavenet.codes import load_code
 from magenta_wavenet.codes import reported
+from magenta_wavenet.pitch import check_model_pitch
 
 logger = logging.getLogger(__name__)
 
 
-def _codes(model, paths, use_npy, sample_length, on_error):
+def _codes(model, paths, use_npy, sample_length, on_error, pitch):
   """(path, code) for the inputs that load; failures go to `on_error`."""
   if not use_npy:
     return [(path, code) for path, _, code
-            in encode_files(model, paths, sample_length, on_error)]
+            in encode_files(model, paths, sample_length, on_error, pitch)]
   codes = []
   for path in paths:
     with reported(path, on_error):
-      codes.append((path, load_code(path, model.config)))
+      codes.append((path, load_code(path, model.config, pitch)))
   return codes
 
 
@@ -73,7 +74,8 @@ def _resume_prime(outputs, lengths):
 def generate_files(model, paths, outputs, sample_length, batch_size=1,
                    use_npy=False, temperature=1.0, seed=None,
                    save_every=10000, resume=False, progress=None,
-                   on_error=None, on_saved=None, weights='float32'):
+                   on_error=None, on_saved=None, weights='float32',
+                   pitch=None):
   """Generates a WAV for each input, `batch_size` inputs at a time.
 
   Args:
@@ -93,10 +95,17 @@ def generate_files(model, paths, outputs, sample_length, batch_size=1,
     on_error: Function (path, error) for inputs that fail; None raises.
     on_saved: Function (path, output) called after each WAV is written.
     weights: 'float32', 'float16' or 'int8' (`generation.Synthesizer`).
+    pitch: For a pitch-conditioned model, the MIDI pitch to play every
+      input at (`codes.fit_code`: appended to a code without one, or
+      replacing its own; audio is encoded at it). None: each input's own.
 
   Returns:
     List of the paths whose audio was saved.
+
+  Raises:
+    CodeError: at once, for a pitch the model cannot take.
   """
+  check_model_pitch(model.config, pitch)
   hop = model.config.hop_length
   frames_wanted = math.ceil(sample_length / hop)
   saved = []
@@ -105,7 +114,7 @@ def generate_files(model, paths, outputs, sample_length, batch_size=1,
   synthesizer = generation.Synthesizer(model, weights)
   for start in range(0, len(paths), batch_size):
     items = _codes(model, paths[start:start + batch_size], use_npy,
-                   sample_length, on_error)
+                   sample_length, on_error, pitch)
     if not items:
       continue
     codes = [code[:frames_wanted] for _, code in items]

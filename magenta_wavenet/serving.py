@@ -4,8 +4,14 @@ Signatures (inspect them with `saved_model_cli show --dir <path> --all`):
 
 * `encode(audio)`: audio float32 [batch, samples] at 16 kHz -> `code`
   float32 [batch, samples // hop, channels] (trimmed to whole hops). A
-  pitch-conditioned model's is `encode(audio, pitch)`, pitch float32 [batch]
-  MIDI numbers, appended as the code's last channel.
+  pitch-conditioned model's code ends with each clip's MIDI pitch (17
+  channels for h64_bo16_pitch), estimated here as `model.encode` does:
+  the median pYIN f0 of the clip's voiced frames, rounded (60 when none),
+  by `pitch.estimate_pitch` in TensorFlow ops.
+* `encode_at_pitch(audio, pitch)`, pitch-conditioned models only: the same
+  with the pitch given, float32 [batch] (or [1] for every clip) MIDI
+  numbers in [0, 127], fractions between semitones. In Python the loaded
+  `encode` takes it too: `m.encode(audio)` or `m.encode(audio, pitch)`.
 * `generate(code, seed, temperature)`: code [batch, frames,
   channels], seed int32 scalar, temperature float32 scalar -> `audio`
   float32 [batch, frames * hop]; the same XLA-compiled sample loop as
@@ -30,6 +36,7 @@ from magenta_wavenet.generation import DEFAULT_CHUNK
 from magenta_wavenet.generation import Synthesizer
 from magenta_wavenet.incremental import IncrementalDecoder
 from magenta_wavenet.pitch import append_pitch
+from magenta_wavenet.pitch import estimate_pitch
 
 
 class ServingModule(tf.Module):
@@ -42,7 +49,9 @@ class ServingModule(tf.Module):
 
   def __init__(self, model, chunk_size=DEFAULT_CHUNK):
     super().__init__(name='nsynth_serving')
-    self.model = model
+    # The encoder layer, not the model: a tracked Keras model would be
+    # saved with a `serving_default` of its own, traced without a pitch.
+    self.encoder = model.encoder
     self.config = model.config
     self.synthesizer = Synthesizer(model, chunk_size=chunk_size,
                                    runtime='xla')
@@ -52,12 +61,8 @@ class ServingModule(tf.Module):
     self.state_size = sum(taps * channels
                           for taps, channels in self.buffer_shapes)
     width = self.config.code_width
-    audio_spec = tf.TensorSpec([None, None], tf.float32, name='audio')
-    if self.config.pitch_classes:
-      self.encode = tf.function(self._encode, input_signature=[
-          audio_spec, tf.TensorSpec([None], tf.float32, name='pitch')])
-    else:
-      self.encode = tf.function(self._encode, input_signature=[audio_spec])
+    # Traced by `encoders`, with and without the pitch.
+    self.encode = tf.function(self._encode)
     self.generate = tf.function(self._generate, input_signature=[
         tf.TensorSpec([None, None, width], tf.float32, name='code'),
         tf.TensorSpec([], tf.int32, name='seed'),
@@ -70,14 +75,30 @@ class ServingModule(tf.Module):
         tf.TensorSpec([], tf.int32, name='position'),
         tf.TensorSpec([None, self.state_size], tf.float32, name='state')])
 
+  def encoders(self):
+    """{signature name: concrete function} of `encode`: 'encode', and
+    'encode_at_pitch' for a pitch-conditioned model."""
+    audio = tf.TensorSpec([None, None], tf.float32, name='audio')
+    signatures = {'encode': self.encode.get_concrete_function(audio)}
+    if self.config.pitch_classes:
+      signatures['encode_at_pitch'] = self.encode.get_concrete_function(
+          audio, tf.TensorSpec([None], tf.float32, name='pitch'))
+    return signatures
+
   def _encode(self, audio, pitch=None):
-    audio = audio[:, :dsp.trimmed_length(tf.shape(audio)[1],
-                                         self.config.hop_length)]
-    inputs = dsp.to_network_input(dsp.mu_law_encode(audio))
-    code = self.model.encoder(inputs)
-    if pitch is not None:
-      code = append_pitch(code, pitch)
-    return {'code': code}
+    trimmed = audio[:, :dsp.trimmed_length(tf.shape(audio)[1],
+                                           self.config.hop_length)]
+    code = self.encoder(dsp.to_network_input(dsp.mu_law_encode(trimmed)))
+    if not self.config.pitch_classes:
+      return {'code': code}
+    if pitch is None:  # from the whole clip, as model.encode
+      pitch = estimate_pitch(audio, self.config.sample_rate)
+    else:
+      tf.debugging.assert_less_equal(
+          tf.abs(pitch - 63.5), 63.5,
+          'pitch must be MIDI numbers in [0, 127].')
+    return {'code': append_pitch(
+        code, tf.broadcast_to(pitch, tf.shape(audio)[:1]))}
 
   def _generate(self, code, seed, temperature):
     batch = tf.shape(code)[0]
@@ -144,8 +165,8 @@ def export_saved_model(model, folder, chunk_size=DEFAULT_CHUNK):
     raise MagentaWavenetError(
         f'{folder}: not empty and not a SavedModel; not replacing it.')
   module = ServingModule(model, chunk_size)
-  signatures = {name: getattr(module, name).get_concrete_function()
-                for name in ('encode', 'generate', 'init_state',
-                             'decode_step')}
+  signatures = module.encoders()
+  signatures.update({name: getattr(module, name).get_concrete_function()
+                     for name in ('generate', 'init_state', 'decode_step')})
   atomic_folder(folder, lambda staging: tf.saved_model.save(
       module, staging, signatures=signatures))

@@ -10,6 +10,11 @@ import tensorflow as tf  # pylint: disable=wrong-import-position
 
 import magenta_wavenet as mw  # pylint: disable=wrong-import-position
 
+# 'tiny' with the pitch conditioning of h64_bo16_pitch: codes of 4 + 1
+# channels.
+TINY_PITCH = mw.get_config('tiny').replace(name='tiny_pitch',
+                                           pitch_classes=128)
+
 
 def randomize(model, seed=0, bias_scale=0.1):
   """Gives every weight of `model` random values, biases non-zero.
@@ -30,10 +35,8 @@ def randomize(model, seed=0, bias_scale=0.1):
 
 
 def tiny_pitch_model(seed=4):
-  """A random 'tiny' model conditioned on MIDI pitch (its code 5 channels:
-  4 learned and the pitch)."""
-  config = mw.get_config('tiny').replace(name='tiny_pitch', pitch_classes=128)
-  return randomize(mw.NSynthAutoencoder(config), seed=seed)
+  """A random `TINY_PITCH` model."""
+  return randomize(mw.NSynthAutoencoder(TINY_PITCH), seed=seed)
 
 
 @pytest.fixture(autouse=True)
@@ -57,6 +60,15 @@ def tiny_checkpoint(tmp_path_factory):
   """A saved random 'tiny' model (hop 64, 4 channels) and the model."""
   model = randomize(mw.NSynthAutoencoder('tiny'), seed=3)
   folder = tmp_path_factory.mktemp('model') / 'tiny'
+  mw.save_model(model, folder)
+  return str(folder), model
+
+
+@pytest.fixture(scope='module')
+def tiny_pitch_checkpoint(tmp_path_factory):
+  """A saved random `TINY_PITCH` model and the model."""
+  model = randomize(mw.NSynthAutoencoder(TINY_PITCH), seed=5)
+  folder = tmp_path_factory.mktemp('model') / 'tiny_pitch'
   mw.save_model(model, folder)
   return str(folder), model
 

@@ -125,3 +125,46 @@ def test_resume_continues_an_interrupted_run(tiny_checkpoint, tmp_path):
                               dtype='float32')
   np.testing.assert_array_equal(resumed, whole)
   assert os.listdir(tmp_path / 'cut') == ['gen_code.wav']
+
+
+def test_pitch_plays_codes_on_a_pitch_conditioned_model(
+    tiny_pitch_checkpoint, tiny_checkpoint, tmp_path, capsys):
+  checkpoint, model = tiny_pitch_checkpoint
+  rng = np.random.default_rng(5)
+  plain = rng.normal(size=(3, 4)).astype(np.float32)  # a model's w/o pitch
+  pitched = np.concatenate([rng.normal(size=(3, 4)),
+                            np.full((3, 1), 70.0)], axis=-1)
+  np.save(tmp_path / 'plain.npy', plain)
+  np.save(tmp_path / 'pitched.npy', pitched)
+  common = ['generate', f'--checkpoint_path={checkpoint}', '--npy_only',
+            '--seed=2', '--batch_size=2']
+  # Without --pitch the 4-channel code says what to do.
+  assert generate.main(common + [f'--source_path={tmp_path / "plain.npy"}',
+                                 f'--save_path={tmp_path / "no"}']) == 1
+  assert capsys.readouterr().err.splitlines()[-2] == (
+      f'error: {tmp_path / "plain.npy"}: a 4-channel code, which models '
+      'without pitch take (--checkpoint_path=tiny); the pitch-conditioned '
+      'tiny_pitch takes 5 channels: give --pitch=N to play it at MIDI N.')
+  # With it, the pitch is appended to one and replaces the other's.
+  assert generate.main(common + [f'--source_path={tmp_path}',
+                                 f'--save_path={tmp_path / "out"}',
+                                 '--pitch=48.5']) == 0
+  at_48 = np.stack([np.pad(code[:, :4], [[0, 0], [0, 1]],
+                           constant_values=48.5)
+                    for code in (pitched, plain)])
+  expected = generation.synthesize(model, at_48, seed=2)
+  for row, name in enumerate(('pitched', 'plain')):
+    saved, _ = soundfile.read(tmp_path / 'out' / f'gen_{name}.wav',
+                              dtype='float32')
+    np.testing.assert_allclose(saved, expected[row], atol=1 / 32768)
+  # A model without pitch refuses it before any work.
+  assert generate.main([
+      'generate', f'--checkpoint_path={tiny_checkpoint[0]}',
+      f'--source_path={tmp_path / "plain.npy"}', '--pitch=48',
+      f'--save_path={tmp_path / "plain_model"}']) == 1
+  assert capsys.readouterr().err.splitlines()[-1] == (
+      'error: the tiny model is not pitch-conditioned; it takes no pitch.')
+  assert not os.listdir(tmp_path / 'plain_model')
+  assert generate.main(common + [f'--source_path={tmp_path}', '--pitch=128',
+                                 f'--save_path={tmp_path / "high"}']) == 2
+  assert 'not a number in the range [0, 127]' in capsys.readouterr().err

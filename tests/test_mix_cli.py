@@ -93,3 +93,36 @@ def test_audio_inputs_are_encoded_and_synthesized(tmp_path, capsys):
   reference = generation.synthesize(model, expected[None], seed=4)[0]
   np.testing.assert_allclose(wav, reference, atol=1 / 32768)
   assert f'wrote {tmp_path / "out" / "mix.wav"}' in capsys.readouterr().out
+
+
+def test_pitch_sets_the_pitch_of_every_code_read_and_written(
+    tmp_path, codes, tiny_pitch_checkpoint, tiny_checkpoint, capsys):
+  checkpoint, model = tiny_pitch_checkpoint
+  a, b = np.load(codes[0]), np.load(codes[1])
+  # A code with its own pitch, a 4-channel one and an audio file mix at 50;
+  # the weights do not scale the pitch.
+  np.save(tmp_path / 'own.npy', np.pad(b, [[0, 0], [0, 1]],
+                                        constant_values=70.0))
+  audio = (0.4 * np.sin(np.arange(384) * 0.05)).astype(np.float32)
+  soundfile.write(tmp_path / 'x.wav', audio, 16000)
+  assert run_mix(tmp_path, f'--checkpoint_path={checkpoint}', '--pitch=50',
+                 f'--mix={codes[0]}:1,{tmp_path / "own.npy"}:1,'
+                 f'{tmp_path / "x.wav"}:0.5') == 0
+  learned = model.encode(mw.load_audio(tmp_path / 'x.wav')[None]).numpy()[0]
+  np.testing.assert_allclose(
+      saved(tmp_path, 'mix'), np.pad(a[:5] + b + 0.5 * learned[:5, :4],
+                                     [[0, 0], [0, 1]], constant_values=50.0),
+      atol=1e-5)
+  # Without --pitch a 4-channel code mixes, but is not synthesized.
+  assert run_mix(tmp_path, f'--checkpoint_path={checkpoint}', '--synthesize',
+                 f'--interpolate={codes[0]},{codes[1]}') == 1
+  assert capsys.readouterr().err.splitlines()[-3:] == [
+      f'error: {path}: a 4-channel code, which models without pitch take '
+      '(--checkpoint_path=tiny); the pitch-conditioned tiny_pitch takes 5 '
+      'channels: give --pitch=N to play it at MIDI N.' for path in codes[:2]
+  ] + ['error: 2 of 2 inputs could not be read.']
+  assert not os.path.exists(tmp_path / 'out' / 'interp_0.npy')
+  assert run_mix(tmp_path, f'--checkpoint_path={tiny_checkpoint[0]}',
+                 '--pitch=50', f'--interpolate={codes[0]},{codes[1]}') == 1
+  assert capsys.readouterr().err.splitlines()[-1] == (
+      'error: the tiny model is not pitch-conditioned; it takes no pitch.')

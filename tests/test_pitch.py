@@ -1,6 +1,7 @@
 """The pitch-conditioned preset: pitch as a code channel, pYIN, one-hots."""
 
-from conftest import randomize
+from conftest import TINY_PITCH
+from conftest import tiny_pitch_model
 from conftest import tone
 import numpy as np
 import pytest
@@ -9,13 +10,10 @@ import tensorflow as tf
 import magenta_wavenet as mw
 from magenta_wavenet import pitch
 
-TINY_PITCH = mw.get_config('tiny').replace(name='tiny_pitch',
-                                           pitch_classes=128)
-
 
 @pytest.fixture
 def pitch_model():
-  return randomize(mw.NSynthAutoencoder(TINY_PITCH), seed=4)
+  return tiny_pitch_model()
 
 
 def softmax(logits):
@@ -42,6 +40,21 @@ def test_preset_layout():
                                              (110.0, 45), (1318.5, 88)])
 def test_note_pitch_by_pyin(frequency, midi):
   assert pitch.note_pitch(tone(8000, frequency=frequency)) == midi
+
+
+def test_estimate_pitch_in_tensorflow_is_note_pitch():
+  # pYIN step by step: every trough of this low sawtooth stays above YIN's
+  # usual threshold of 0.1, and only pYIN's decoding finds it voiced.
+  time = np.arange(8000) / 16000
+  saw = sum(np.sin(2 * np.pi * 32.7 * k * time) / k for k in range(1, 40))
+  clips = np.stack([0.5 * saw / np.abs(saw).max(), tone(8000),
+                    mw.load_audio(mw.bundled_sound('nsynth_a1'))[:8000],
+                    np.zeros(8000)]).astype(np.float32)
+  expected = [pitch.note_pitch(clip) for clip in clips]
+  assert expected == [24, 69, 33, 60]
+  estimated = pitch.estimate_pitch(clips)
+  assert estimated.dtype == tf.float32
+  np.testing.assert_array_equal(estimated, expected)
 
 
 def test_sound_without_voiced_frames_falls_back_to_middle_c(caplog):

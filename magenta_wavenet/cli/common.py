@@ -65,6 +65,17 @@ def define_weights_flag(flag_values):
       flag_values=flag_values)
 
 
+def define_pitch_flag(flag_values):
+  """Adds `--pitch`: the MIDI pitch codes play at on a pitch-conditioned
+  model (`codes.fit_code`)."""
+  flags.DEFINE_float(
+      'pitch', None,
+      'Pitch-conditioned models: the MIDI pitch (0-127) of every code, '
+      'appended to 16-channel codes, replacing the pitch of 17-channel '
+      'ones; audio is encoded at it. Default: each input\'s own.',
+      lower_bound=0, upper_bound=127, flag_values=flag_values)
+
+
 def define_note_filter_flags(flag_values, verb):
   """--pitch_min, --pitch_max, --families, --sources and --velocities.
 

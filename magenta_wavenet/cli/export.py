@@ -18,10 +18,16 @@ USAGE = r"""Usage:
   python -m magenta_wavenet.export --save_path=output/saved_model
   saved_model_cli show --dir output/saved_model --all
 
-  # In Python, with TensorFlow only:
+  # In Python, with TensorFlow only (audio float32 [batch, samples]):
   #   m = tf.saved_model.load('output/saved_model')
-  #   code = m.encode(audio)['code']
+  #   code = m.encode(audio)['code']  # the default model: 17 channels,
+  #                                   # the last each clip's pitch (pYIN)
+  #   code = m.encode(audio, np.float32([48.0]))['code']  # at MIDI 48
   #   wav = m.generate(code=code, seed=1, temperature=1.0)['audio']
+
+  # The model without pitch (16-channel codes, encode(audio) only):
+  python -m magenta_wavenet.export --checkpoint_path=h64_bo16 \
+      --save_path=output/saved_model_h64
 
   # The decoder for small devices: a LiteRT model with int8 weights
   # (model.tflite, signatures `decode_step` and `project_code`, and

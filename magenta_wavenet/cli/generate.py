@@ -15,6 +15,13 @@ go as many at a time as the benchmark found fastest per sample on this
 machine (`magenta_wavenet.batch_choice`; 16 if it never ran), which the log
 says.
 
+The default model is pitch-conditioned: its codes have 17 channels, the
+last one the MIDI pitch. A 16-channel code (from a model without pitch,
+such as Magenta's h512_bo16 or the shipped h64_bo16) plays on it with
+`--pitch=N`, appended as that channel; `--pitch` also replaces the pitch of
+17-channel codes, and audio inputs are encoded at it instead of their own
+(pYIN's) pitch. Models without pitch refuse `--pitch`.
+
 Usage:
   # Resynthesize a bundled note with the shipped model (2.5 s):
   python -m magenta_wavenet.generate \
@@ -28,6 +35,11 @@ Usage:
   # Continue a run that was interrupted (same flags, plus --resume):
   python -m magenta_wavenet.generate --source_path=codes/ --npy_only \
       --save_path=generated/ --seed=7 --resume
+
+  # A 16-channel code (e.g. from Magenta's save_embeddings) on the
+  # default pitch-conditioned model, played at MIDI 48:
+  python -m magenta_wavenet.generate --source_path=code.npy --npy_only \
+      --save_path=generated/ --pitch=48
 
   # The published model, as with the reference:
   python -m magenta_wavenet.generate --source_path=codes/ \
@@ -76,6 +88,7 @@ flags.DEFINE_boolean('resume', False, 'Continue from the '
                      'in --save_path.',
                      flag_values=FLAGS)
 common.define_weights_flag(FLAGS)
+common.define_pitch_flag(FLAGS)
 flags.DEFINE_integer('gpu_number', 0, 'Accepted for compatibility; choose the '
                      'GPU with CUDA_VISIBLE_DEVICES instead.',
                      flag_values=FLAGS)
@@ -110,7 +123,7 @@ def _body(flag_values):
       flag_values.resume,
       progress=common.log_progress, on_error=batch.fail,
       on_saved=lambda path, output: print(f'{path} -> {output}'),
-      weights=flag_values.weights)
+      weights=flag_values.weights, pitch=flag_values.pitch)
   return batch.finish()
 
 

@@ -16,6 +16,14 @@ different lengths are cut to the shortest. Exactly one of --mix,
 * --crossfade: `crossfade.npy`, the first sound then the second, blended
   over --overlap frames (32 ms each).
 
+The default model is pitch-conditioned: its codes have 17 channels, the
+last one the MIDI pitch, mixed like the others. `--pitch=N` plays every
+result at MIDI N: 16-channel codes (from a model without pitch, such as
+Magenta's h512_bo16 or the shipped h64_bo16) get it appended, 17-channel
+ones have theirs replaced, audio is encoded at it, and the results carry
+it. Without it, 16-channel codes mix as they are, but --synthesize refuses
+them on a pitch-conditioned model. Models without pitch refuse `--pitch`.
+
 Usage:
   # Half the bright E5 note, half the A1 bass, heard through the shipped
   # model:
@@ -26,6 +34,11 @@ Usage:
   # A 5-step morph between two saved codes (from save_embeddings):
   python -m magenta_wavenet.mix --save_path=output/morph --steps=5 \
       --interpolate=codes/e5_embeddings.npy,codes/a1_embeddings.npy
+
+  # Two 16-channel codes from Magenta's model, morphed and heard through
+  # the default pitch-conditioned model at MIDI 60:
+  python -m magenta_wavenet.mix --save_path=output/morph --synthesize \
+      --interpolate=magenta_a.npy,magenta_b.npy --pitch=60
 
   # The 4-instrument grid, 3 x 3:
   python -m magenta_wavenet.mix --save_path=output/grid --steps=3 \
@@ -81,6 +94,7 @@ flags.DEFINE_integer('seed', None, 'Random seed of --synthesize.',
 flags.DEFINE_integer('batch_size', 16, 'Codes synthesized together.',
                      lower_bound=1, flag_values=FLAGS)
 common.define_weights_flag(FLAGS)
+common.define_pitch_flag(FLAGS)
 
 
 def parse_weighted(text):
@@ -162,8 +176,13 @@ def _body(flag_values):
     return loaded_model[0]
 
   loading = common.Batch('loaded')
+  pitch = flag_values.pitch
   named_codes = combine(flag_values, lambda paths: code_files.read_codes(
-      paths, model, flag_values.sample_length, on_error=loading.fail))
+      paths, model, flag_values.sample_length, on_error=loading.fail,
+      fit=flag_values.synthesize, pitch=pitch))
+  if pitch is not None:  # the results too: --mix weights scaled it
+    named_codes = {name: code_files.fit_code(code, model().config, pitch)
+                   for name, code in named_codes.items()}
   for name, code in named_codes.items():
     path = os.path.join(flag_values.save_path, name + '.npy')
     code_files.save_code(path, code)
