@@ -2,19 +2,29 @@ r"""Scores several models on the same held-out notes: the model card's table.
 
 Each model resynthesizes the same notes (encoded, then generated sample by
 sample with each of `--seeds`, at each of `--temperatures`) from up to three
-sets, and the means of `training.evaluation` (NLL in bits, multi-resolution
-STFT distance, pYIN pitch accuracy within 50 cents) are printed as one
-Markdown table. Whether a resynthesis keeps the pitch depends much on the
-sampler's luck, so with several seeds each row gives the mean over seeds and
-the pitch accuracy's range (lowest-highest seed):
+sets, and the means of `training.evaluation` are printed as one Markdown
+table: NLL in bits, multi-resolution STFT distance, pYIN pitch accuracy
+within 50 cents, and three measures of timbre (`python -m
+magenta_wavenet.evaluate --help` defines them): the share of the notes
+identified (each resynthesis's long-term log-mel spectrum nearest to its own
+original's among the notes of its MIDI pitch; chance in brackets, '-' when
+no two notes share a pitch), the harmonic-to-noise ratio's gap (the
+original's HNR less the resynthesis's, dB, at the original's harmonics),
+and the share of the notes locked to a wrong partial (3 f0, f0 / 2, 3/2
+f0...). Whether a resynthesis keeps the pitch depends much on the sampler's
+luck, so with several seeds each row gives the mean over seeds and the
+pitch accuracy's range (lowest-highest seed):
 
 * `--test_path`: the test split of the training render (instruments seen in
   training, notes not);
 * `--unseen_path`: notes of a sample set absent from training (another
   SoundFont);
-* `--real_notes`: an .npy [notes, samples] of real recorded NSynth notes
-  without labels; each is cut to `--sample_length` samples after the first
-  `--real_offset` (past the attack) and scaled to a peak of 0.8.
+* `--real_notes`: an .npy [notes, samples] of real recorded notes; each
+  is cut to `--sample_length` samples after the first `--real_offset` (past
+  the attack) and scaled to a peak of 0.8. Without `--real_labels` (NSynth's
+  unlabelled notes) they are named real_00, ... and pitched by pYIN; with
+  it, the JSON that `python -m tools.real_sets` writes beside the .npy
+  gives the set's name and each note's name and MIDI pitch.
 
 Usage:
   python -m tools.compare_models --models h64_bo16,runs/pitch \
@@ -22,6 +32,8 @@ Usage:
       --unseen_path 'data/timgm/nsynth-*' \
       --real_notes example_nsynth_audio.npy --seeds 0,1,2 \
       --save_path eval/compare.json
+  python -m tools.compare_models --models h64_bo16_pitch \
+      --real_notes real/organ.npy --real_labels real/organ.json
 """
 
 import json
@@ -45,6 +57,9 @@ flags.DEFINE_string('unseen_path', '', 'TFRecords of a sample set absent '
                     'from training.', flag_values=FLAGS)
 flags.DEFINE_string('real_notes', '', '.npy [notes, samples] of real notes.',
                     flag_values=FLAGS)
+flags.DEFINE_string('real_labels', '', 'JSON of the --real_notes\' set '
+                    'name, note names and MIDI pitches (tools.real_sets).',
+                    flag_values=FLAGS)
 flags.DEFINE_integer('real_offset', 2048, 'Samples skipped at the start of '
                      'each real note.', flag_values=FLAGS)
 flags.DEFINE_integer('num_notes', 16, 'Notes per TFRecord set.',
@@ -59,15 +74,33 @@ flags.DEFINE_string('save_path', '', 'Optional JSON of every score.',
                     flag_values=FLAGS)
 
 REAL_PEAK = 0.8
+REAL_SET = 'real NSynth notes'
 
 
-def real_notes(path, offset, length):
-  """Unlabelled real notes as (audio [notes, length], names, pYIN pitches)."""
+def real_notes(path, offset, length, labels=''):
+  """Real notes as (audio [notes, length], names, MIDI pitches, set name).
+
+  Args:
+    path: .npy [notes, samples] of 16 kHz notes.
+    offset, length: Each note's samples kept, from the offset.
+    labels: Optional JSON of `tools.real_sets` (the set's name, and each
+      note's name and MIDI pitch); without it the notes are named real_00,
+      ..., pitched by pYIN, and the set is `REAL_SET`.
+  """
   audio = np.load(path, allow_pickle=False)[:, offset:offset + length]
   audio = (audio * REAL_PEAK / np.max(np.abs(audio), axis=1, keepdims=True)
            ).astype(np.float32)
+  if labels:
+    with open(labels) as handle:
+      meta = json.load(handle)
+    if len(meta['notes']) != len(audio):
+      raise MagentaWavenetError(
+          f'{labels} names {len(meta["notes"])} notes, {path} holds '
+          f'{len(audio)}.')
+    return (audio, [note['name'] for note in meta['notes']],
+            [note['pitch'] for note in meta['notes']], meta['set'])
   names = [f'real_{index:02d}' for index in range(len(audio))]
-  return audio, names, [note_pitch(note) for note in audio]
+  return audio, names, [note_pitch(note) for note in audio], REAL_SET
 
 
 def note_sets(flag_values):
@@ -80,9 +113,10 @@ def note_sets(flag_values):
       sets[name] = evaluation.held_out_notes(
           pattern, flag_values.num_notes, flag_values.sample_length)
   if flag_values.real_notes:
-    sets['real NSynth notes'] = real_notes(
+    *notes, name = real_notes(
         flag_values.real_notes, flag_values.real_offset,
-        flag_values.sample_length)
+        flag_values.sample_length, flag_values.real_labels)
+    sets[name] = tuple(notes)
   if not sets:
     raise MagentaWavenetError(
         'give at least one of --test_path, --unseen_path, --real_notes.')
@@ -101,10 +135,15 @@ def row_text(model_name, temperature, set_name, means, accuracies):
   seeds' `accuracies`."""
   spread = (f' ({100 * min(accuracies):.1f}-{100 * max(accuracies):.1f})'
             if len(accuracies) > 1 else '')
+  chance = ('' if np.isnan(means['identification']) else
+            f' ({evaluation.percent(means["identification_chance"])})')
   return (f'| {model_name} | {temperature:g} | {set_name} | '
           f'{means["notes"]} | {means["nll_bits"]:.2f} | '
           f'{means["stft_distance"]:.2f} | '
-          f'{100 * means["pitch_accuracy"]:.1f}%{spread} |')
+          f'{100 * means["pitch_accuracy"]:.1f}%{spread} | '
+          f'{evaluation.percent(means["identification"])}{chance} | '
+          f'{means["hnr_gap_db"]:.1f} | '
+          f'{evaluation.percent(means["locked"])} |')
 
 
 def _body(flag_values):
@@ -112,8 +151,8 @@ def _body(flag_values):
   seeds = [int(seed) for seed in flag_values.seeds]
   results = []
   print('| model | temperature | notes | n | NLL (bits) | STFT distance '
-        '| pitch accuracy |')
-  print('| --- | ---: | --- | ---: | ---: | ---: | ---: |')
+        '| pitch accuracy | identified (chance) | HNR gap (dB) | locked |')
+  print('| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |')
   for model_name in flag_values.models:
     model = pretrained.load_model(model_name)
     for temperature in map(float, flag_values.temperatures):

@@ -1,9 +1,28 @@
 r"""Scores a model by resynthesizing held-out NSynth notes.
 
 Each note's first --sample_length samples are encoded, generated back from
-the code (`generation.synthesize`), and scored: teacher-forced NLL in bits per
-sample, multi-resolution STFT distance, and pitch accuracy (share of the
-original's pYIN-voiced frames where the resynthesis is within 50 cents).
+the code (`generation.synthesize`), and scored (`training.metrics`):
+
+* NLL: teacher-forced, bits per sample;
+* STFT distance: multi-resolution, to the original;
+* pitch accuracy: the share of the original's pYIN-voiced frames where the
+  resynthesis is within 50 cents;
+* identified: whether the resynthesis's long-term average log-mel spectrum
+  (64 bands, 40-7600 Hz, loud frames, level-normalised, floored 40 dB
+  below its loudest band) is nearest to its own original's among the
+  notes of its MIDI pitch ('-' for a note alone at its pitch; the mean is
+  the share identified, against chance 1 / notes of the pitch: give
+  several instruments at one pitch, e.g. --pitch_min 60 --pitch_max 60);
+* HNR: the harmonic-to-noise ratio of the original and of the resynthesis
+  at the harmonics of the original's pYIN f0 (energy within a quarter of f0
+  of each harmonic over the noise between them, median over voiced
+  frames, dB), and the gap between them;
+* partial: which partial of the pitch the model was given the resynthesis
+  plays, by its median pYIN f0 within 50 cents: '1' the pitch, a ratio
+  such as '3', '1/2' or '3/2' a wrong partial it locked to (the mean: the
+  share locked), 'other' or 'unvoiced'; the ratio of the f0 to the pitch in
+  brackets.
+
 Prints a Markdown table, one row per note and the mean.
 
 Usage:
@@ -17,6 +36,7 @@ import logging
 import os
 
 from absl import flags
+import numpy as np
 
 from magenta_wavenet.audio import save_wav
 from magenta_wavenet.cli import common
@@ -46,14 +66,28 @@ flags.DEFINE_string('save_path', '', 'Optional folder for scores.json and '
 
 def table(scores, means):
   """Markdown table of per-note scores and their mean."""
-  lines = ['| note | pitch | NLL (bits) | STFT distance | pitch accuracy |',
-           '| --- | ---: | ---: | ---: | ---: |']
+  lines = ['| note | pitch | NLL (bits) | STFT distance | pitch accuracy | '
+           'identified | HNR original / resynthesis (dB) | HNR gap (dB) | '
+           'partial |',
+           '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |']
   for s in scores:
+    identified = '-' if np.isnan(s.identified) else (
+        'yes' if s.identified else 'no')
+    ratio = '' if np.isnan(s.f0_ratio) else f' ({s.f0_ratio:.2f})'
     lines.append(f'| {s.note_str} | {s.pitch} | {s.nll_bits:.3f} | '
-                 f'{s.stft_distance:.3f} | {100 * s.pitch_accuracy:.1f}% |')
+                 f'{s.stft_distance:.3f} | '
+                 f'{evaluation.percent(s.pitch_accuracy)} | {identified} | '
+                 f'{s.original_hnr_db:.1f} / {s.hnr_db:.1f} | '
+                 f'{s.hnr_gap_db:.1f} | {s.partial}{ratio} |')
+  chance = ('' if np.isnan(means['identification']) else
+            f' (chance {evaluation.percent(means["identification_chance"])})')
   lines.append(f'| **mean of {means["notes"]}** | | {means["nll_bits"]:.3f} | '
                f'{means["stft_distance"]:.3f} | '
-               f'{100 * means["pitch_accuracy"]:.1f}% |')
+               f'{evaluation.percent(means["pitch_accuracy"])} | '
+               f'{evaluation.percent(means["identification"])}{chance} | '
+               f'{means["original_hnr_db"]:.1f} / {means["hnr_db"]:.1f} | '
+               f'{means["hnr_gap_db"]:.1f} | '
+               f'{evaluation.percent(means["locked"])} locked |')
   return '\n'.join(lines)
 
 

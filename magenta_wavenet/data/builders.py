@@ -46,10 +46,10 @@ def assign_split(note_str, valid_fraction=0.1, test_fraction=0.1):
   return 'train'
 
 
-def fit_note(audio):
-  """Cuts or zero-pads mono audio to one 4 s note (64,000 samples)."""
-  audio = np.asarray(audio, np.float32)[:schema.NOTE_SAMPLES]
-  return np.pad(audio, (0, schema.NOTE_SAMPLES - audio.shape[0]))
+def fit_note(audio, length=schema.NOTE_SAMPLES):
+  """Cuts or zero-pads mono audio to `length` samples (one 4 s note)."""
+  audio = np.asarray(audio, np.float32)[:length]
+  return np.pad(audio, (0, length - audio.shape[0]))
 
 
 def shard_path(folder, split, shard, num_shards):

@@ -1,5 +1,6 @@
 """Evaluating a model on held-out NSynth notes by resynthesizing them."""
 
+import collections
 import dataclasses
 
 import numpy as np
@@ -23,6 +24,18 @@ class NoteScore:
     nll_bits: Teacher-forced NLL per sample, bits.
     stft_distance: Multi-resolution STFT distance to the original.
     pitch_accuracy: Share of voiced frames within 50 cents (NaN if none).
+    identified: 1.0 when the resynthesis's nearest original among the
+      notes of its pitch is its own, 0.0 when another's, NaN when no other
+      note has its pitch (`metrics.instrument_identification`).
+    original_hnr_db: The original's harmonic-to-noise ratio at its own
+      pYIN f0, dB (`metrics.harmonic_to_noise_db`; NaN if unvoiced).
+    hnr_db: The resynthesis's, at the original's f0.
+    partial: Which partial of the pitch the model was given the
+      resynthesis plays: '1' (the pitch), a ratio such as '3' or '1/2'
+      (locked to a wrong partial), 'other' or 'unvoiced'
+      (`metrics.partial`).
+    f0_ratio: The resynthesis's median f0 over that pitch (NaN if
+      unvoiced).
   """
 
   note_str: str
@@ -30,6 +43,16 @@ class NoteScore:
   nll_bits: float
   stft_distance: float
   pitch_accuracy: float
+  identified: float
+  original_hnr_db: float
+  hnr_db: float
+  partial: str
+  f0_ratio: float
+
+  @property
+  def hnr_gap_db(self):
+    """How far the resynthesis's HNR falls below the original's, dB."""
+    return self.original_hnr_db - self.hnr_db
 
 
 def held_out_notes(file_pattern, num_notes, sample_length, note_filter=None):
@@ -72,7 +95,9 @@ def evaluate(model, audio, names, pitches, temperature=1.0, seed=0,
     batch_size: Notes generated at once (default all).
 
   A pitch-conditioned model hears the pitch pYIN estimates from each
-  original, as when a user encodes a sound, not the label.
+  original, as when a user encodes a sound, not the label; the partial a
+  resynthesis plays is judged against that pitch (the label for a model
+  without pitch). Instruments are told apart among the notes of one label.
 
   Returns:
     (list of `NoteScore`, resynthesized audio [notes, trimmed samples]).
@@ -96,28 +121,71 @@ def evaluate_seeds(model, audio, names, pitches, temperature=1.0,
   nll = metrics.nll_bits(model, originals, codes)
   rate = model.config.sample_rate
   tracks = [f0(original, rate) for original in originals]
+  original_hnr = [metrics.harmonic_to_noise_db(original, track[0], rate)
+                  for original, track in zip(originals, tracks)]
+  profiles = [metrics.timbre_profile(original, rate)
+              for original in originals]
+  given = (codes[:, 0, model.config.bottleneck_width]
+           if model.config.pitch_classes else np.asarray(pitches, float))
   results = []
   for seed in seeds:
     resynthesis = synthesize(model, codes, temperature=temperature,
                              seed=seed, batch_size=batch_size)
     distance = metrics.stft_distance(originals, resynthesis)
-    scores = [
-        NoteScore(name, pitch, float(nll[i]), float(distance[i]),
-                  metrics.pitch_accuracy(originals[i], resynthesis[i], rate,
-                                         reference_track=tracks[i]))
-        for i, (name, pitch) in enumerate(zip(names, pitches))]
+    identified = metrics.instrument_identification(
+        profiles, [metrics.timbre_profile(note, rate) for note in resynthesis],
+        pitches)
+    scores = []
+    for i, (name, pitch) in enumerate(zip(names, pitches)):
+      track = f0(resynthesis[i], rate)
+      label, ratio = metrics.partial(resynthesis[i], given[i], rate, track)
+      scores.append(NoteScore(
+          name, pitch, float(nll[i]), float(distance[i]),
+          metrics.pitch_accuracy(originals[i], resynthesis[i], rate,
+                                 reference_track=tracks[i],
+                                 estimate_track=track),
+          float(identified[i]), original_hnr[i],
+          metrics.harmonic_to_noise_db(resynthesis[i], tracks[i][0], rate),
+          label, ratio))
     results.append((scores, resynthesis))
   return results
 
 
+def _mean(values):
+  """The mean of the values that are not NaN; NaN when none is."""
+  values = [value for value in values if not np.isnan(value)]
+  return float(np.mean(values)) if values else float('nan')
+
+
 def summary(scores):
-  """Means of each measure over the notes (NaN pitch accuracies left out)."""
-  accuracies = [s.pitch_accuracy for s in scores
-                if not np.isnan(s.pitch_accuracy)]
+  """Means of each measure over the notes (NaN values left out).
+
+  Besides the notes' means: `identification`, among the notes that share
+  their pitch with another, the share whose resynthesis is nearest to its
+  own original, and `identification_chance`, that share for guessing (the
+  mean of 1 / notes of the pitch); `hnr_gap_db`, the mean of the original's
+  HNR less the resynthesis's; `locked`, the share of the notes that play a
+  wrong partial, and `unvoiced`, of those that play no pitch.
+  """
+  counts = collections.Counter(s.pitch for s in scores)
   return {
       'notes': len(scores),
-      'nll_bits': float(np.mean([s.nll_bits for s in scores])),
-      'stft_distance': float(np.mean([s.stft_distance for s in scores])),
-      'pitch_accuracy': (float(np.mean(accuracies)) if accuracies
-                         else float('nan')),
+      'nll_bits': _mean([s.nll_bits for s in scores]),
+      'stft_distance': _mean([s.stft_distance for s in scores]),
+      'pitch_accuracy': _mean([s.pitch_accuracy for s in scores]),
+      'identification': _mean([s.identified for s in scores]),
+      'identification_chance': _mean([
+          np.nan if np.isnan(s.identified) else 1 / counts[s.pitch]
+          for s in scores]),
+      'original_hnr_db': _mean([s.original_hnr_db for s in scores]),
+      'hnr_db': _mean([s.hnr_db for s in scores]),
+      'hnr_gap_db': _mean([s.hnr_gap_db for s in scores]),
+      'locked': _mean([float(metrics.locked(s.partial)) for s in scores]),
+      'unvoiced': _mean([float(s.partial == metrics.UNVOICED)
+                         for s in scores]),
   }
+
+
+def percent(share):
+  """A share as a table cell: '12.5%', or '-' for NaN (nothing to share)."""
+  return '-' if np.isnan(share) else f'{100 * share:.1f}%'
