@@ -19,24 +19,24 @@ except ImportError as error:
       '(or "[cuda]" on a machine with an NVIDIA GPU), or pip install -r '
       'requirements.txt.') from error
 
-from magenta_wavenet.audio import bundled_sound
-from magenta_wavenet.audio import load_audio
-from magenta_wavenet.audio import save_wav
-from magenta_wavenet.autoencoder import NSynthAutoencoder
-from magenta_wavenet.checkpoint import save_model
-from magenta_wavenet.config import PRESETS
-from magenta_wavenet.config import WaveNetConfig
-from magenta_wavenet.config import get_config
 from magenta_wavenet.errors import AudioError
 from magenta_wavenet.errors import CheckpointError
 from magenta_wavenet.errors import CodeError
 from magenta_wavenet.errors import ConfigError
 from magenta_wavenet.errors import DataError
 from magenta_wavenet.errors import MagentaWavenetError
-from magenta_wavenet.generation import Synthesizer
-from magenta_wavenet.generation import incremental_logits
-from magenta_wavenet.generation import synthesize
-from magenta_wavenet.incremental import IncrementalDecoder
-from magenta_wavenet.pretrained import default_model
-from magenta_wavenet.pretrained import load_model
-from magenta_wavenet.pretrained import model_names
+from magenta_wavenet.model.autoencoder import NSynthAutoencoder
+from magenta_wavenet.model.checkpoint import save_model
+from magenta_wavenet.model.config import PRESETS
+from magenta_wavenet.model.config import WaveNetConfig
+from magenta_wavenet.model.config import get_config
+from magenta_wavenet.model.pretrained import default_model
+from magenta_wavenet.model.pretrained import load_model
+from magenta_wavenet.model.pretrained import model_names
+from magenta_wavenet.sound.audio import bundled_sound
+from magenta_wavenet.sound.audio import load_audio
+from magenta_wavenet.sound.audio import save_wav
+from magenta_wavenet.synthesis.generation import Synthesizer
+from magenta_wavenet.synthesis.generation import incremental_logits
+from magenta_wavenet.synthesis.generation import synthesize
+from magenta_wavenet.synthesis.incremental import IncrementalDecoder

@@ -15,15 +15,15 @@ import logging
 
 import numpy as np
 
-from magenta_wavenet.audio import load_audio
-from magenta_wavenet.autoencoder import check_code
-from magenta_wavenet.config import PRESETS
-from magenta_wavenet.dsp import trim_for_encoding
 from magenta_wavenet.errors import USER_ERRORS
 from magenta_wavenet.errors import CodeError
 from magenta_wavenet.errors import MagentaWavenetError
 from magenta_wavenet.files import atomic_write
-from magenta_wavenet.pitch import check_model_pitch
+from magenta_wavenet.model.autoencoder import check_code
+from magenta_wavenet.model.config import PRESETS
+from magenta_wavenet.sound.audio import load_audio
+from magenta_wavenet.sound.dsp import trim_for_encoding
+from magenta_wavenet.sound.pitch import check_model_pitch
 
 logger = logging.getLogger(__name__)
 

@@ -11,10 +11,10 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 import numpy as np
 
-from magenta_wavenet.audio import SAMPLE_RATE
-from magenta_wavenet.audio import import_librosa
 from magenta_wavenet.errors import CodeError
 from magenta_wavenet.files import atomic_write
+from magenta_wavenet.sound.audio import SAMPLE_RATE
+from magenta_wavenet.sound.audio import import_librosa
 
 _ENVELOPE_POINTS = 2000  # waveform bins; about two per pixel of the PNG
 

@@ -15,13 +15,13 @@ import os
 
 import numpy as np
 
-from magenta_wavenet import generation
-from magenta_wavenet.audio import load_audio
-from magenta_wavenet.audio import save_wav
 from magenta_wavenet.codes import encode_files
 from magenta_wavenet.codes import load_code
 from magenta_wavenet.codes import reported
-from magenta_wavenet.pitch import check_model_pitch
+from magenta_wavenet.sound.audio import load_audio
+from magenta_wavenet.sound.audio import save_wav
+from magenta_wavenet.sound.pitch import check_model_pitch
+from magenta_wavenet.synthesis import generation
 
 logger = logging.getLogger(__name__)
 

@@ -36,18 +36,18 @@ import time
 
 import numpy as np
 
-from magenta_wavenet import batch_choice
-from magenta_wavenet import generation
-from magenta_wavenet import litert
 from magenta_wavenet import mixing
-from magenta_wavenet import pitch as pitch_lib
-from magenta_wavenet.audio import bundled_sound
-from magenta_wavenet.audio import import_librosa
-from magenta_wavenet.audio import load_audio
-from magenta_wavenet.audio import save_wav
 from magenta_wavenet.errors import AudioError
 from magenta_wavenet.errors import MagentaWavenetError
 from magenta_wavenet.files import atomic_write
+from magenta_wavenet.sound import pitch as pitch_lib
+from magenta_wavenet.sound.audio import bundled_sound
+from magenta_wavenet.sound.audio import import_librosa
+from magenta_wavenet.sound.audio import load_audio
+from magenta_wavenet.sound.audio import save_wav
+from magenta_wavenet.synthesis import batch_choice
+from magenta_wavenet.synthesis import generation
+from magenta_wavenet.synthesis import litert
 
 logger = logging.getLogger(__name__)
 

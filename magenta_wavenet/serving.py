@@ -29,14 +29,14 @@ import os
 
 import tensorflow as tf
 
-from magenta_wavenet import dsp
 from magenta_wavenet.errors import MagentaWavenetError
 from magenta_wavenet.files import atomic_folder
-from magenta_wavenet.generation import DEFAULT_CHUNK
-from magenta_wavenet.generation import Synthesizer
-from magenta_wavenet.incremental import IncrementalDecoder
-from magenta_wavenet.pitch import append_pitch
-from magenta_wavenet.pitch import estimate_pitch
+from magenta_wavenet.sound import dsp
+from magenta_wavenet.sound.pitch import append_pitch
+from magenta_wavenet.sound.pitch import estimate_pitch
+from magenta_wavenet.synthesis.generation import DEFAULT_CHUNK
+from magenta_wavenet.synthesis.generation import Synthesizer
+from magenta_wavenet.synthesis.incremental import IncrementalDecoder
 
 
 class ServingModule(tf.Module):

@@ -26,12 +26,12 @@ import time
 import numpy as np
 import tensorflow as tf
 
-from magenta_wavenet import dsp
-from magenta_wavenet import generation
-from magenta_wavenet import litert
-from magenta_wavenet import winograd
-from magenta_wavenet.generation import Synthesizer
-from magenta_wavenet.incremental import IncrementalDecoder
+from magenta_wavenet.model import winograd
+from magenta_wavenet.sound import dsp
+from magenta_wavenet.synthesis import generation
+from magenta_wavenet.synthesis import litert
+from magenta_wavenet.synthesis.generation import Synthesizer
+from magenta_wavenet.synthesis.incremental import IncrementalDecoder
 
 ENCODE_SAMPLES = 64000  # the encoding timed: one 4 s note at 16 kHz
 

@@ -11,8 +11,8 @@ import pytest
 import soundfile
 
 import magenta_wavenet as mw
-from magenta_wavenet import audio
 from magenta_wavenet import files
+from magenta_wavenet.sound import audio
 
 
 def tone(seconds=0.5, rate=16000, channels=1):

@@ -6,11 +6,11 @@ import os
 import numpy as np
 
 import magenta_wavenet as mw
-from magenta_wavenet import batch_choice
-from magenta_wavenet import generation
-from magenta_wavenet import host_loop
+from magenta_wavenet import cpu
 from magenta_wavenet.cli import benchmark
 from magenta_wavenet.cli import generate
+from magenta_wavenet.synthesis import batch_choice
+from magenta_wavenet.synthesis import generation
 
 
 def test_unmeasured_takes_sixteen_at_most_the_files(tmp_path, monkeypatch):
@@ -86,7 +86,7 @@ def test_times_from_a_machine_with_other_cores_are_ignored(tmp_path,
   path = batch_choice.timings_path(config)
   with open(path) as handle:
     saved = json.load(handle)
-  assert saved['cores'] == host_loop.cores()
+  assert saved['cores'] == cpu.cores()
   saved['cores'] += 1
   with open(path, 'w') as handle:
     json.dump(saved, handle)

@@ -7,7 +7,7 @@ import pytest
 import tensorflow as tf
 
 import magenta_wavenet as mw
-from magenta_wavenet import checkpoint
+from magenta_wavenet.model import checkpoint
 
 
 def write_tf1_checkpoint(prefix, shapes, seed=0, with_ema=True,

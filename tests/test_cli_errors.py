@@ -8,13 +8,13 @@ import soundfile
 import tensorflow as tf
 
 import magenta_wavenet as mw
-from magenta_wavenet.checkpoint import variable_table
 from magenta_wavenet.cli import demo
 from magenta_wavenet.cli import export
 from magenta_wavenet.cli import generate
 from magenta_wavenet.cli import mix
 from magenta_wavenet.cli import plot
 from magenta_wavenet.cli import save_embeddings
+from magenta_wavenet.model.checkpoint import variable_table
 
 COMMANDS = {
     'save_embeddings': (save_embeddings.main, ['--source_path={wav}']),

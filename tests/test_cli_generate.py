@@ -10,9 +10,9 @@ import numpy as np
 import soundfile
 
 import magenta_wavenet as mw
-from magenta_wavenet import generation
 from magenta_wavenet import resynthesis
 from magenta_wavenet.cli import generate
+from magenta_wavenet.synthesis import generation
 
 RATE = 16000
 

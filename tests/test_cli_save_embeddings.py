@@ -12,8 +12,8 @@ import pytest
 import soundfile
 
 import magenta_wavenet as mw
-from magenta_wavenet import pretrained
 from magenta_wavenet.cli import save_embeddings
+from magenta_wavenet.model import pretrained
 
 RATE = 16000
 

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import magenta_wavenet as mw
-from magenta_wavenet import generation
+from magenta_wavenet.synthesis import generation
 
 
 @pytest.fixture

@@ -92,7 +92,7 @@ def test_eval_reads_every_note_once_with_the_centre_crop(records):
     np.testing.assert_array_equal(audio, expected)
   np.testing.assert_array_equal(
       batches['targets'],
-      mw.dsp.to_class(mw.dsp.mu_law_encode(batches['audio'])).numpy())
+      mw.sound.dsp.to_class(mw.sound.dsp.mu_law_encode(batches['audio'])).numpy())
 
 
 def test_training_crops_are_random_and_deterministic(records):

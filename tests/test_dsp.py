@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from magenta_wavenet import dsp
+from magenta_wavenet.sound import dsp
 
 
 def numpy_mu_law(x):

@@ -10,7 +10,7 @@ from test_train import write_notes
 
 import magenta_wavenet as mw
 from magenta_wavenet.cli import evaluate
-from magenta_wavenet.pitch import f0
+from magenta_wavenet.sound.pitch import f0
 from magenta_wavenet.training import evaluation
 from magenta_wavenet.training import metrics
 

@@ -10,10 +10,10 @@ import pytest
 import tensorflow as tf
 
 import magenta_wavenet as mw
-from magenta_wavenet import dsp
-from magenta_wavenet import generation
 from magenta_wavenet import serving
 from magenta_wavenet.cli import export
+from magenta_wavenet.sound import dsp
+from magenta_wavenet.synthesis import generation
 
 CHUNK = 96  # not a divisor of the lengths below: the last chunk is partial
 

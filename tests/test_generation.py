@@ -9,7 +9,7 @@ import pytest
 import tensorflow as tf
 
 import magenta_wavenet as mw
-from magenta_wavenet import generation
+from magenta_wavenet.synthesis import generation
 
 
 def softmax_gap(model, audio, code, **kwargs):
@@ -61,7 +61,7 @@ def test_greedy_output_is_the_full_models_argmax(tiny_model, runtime):
   audio = generation.synthesize(tiny_model, code, runtime=runtime,
                                 temperature=0.0, chunk_size=100)
   logits = tiny_model.decoder_logits(audio, code).numpy()
-  classes = mw.dsp.to_class(mw.dsp.mu_law_encode(audio)).numpy()
+  classes = mw.sound.dsp.to_class(mw.sound.dsp.mu_law_encode(audio)).numpy()
   np.testing.assert_array_equal(logits.argmax(-1), classes)
 
 

@@ -12,11 +12,11 @@ import pytest
 import soundfile
 
 import magenta_wavenet as mw
-from magenta_wavenet import batch_choice
-from magenta_wavenet import generation
 from magenta_wavenet import mixing
 from magenta_wavenet import sample_pack
 from magenta_wavenet.cli import instrument
+from magenta_wavenet.synthesis import batch_choice
+from magenta_wavenet.synthesis import generation
 
 RATE = 16000
 # Source tones and the MIDI pitches pYIN finds in them.

@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from magenta_wavenet.layers import DecoderBlock
-from magenta_wavenet.layers import DilatedConv1D
-from magenta_wavenet.layers import EncoderBlock
+from magenta_wavenet.model.layers import DecoderBlock
+from magenta_wavenet.model.layers import DilatedConv1D
+from magenta_wavenet.model.layers import EncoderBlock
 
 
 def naive_conv(x, kernel, bias, dilation, causal):

@@ -10,14 +10,14 @@ import soundfile
 import tensorflow as tf
 
 import magenta_wavenet as mw
-from magenta_wavenet import generation
-from magenta_wavenet import litert
-from magenta_wavenet import pretrained
 from magenta_wavenet import sample_pack
-from magenta_wavenet.autoencoder import cross_entropy
 from magenta_wavenet.cli import export
 from magenta_wavenet.cli import generate
 from magenta_wavenet.cli import mix
+from magenta_wavenet.model import pretrained
+from magenta_wavenet.model.autoencoder import cross_entropy
+from magenta_wavenet.synthesis import generation
+from magenta_wavenet.synthesis import litert
 
 # Largest softmax difference from the float32 teacher-forced pass allowed
 # on random weights (the tiny preset); the README gives the measured ones.
@@ -113,7 +113,7 @@ def test_greedy_output_is_its_own_teacher_forced_argmax(tiny_model, weights,
                                 chunk_size=100)
   logits = generation.incremental_logits(tiny_model, audio, code,
                                          weights=weights, runtime=runtime)
-  classes = mw.dsp.to_class(mw.dsp.mu_law_encode(audio)).numpy()
+  classes = mw.sound.dsp.to_class(mw.sound.dsp.mu_law_encode(audio)).numpy()
   np.testing.assert_array_equal(np.argmax(logits, -1), classes)
 
 

@@ -9,9 +9,9 @@ import pytest
 import soundfile
 
 import magenta_wavenet as mw
-from magenta_wavenet import generation
 from magenta_wavenet import mixing
 from magenta_wavenet.cli import mix
+from magenta_wavenet.synthesis import generation
 
 
 @pytest.fixture

@@ -32,7 +32,8 @@ def test_encode_is_the_mean_of_the_bottleneck(tiny_model):
       np.float32)
   code = tiny_model.encode(audio).numpy()
   assert code.shape == (2, 10, 4)  # 700 -> 640 samples, hop 64
-  scaled = mw.dsp.to_network_input(mw.dsp.mu_law_encode(audio[:, :640]))
+  scaled = mw.sound.dsp.to_network_input(
+      mw.sound.dsp.mu_law_encode(audio[:, :640]))
   features = tiny_model.encoder.features(scaled).numpy()
   np.testing.assert_allclose(
       code, features.reshape(2, 10, 64, 4).mean(axis=2), atol=1e-6)
@@ -137,7 +138,7 @@ def test_loss_is_the_mean_cross_entropy(tiny_model):
   audio = np.random.default_rng(5).uniform(-.5, .5, (2, 256)).astype(
       np.float32)
   logits = tiny_model(audio)
-  labels = mw.dsp.mu_law_encode(audio).numpy() + 128
+  labels = mw.sound.dsp.mu_law_encode(audio).numpy() + 128
   log_probs = tf.nn.log_softmax(logits).numpy()
   expected = -np.take_along_axis(log_probs, labels[..., None], -1).mean()
   np.testing.assert_allclose(tiny_model.nll(audio).numpy(), expected,

@@ -7,7 +7,7 @@ import nbformat
 import numpy as np
 
 import magenta_wavenet as mw
-from magenta_wavenet import pretrained
+from magenta_wavenet.model import pretrained
 
 NOTEBOOK = os.path.join(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))), 'demo', 'nsynth_demo.ipynb')

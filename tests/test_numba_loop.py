@@ -11,10 +11,11 @@ import pytest
 import tensorflow as tf
 
 import magenta_wavenet as mw
-from magenta_wavenet import generation
-from magenta_wavenet import host_loop
-from magenta_wavenet import numba_loop
-from magenta_wavenet.incremental import fused_weights
+from magenta_wavenet import cpu
+from magenta_wavenet.synthesis import generation
+from magenta_wavenet.synthesis import host_loop
+from magenta_wavenet.synthesis import numba_loop
+from magenta_wavenet.synthesis.incremental import fused_weights
 
 
 def test_runtime_and_format_by_model_size():
@@ -33,7 +34,7 @@ def test_runtime_and_format_by_model_size():
   assert generation.fastest_format(full, 12) == 'float16'
   assert generation.fastest_format(full, 16) == 'float16'
   # The loops' threads: the cores this process may use, at most all.
-  assert 1 <= host_loop.cores() <= os.cpu_count()
+  assert 1 <= cpu.cores() <= os.cpu_count()
 
 
 def test_gate_matches_sigmoid_times_tanh():
@@ -189,7 +190,7 @@ def test_gumbel_max_samples_the_softmax():
 def test_numba_float32_matches_xla_on_the_shipped_model():
   """Real audio through the default model: the Numba loop's logits stay
   within 1e-3 of the XLA loop's (measured 7.6e-5), softmax within 1e-5."""
-  model = mw.load_model(mw.pretrained.DEFAULT_MODEL)
+  model = mw.load_model(mw.model.pretrained.DEFAULT_MODEL)
   audio = mw.load_audio(mw.bundled_sound('nsynth_e5'))[np.newaxis,
                                                        2048:2048 + 2048]
   code = model.encode(audio)

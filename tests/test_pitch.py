@@ -8,7 +8,7 @@ import pytest
 import tensorflow as tf
 
 import magenta_wavenet as mw
-from magenta_wavenet import pitch
+from magenta_wavenet.sound import pitch
 
 
 @pytest.fixture
@@ -100,7 +100,8 @@ def test_the_pitch_changes_the_prediction_and_training_call_matches(
   np.testing.assert_allclose(pitch_model(audio, pitch=[69]).numpy(),
                              logits_69, atol=1e-5)
   nats = tf.nn.sparse_softmax_cross_entropy_with_logits(
-      labels=mw.dsp.to_class(mw.dsp.mu_law_encode(audio)), logits=logits_69)
+      labels=mw.sound.dsp.to_class(mw.sound.dsp.mu_law_encode(audio)),
+      logits=logits_69)
   np.testing.assert_allclose(pitch_model.nll(audio, [69]).numpy(),
                              tf.reduce_mean(nats).numpy(), rtol=1e-5)
   with pytest.raises(mw.CodeError, match='pass the MIDI pitch'):

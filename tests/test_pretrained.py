@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 import magenta_wavenet as mw
-from magenta_wavenet import pretrained
+from magenta_wavenet.model import pretrained
 
 TAR_PATH = '/models/nsynth/wavenet-ckpt.tar'
 

@@ -15,12 +15,12 @@ import numpy as np
 import pytest
 
 import magenta_wavenet as mw
-from magenta_wavenet import checkpoint
 from magenta_wavenet import data
-from magenta_wavenet import dsp
-from magenta_wavenet.checkpoint import variable_table
-from magenta_wavenet.checkpoint import write_config
 from magenta_wavenet.data import schema
+from magenta_wavenet.model import checkpoint
+from magenta_wavenet.model.checkpoint import variable_table
+from magenta_wavenet.model.checkpoint import write_config
+from magenta_wavenet.sound import dsp
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 # pylint: disable=wrong-import-position

@@ -28,8 +28,8 @@ import pytest
 import soundfile
 
 import magenta_wavenet as mw
-from magenta_wavenet import batch_choice
-from magenta_wavenet import pretrained
+from magenta_wavenet.model import pretrained
+from magenta_wavenet.synthesis import batch_choice
 from magenta_wavenet.webapp import app as app_lib
 from magenta_wavenet.webapp import renders
 from magenta_wavenet.webapp import sources as sources_lib

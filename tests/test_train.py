@@ -10,9 +10,9 @@ import tensorflow as tf
 import magenta_wavenet as mw
 from magenta_wavenet import data
 from magenta_wavenet.cli import train
+from magenta_wavenet.model.ema import WeightAverage
 from magenta_wavenet.training import schedule
 from magenta_wavenet.training import trainer
-from magenta_wavenet.training.ema import WeightAverage
 
 
 def write_notes(path, count=6, seed=0):

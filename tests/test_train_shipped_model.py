@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import magenta_wavenet as mw
-from magenta_wavenet import pretrained
+from magenta_wavenet.model import pretrained
 from magenta_wavenet.training import metrics
 
 # Values of each shipped model on the bundled nsynth_e5 (first 4,096

@@ -22,8 +22,8 @@ def test_wheel_install_finds_the_shipped_models(tmp_path):
   script = (
       'import numpy as np, magenta_wavenet as mw\n'
       'print(mw.__file__)\n'
-      'for name in sorted(mw.pretrained.SHIPPED):\n'
-      '  print(mw.pretrained.shipped_model_path(name))\n'
+      'for name in sorted(mw.model.pretrained.SHIPPED):\n'
+      '  print(mw.model.pretrained.shipped_model_path(name))\n'
       'model = mw.default_model()\n'
       'np.save("weights.npy", model.conv_layers()["logits"].kernel.numpy())\n')
   environment = dict(os.environ, PYTHONPATH=str(target))
@@ -34,7 +34,7 @@ def test_wheel_install_finds_the_shipped_models(tmp_path):
   assert package_file.startswith(str(target))
   assert model_paths == [
       str(target / 'magenta_wavenet' / 'checkpoints' / name)
-      for name in sorted(mw.pretrained.SHIPPED)]
+      for name in sorted(mw.model.pretrained.SHIPPED)]
   np.testing.assert_array_equal(
       np.load(tmp_path / 'weights.npy'),
       mw.default_model().conv_layers()["logits"].kernel.numpy())

@@ -8,7 +8,7 @@ import pytest
 import tensorflow as tf
 
 import magenta_wavenet as mw
-from magenta_wavenet import winograd
+from magenta_wavenet.model import winograd
 
 
 def direct_block(x, kernel, bias, res_kernel, res_bias, dilation):
@@ -43,7 +43,7 @@ def test_infer_is_the_keras_encoder(name, samples):
   model = randomize(mw.NSynthAutoencoder(name))
   audio = np.random.default_rng(3).uniform(-.8, .8, (2, samples)).astype(
       np.float32)
-  inputs = mw.dsp.to_network_input(mw.dsp.mu_law_encode(audio))
+  inputs = mw.sound.dsp.to_network_input(mw.sound.dsp.mu_law_encode(audio))
   keras_code = model.encoder(inputs).numpy()
   code = model.encoder.infer(inputs)
   assert isinstance(code, tf.Tensor)

@@ -41,11 +41,11 @@ import json
 from absl import flags
 import numpy as np
 
-from magenta_wavenet import pretrained
 from magenta_wavenet.cli import common
 from magenta_wavenet.errors import MagentaWavenetError
 from magenta_wavenet.files import atomic_write
-from magenta_wavenet.pitch import note_pitch
+from magenta_wavenet.model import pretrained
+from magenta_wavenet.sound.pitch import note_pitch
 from magenta_wavenet.training import evaluation
 
 FLAGS = common.new_flags()

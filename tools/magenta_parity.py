@@ -54,9 +54,9 @@ import numpy as np
 import tensorflow as tf
 
 import magenta_wavenet as mw
-from magenta_wavenet import dsp
 from magenta_wavenet.cli import common
 from magenta_wavenet.errors import MagentaWavenetError
+from magenta_wavenet.sound import dsp
 
 NSYNTH = 'magenta.models.nsynth'
 MAGENTA_PATH_ENV = 'MAGENTA_PATH'

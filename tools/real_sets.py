@@ -40,16 +40,16 @@ import re
 from absl import flags
 import numpy as np
 
-from magenta_wavenet.audio import AUDIO_EXTENSIONS
-from magenta_wavenet.audio import import_librosa
-from magenta_wavenet.audio import load_audio
 from magenta_wavenet.cli import common
 from magenta_wavenet.data import builders
 from magenta_wavenet.data import schema
 from magenta_wavenet.errors import DataError
 from magenta_wavenet.errors import MagentaWavenetError
 from magenta_wavenet.files import atomic_write
-from magenta_wavenet.pitch import note_pitch
+from magenta_wavenet.sound.audio import AUDIO_EXTENSIONS
+from magenta_wavenet.sound.audio import import_librosa
+from magenta_wavenet.sound.audio import load_audio
+from magenta_wavenet.sound.pitch import note_pitch
 from tools.compare_models import REAL_PEAK
 
 logger = logging.getLogger(__name__)

@@ -25,11 +25,11 @@ import numpy as np
 import tensorflow as tf
 
 import magenta_wavenet as mw
-from magenta_wavenet import generation
-from magenta_wavenet import litert
-from magenta_wavenet import pretrained
-from magenta_wavenet.autoencoder import cross_entropy
 from magenta_wavenet.cli import common
+from magenta_wavenet.model import pretrained
+from magenta_wavenet.model.autoencoder import cross_entropy
+from magenta_wavenet.synthesis import generation
+from magenta_wavenet.synthesis import litert
 
 FLAGS = common.new_flags()
 flags.DEFINE_list('models', [pretrained.DEFAULT_MODEL], 'Model names or '

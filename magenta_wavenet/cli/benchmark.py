@@ -5,20 +5,20 @@ Its `--help` is the speed module's docstring, then `USAGE`.
 
 from absl import flags
 
-from magenta_wavenet import batch_choice
-from magenta_wavenet import generation
-from magenta_wavenet import litert
 from magenta_wavenet import speed
-from magenta_wavenet.autoencoder import NSynthAutoencoder
 from magenta_wavenet.cli import common
-from magenta_wavenet.pretrained import load_model
+from magenta_wavenet.model.autoencoder import NSynthAutoencoder
+from magenta_wavenet.model.pretrained import load_model
+from magenta_wavenet.synthesis import batch_choice
+from magenta_wavenet.synthesis import generation
+from magenta_wavenet.synthesis import litert
 
 USAGE = r"""Usage:
-  python -m magenta_wavenet.benchmark   # h512_bo16, random weights
-  python -m magenta_wavenet.benchmark --preset h64_bo16 --batch_sizes 1
-  python -m magenta_wavenet.benchmark --weights float32,int8
-  python -m magenta_wavenet.benchmark --preset h64_bo16 --runtimes numba,litert
-  python -m magenta_wavenet.benchmark --checkpoint_path h512_bo16
+  python -m magenta_wavenet benchmark   # h512_bo16, random weights
+  python -m magenta_wavenet benchmark --preset h64_bo16 --batch_sizes 1
+  python -m magenta_wavenet benchmark --weights float32,int8
+  python -m magenta_wavenet benchmark --preset h64_bo16 --runtimes numba,litert
+  python -m magenta_wavenet benchmark --checkpoint_path h512_bo16
 """
 
 FLAGS = common.new_flags()

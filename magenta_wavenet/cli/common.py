@@ -17,12 +17,12 @@ import sys
 
 from absl import flags
 
-from magenta_wavenet import litert
-from magenta_wavenet import pretrained
 from magenta_wavenet.data.reader import NoteFilter
 from magenta_wavenet.errors import USER_ERRORS
 from magenta_wavenet.errors import MagentaWavenetError
 from magenta_wavenet.errors import describe
+from magenta_wavenet.model import pretrained
+from magenta_wavenet.synthesis import litert
 
 logger = logging.getLogger('magenta_wavenet')
 

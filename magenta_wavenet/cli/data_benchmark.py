@@ -1,6 +1,6 @@
 r"""Measures the NSynth reader's throughput in examples per second.
 
-  python -m magenta_wavenet.data_benchmark --train_path 'data/nsynth-train-*' \
+  python -m magenta_wavenet data_benchmark --train_path 'data/nsynth-train-*' \
       --batch_size 8 --num_batches 200
 
 Compare it with the `examples/s` of the training progress line: the reader

@@ -7,9 +7,9 @@ and saves the original and the resynthesis (.wav), then prints where each
 file went.
 
 Usage:
-  python -m magenta_wavenet.demo
+  python -m magenta_wavenet demo
   # Another note, a shorter piece (1 s), another folder:
-  python -m magenta_wavenet.demo --sound=nsynth_a1 --sample_length=16000 \
+  python -m magenta_wavenet demo --sound=nsynth_a1 --sample_length=16000 \
       --save_path=/tmp/nsynth
 """
 
@@ -19,13 +19,13 @@ import time
 from absl import flags
 
 from magenta_wavenet import codes
-from magenta_wavenet import generation
 from magenta_wavenet import plotting
-from magenta_wavenet.audio import bundled_sound
-from magenta_wavenet.audio import load_audio
-from magenta_wavenet.audio import save_wav
 from magenta_wavenet.cli import common
-from magenta_wavenet.dsp import trim_for_encoding
+from magenta_wavenet.sound.audio import bundled_sound
+from magenta_wavenet.sound.audio import load_audio
+from magenta_wavenet.sound.audio import save_wav
+from magenta_wavenet.sound.dsp import trim_for_encoding
+from magenta_wavenet.synthesis import generation
 
 FLAGS = common.new_flags()
 common.define_checkpoint_flag(FLAGS)

@@ -26,7 +26,7 @@ the code (`generation.synthesize`), and scored (`training.metrics`):
 Prints a Markdown table, one row per note and the mean.
 
 Usage:
-  python -m magenta_wavenet.evaluate --checkpoint_path runs/h64/export \
+  python -m magenta_wavenet evaluate --checkpoint_path runs/h64/export \
       --eval_path 'data/nsynth-test-*' --num_notes 8 --sample_length 16000 \
       --save_path eval/
 """
@@ -38,10 +38,10 @@ import os
 from absl import flags
 import numpy as np
 
-from magenta_wavenet.audio import save_wav
 from magenta_wavenet.cli import common
 from magenta_wavenet.errors import MagentaWavenetError
 from magenta_wavenet.files import atomic_write
+from magenta_wavenet.sound.audio import save_wav
 from magenta_wavenet.training import evaluation
 
 logger = logging.getLogger(__name__)

@@ -8,14 +8,14 @@ import os
 
 from absl import flags
 
-from magenta_wavenet import litert
 from magenta_wavenet import serving
 from magenta_wavenet.cli import common
 from magenta_wavenet.errors import MagentaWavenetError
-from magenta_wavenet.generation import DEFAULT_CHUNK
+from magenta_wavenet.synthesis import litert
+from magenta_wavenet.synthesis.generation import DEFAULT_CHUNK
 
 USAGE = r"""Usage:
-  python -m magenta_wavenet.export --save_path=output/saved_model
+  python -m magenta_wavenet export --save_path=output/saved_model
   saved_model_cli show --dir output/saved_model --all
 
   # In Python, with TensorFlow only (audio float32 [batch, samples]):
@@ -26,15 +26,15 @@ USAGE = r"""Usage:
   #   wav = m.generate(code=code, seed=1, temperature=1.0)['audio']
 
   # The model without pitch (16-channel codes, encode(audio) only):
-  python -m magenta_wavenet.export --checkpoint_path=h64_bo16 \
+  python -m magenta_wavenet export --checkpoint_path=h64_bo16 \
       --save_path=output/saved_model_h64
 
   # The decoder for small devices: a LiteRT model with int8 weights
   # (model.tflite, signatures `decode_step` and `project_code`, and
   # config.json):
-  python -m magenta_wavenet.export --format=tflite --weights=int8 \
+  python -m magenta_wavenet export --format=tflite --weights=int8 \
       --save_path=output/decoder_int8
-  # In Python: d = magenta_wavenet.litert.LiteRTDecoder.load(path);
+  # In Python: d = magenta_wavenet.synthesis.litert.LiteRTDecoder.load(path);
   #   audio = magenta_wavenet.Synthesizer(d).generate(code, seed=1)
 """
 

@@ -12,8 +12,8 @@ continues from those partial files: the model is primed with them by
 teacher forcing, so with the same `--seed` the result equals an
 uninterrupted run. Progress goes to stderr. Without `--batch_size`, files
 go as many at a time as the benchmark found fastest per sample on this
-machine (`magenta_wavenet.batch_choice`; 16 if it never ran), which the log
-says.
+machine (`magenta_wavenet.synthesis.batch_choice`; 16 if it never ran),
+which the log says.
 
 The default model is pitch-conditioned: its codes have 17 channels, the
 last one the MIDI pitch. A 16-channel code (from a model without pitch,
@@ -24,25 +24,25 @@ such as Magenta's h512_bo16 or the shipped h64_bo16) plays on it with
 
 Usage:
   # Resynthesize a bundled note with the shipped model (2.5 s):
-  python -m magenta_wavenet.generate \
+  python -m magenta_wavenet generate \
       --source_path=magenta_wavenet/sounds/nsynth_e5.wav --save_path=output/
 
   # A folder of codes from save_embeddings, 4 at a time, first second only:
-  python -m magenta_wavenet.generate --source_path=codes/ --npy_only \
+  python -m magenta_wavenet generate --source_path=codes/ --npy_only \
       --save_path=generated/ --batch_size=4 --sample_length=16000 \
       --temperature=0.9 --seed=7
 
   # Continue a run that was interrupted (same flags, plus --resume):
-  python -m magenta_wavenet.generate --source_path=codes/ --npy_only \
+  python -m magenta_wavenet generate --source_path=codes/ --npy_only \
       --save_path=generated/ --seed=7 --resume
 
   # A 16-channel code (e.g. from Magenta's save_embeddings) on the
   # default pitch-conditioned model, played at MIDI 48:
-  python -m magenta_wavenet.generate --source_path=code.npy --npy_only \
+  python -m magenta_wavenet generate --source_path=code.npy --npy_only \
       --save_path=generated/ --pitch=48
 
   # The published model, as with the reference:
-  python -m magenta_wavenet.generate --source_path=codes/ \
+  python -m magenta_wavenet generate --source_path=codes/ \
       --save_path=generated/ --checkpoint_path=wavenet-ckpt/model.ckpt-200000
 """
 
@@ -50,10 +50,10 @@ import logging
 
 from absl import flags
 
-from magenta_wavenet import batch_choice
 from magenta_wavenet import resynthesis
-from magenta_wavenet.audio import AUDIO_EXTENSIONS
 from magenta_wavenet.cli import common
+from magenta_wavenet.sound.audio import AUDIO_EXTENSIONS
+from magenta_wavenet.synthesis import batch_choice
 
 logger = logging.getLogger(__name__)
 

@@ -22,21 +22,21 @@ rerun takes the pack's own).
 
 Usage:
   # Two bundled notes, 5 timbres from E5's to A1's, at C3, C4 and C5:
-  python -m magenta_wavenet.instrument --sources=nsynth_e5,nsynth_a1 \
+  python -m magenta_wavenet instrument --sources=nsynth_e5,nsynth_a1 \
       --points=5 --pitches=48,60,72 --note_length=1s --seed=1 \
       --save_path=packs/e5_a1
 
   # A 3 x 3 grid of four sounds with the published model, 2 s notes:
-  python -m magenta_wavenet.instrument --sources=a.wav,b.wav,c.wav,d.wav \
+  python -m magenta_wavenet instrument --sources=a.wav,b.wav,c.wav,d.wav \
       --points=3 --pitches=36,48,60,72,84 --note_length=2s \
       --checkpoint_path=h512_bo16 --save_path=packs/grid
 """
 
 from absl import flags
 
-from magenta_wavenet import litert
 from magenta_wavenet import sample_pack
 from magenta_wavenet.cli import common
+from magenta_wavenet.synthesis import litert
 
 FLAGS = common.new_flags()
 common.define_checkpoint_flag(FLAGS)

@@ -2,11 +2,11 @@ r"""Builds NSynth-format TFRecords from audio files or from a SoundFont.
 
 From a folder of notes named like NSynth's (keyboard_acoustic_004-060-100.wav):
 
-  python -m magenta_wavenet.make_dataset --input_dir notes/ --output_dir data/
+  python -m magenta_wavenet make_dataset --input_dir notes/ --output_dir data/
 
 From a SoundFont rendered with FluidSynth (3 s held + 1 s release, 16 kHz):
 
-  python -m magenta_wavenet.make_dataset --soundfont \
+  python -m magenta_wavenet make_dataset --soundfont \
       /usr/share/sounds/sf2/FluidR3_GM.sf2 --programs 0,24,40,56,73 \
       --pitch_min 36 --pitch_max 84 --velocities 75,127 --output_dir data/
 

@@ -27,27 +27,27 @@ them on a pitch-conditioned model. Models without pitch refuse `--pitch`.
 Usage:
   # Half the bright E5 note, half the A1 bass, heard through the shipped
   # model:
-  cd magenta_wavenet/sounds && python -m magenta_wavenet.mix \
+  cd magenta_wavenet/sounds && python -m magenta_wavenet mix \
       --mix=nsynth_e5.wav:0.5,nsynth_a1.wav:0.5 --save_path=/tmp/mix \
       --synthesize
 
   # A 5-step morph between two saved codes (from save_embeddings):
-  python -m magenta_wavenet.mix --save_path=output/morph --steps=5 \
+  python -m magenta_wavenet mix --save_path=output/morph --steps=5 \
       --interpolate=codes/e5_embeddings.npy,codes/a1_embeddings.npy
 
   # Two 16-channel codes from Magenta's model, morphed and heard through
   # the default pitch-conditioned model at MIDI 60:
-  python -m magenta_wavenet.mix --save_path=output/morph --synthesize \
+  python -m magenta_wavenet mix --save_path=output/morph --synthesize \
       --interpolate=magenta_a.npy,magenta_b.npy --pitch=60
 
   # The 4-instrument grid, 3 x 3:
-  python -m magenta_wavenet.mix --save_path=output/grid --steps=3 \
+  python -m magenta_wavenet mix --save_path=output/grid --steps=3 \
       --grid=a.wav,b.wav,c.wav,d.wav
 
   # Twice as slow, and a crossfade of 20 frames:
-  python -m magenta_wavenet.mix --save_path=output/ --timestretch=a.wav \
+  python -m magenta_wavenet mix --save_path=output/ --timestretch=a.wav \
       --factor=2
-  python -m magenta_wavenet.mix --save_path=output/ --crossfade=a.wav,b.wav \
+  python -m magenta_wavenet mix --save_path=output/ --crossfade=a.wav,b.wav \
       --overlap=20
 """
 
@@ -57,11 +57,11 @@ from absl import flags
 import numpy as np
 
 from magenta_wavenet import codes as code_files
-from magenta_wavenet import generation
 from magenta_wavenet import mixing
-from magenta_wavenet.audio import save_wav
 from magenta_wavenet.cli import common
 from magenta_wavenet.errors import MagentaWavenetError
+from magenta_wavenet.sound.audio import save_wav
+from magenta_wavenet.synthesis import generation
 
 FLAGS = common.new_flags()
 common.define_checkpoint_flag(FLAGS)

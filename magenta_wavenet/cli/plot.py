@@ -8,11 +8,11 @@ encoded with the model first.
 
 Usage:
   # Audio and its code, no model needed:
-  python -m magenta_wavenet.plot --source_path=output/nsynth_e5.wav \
+  python -m magenta_wavenet plot --source_path=output/nsynth_e5.wav \
       --code=output/nsynth_e5_embeddings.npy --save_path=output/e5.png
 
   # Every WAV of a folder, encoded with the shipped model, one PNG each:
-  python -m magenta_wavenet.plot --source_path=notes/ --save_path=plots/
+  python -m magenta_wavenet plot --source_path=notes/ --save_path=plots/
 """
 
 import logging
@@ -22,11 +22,11 @@ from absl import flags
 
 from magenta_wavenet import codes
 from magenta_wavenet import plotting
-from magenta_wavenet.audio import AUDIO_EXTENSIONS
-from magenta_wavenet.audio import SAMPLE_RATE
-from magenta_wavenet.audio import load_audio
 from magenta_wavenet.cli import common
 from magenta_wavenet.errors import MagentaWavenetError
+from magenta_wavenet.sound.audio import AUDIO_EXTENSIONS
+from magenta_wavenet.sound.audio import SAMPLE_RATE
+from magenta_wavenet.sound.audio import load_audio
 
 logger = logging.getLogger(__name__)
 

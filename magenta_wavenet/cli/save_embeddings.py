@@ -8,24 +8,24 @@ line and the others are still encoded.
 
 Usage:
   # One file, with the shipped model:
-  python -m magenta_wavenet.save_embeddings \
+  python -m magenta_wavenet save_embeddings \
       --source_path=magenta_wavenet/sounds/nsynth_e5.wav --save_path=output/
 
   # A folder of WAVs, 4 seconds each, 16 per batch, with the published model:
-  python -m magenta_wavenet.save_embeddings --source_path=notes/ \
+  python -m magenta_wavenet save_embeddings --source_path=notes/ \
       --save_path=codes/ --checkpoint_path=wavenet-ckpt/model.ckpt-200000 \
       --sample_length=64000 --batch_size=16
 
   # A glob (quoted) over several folders; same stems get the folder name:
-  python -m magenta_wavenet.save_embeddings --source_path='notes/*/*.wav' \
+  python -m magenta_wavenet save_embeddings --source_path='notes/*/*.wav' \
       --save_path=codes/
 """
 
 from absl import flags
 
 from magenta_wavenet import codes
-from magenta_wavenet.audio import AUDIO_EXTENSIONS
 from magenta_wavenet.cli import common
+from magenta_wavenet.sound.audio import AUDIO_EXTENSIONS
 
 FLAGS = common.new_flags()
 common.define_checkpoint_flag(FLAGS)

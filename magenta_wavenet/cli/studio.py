@@ -26,12 +26,12 @@ are kept on disk in --workdir: after a crash or a kill, the next start
 resumes them where they stopped.
 
 Usage:
-  python -m magenta_wavenet.studio            # then open http://127.0.0.1:8765
-  python -m magenta_wavenet.studio --open --port=8000
-  python -m magenta_wavenet.studio --checkpoint_path=h512_bo16 \
+  python -m magenta_wavenet studio            # then open http://127.0.0.1:8765
+  python -m magenta_wavenet studio --open --port=8000
+  python -m magenta_wavenet studio --checkpoint_path=h512_bo16 \
       --workdir=/tmp/studio --default_pack=false
   # On a trusted network, reached as http://studio.local:8765:
-  python -m magenta_wavenet.studio --host=0.0.0.0 --allowed_hosts=studio.local
+  python -m magenta_wavenet studio --host=0.0.0.0 --allowed_hosts=studio.local
 """
 
 import logging
@@ -41,8 +41,8 @@ import webbrowser
 
 from absl import flags
 
-from magenta_wavenet import pretrained
 from magenta_wavenet.cli import common
+from magenta_wavenet.model import pretrained
 
 logger = logging.getLogger('magenta_wavenet')
 

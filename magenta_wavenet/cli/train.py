@@ -1,12 +1,12 @@
 r"""Trains the NSynth WaveNet autoencoder on NSynth-format TFRecords.
 
-  python -m magenta_wavenet.train --train_path 'data/nsynth-train-*' \
+  python -m magenta_wavenet train --train_path 'data/nsynth-train-*' \
       --logdir runs/h64 --config h64_bo16 --total_batch_size 8 --num_steps 2000
 
 Run it again with the same --logdir to resume after an interrupt. To go on
 training a shipped model (here on the CPU, with the noise its recipe used):
 
-  python -m magenta_wavenet.train --train_path 'data/nsynth-train-*' \
+  python -m magenta_wavenet train --train_path 'data/nsynth-train-*' \
       --logdir runs/pitch --config h64_bo16_pitch --warm_start h64_bo16_pitch \
       --input_noise 0.02 --lr_scale 0.25
 

@@ -10,12 +10,12 @@ import zlib
 
 import numpy as np
 
-from magenta_wavenet.audio import AUDIO_EXTENSIONS
-from magenta_wavenet.audio import load_audio
 from magenta_wavenet.data import schema
 from magenta_wavenet.data import soundfont
 from magenta_wavenet.data.writer import write_examples
 from magenta_wavenet.errors import DataError
+from magenta_wavenet.sound.audio import AUDIO_EXTENSIONS
+from magenta_wavenet.sound.audio import load_audio
 
 logger = logging.getLogger(__name__)
 

@@ -20,9 +20,9 @@ import os
 
 import tensorflow as tf
 
-from magenta_wavenet import dsp
 from magenta_wavenet.data import schema
 from magenta_wavenet.errors import DataError
+from magenta_wavenet.sound import dsp
 
 logger = logging.getLogger(__name__)
 

@@ -12,8 +12,8 @@ import re
 import numpy as np
 import tensorflow as tf
 
-from magenta_wavenet.audio import SAMPLE_RATE
 from magenta_wavenet.errors import DataError
+from magenta_wavenet.sound.audio import SAMPLE_RATE
 
 NOTE_SAMPLES = 64000  # 4 s: held 3 s, released 1 s
 FAMILIES = ('bass', 'brass', 'flute', 'guitar', 'keyboard', 'mallet', 'organ',

@@ -15,9 +15,9 @@ import tempfile
 
 import numpy as np
 
-from magenta_wavenet.audio import load_audio
 from magenta_wavenet.data import schema
 from magenta_wavenet.errors import DataError
+from magenta_wavenet.sound.audio import load_audio
 
 DEFAULT_SOUNDFONT = '/usr/share/sounds/sf2/FluidR3_GM.sf2'
 HOLD_MS = 3000

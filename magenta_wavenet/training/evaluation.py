@@ -5,12 +5,12 @@ import dataclasses
 
 import numpy as np
 
-from magenta_wavenet import dsp
 from magenta_wavenet.data import reader
 from magenta_wavenet.data import schema
 from magenta_wavenet.errors import DataError
-from magenta_wavenet.generation import synthesize
-from magenta_wavenet.pitch import f0
+from magenta_wavenet.sound import dsp
+from magenta_wavenet.sound.pitch import f0
+from magenta_wavenet.synthesis.generation import synthesize
 from magenta_wavenet.training import metrics
 
 

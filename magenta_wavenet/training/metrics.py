@@ -14,12 +14,12 @@ import fractions
 import numpy as np
 import tensorflow as tf
 
-from magenta_wavenet.audio import SAMPLE_RATE
-from magenta_wavenet.audio import import_librosa
-from magenta_wavenet.autoencoder import cross_entropy
-from magenta_wavenet.pitch import FRAME_LENGTH
-from magenta_wavenet.pitch import f0
-from magenta_wavenet.pitch import hz_to_midi
+from magenta_wavenet.model.autoencoder import cross_entropy
+from magenta_wavenet.sound.audio import SAMPLE_RATE
+from magenta_wavenet.sound.audio import import_librosa
+from magenta_wavenet.sound.pitch import FRAME_LENGTH
+from magenta_wavenet.sound.pitch import f0
+from magenta_wavenet.sound.pitch import hz_to_midi
 
 STFT_SIZES = (2048, 1024, 512, 256, 128, 64)
 CENTS_TOLERANCE = 50.0

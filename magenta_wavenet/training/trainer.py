@@ -18,20 +18,20 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from magenta_wavenet import dsp
-from magenta_wavenet.autoencoder import NSynthAutoencoder
-from magenta_wavenet.checkpoint import save_model
-from magenta_wavenet.checkpoint import training_checkpoint
-from magenta_wavenet.checkpoint import warm_start_weights
-from magenta_wavenet.checkpoint import write_config
-from magenta_wavenet.config import get_config
 from magenta_wavenet.data import reader
 from magenta_wavenet.errors import ConfigError
 from magenta_wavenet.errors import DataError
-from magenta_wavenet.generation import synthesize
-from magenta_wavenet.pretrained import load_model
+from magenta_wavenet.model.autoencoder import NSynthAutoencoder
+from magenta_wavenet.model.checkpoint import save_model
+from magenta_wavenet.model.checkpoint import training_checkpoint
+from magenta_wavenet.model.checkpoint import warm_start_weights
+from magenta_wavenet.model.checkpoint import write_config
+from magenta_wavenet.model.config import get_config
+from magenta_wavenet.model.ema import WeightAverage
+from magenta_wavenet.model.pretrained import load_model
+from magenta_wavenet.sound import dsp
+from magenta_wavenet.synthesis.generation import synthesize
 from magenta_wavenet.training import summaries
-from magenta_wavenet.training.ema import WeightAverage
 from magenta_wavenet.training.schedule import ReferenceSchedule
 
 logger = logging.getLogger(__name__)

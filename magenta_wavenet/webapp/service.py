@@ -9,10 +9,10 @@ import logging
 import os
 import threading
 
-from magenta_wavenet import batch_choice
 from magenta_wavenet import codes
 from magenta_wavenet import plotting
 from magenta_wavenet import sample_pack
+from magenta_wavenet.synthesis import batch_choice
 from magenta_wavenet.webapp import renders
 from magenta_wavenet.webapp.packs import Packs
 from magenta_wavenet.webapp.packs import pack_id

@@ -16,9 +16,9 @@ import json
 import os
 import tempfile
 
-from magenta_wavenet import audio as audio_lib
 from magenta_wavenet.errors import AudioError
 from magenta_wavenet.files import atomic_write
+from magenta_wavenet.sound import audio as audio_lib
 from magenta_wavenet.webapp import ids
 
 MIN_SECONDS = 0.1  # longer than one hop of every model (512 samples)

@@ -24,14 +24,14 @@ import os
 from absl import flags
 import numpy as np
 
-from magenta_wavenet.autoencoder import NSynthAutoencoder
-from magenta_wavenet.checkpoint import CONFIG_FILE
-from magenta_wavenet.checkpoint import read_config
-from magenta_wavenet.checkpoint import save_model
-from magenta_wavenet.checkpoint import variable_table
 from magenta_wavenet.cli import common
 from magenta_wavenet.errors import CheckpointError
 from magenta_wavenet.errors import MagentaWavenetError
+from magenta_wavenet.model.autoencoder import NSynthAutoencoder
+from magenta_wavenet.model.checkpoint import CONFIG_FILE
+from magenta_wavenet.model.checkpoint import read_config
+from magenta_wavenet.model.checkpoint import save_model
+from magenta_wavenet.model.checkpoint import variable_table
 from tools.recipe.prepare_inputs import RECIPE_PRESETS
 from tools.recipe.prepare_inputs import keras_logits
 

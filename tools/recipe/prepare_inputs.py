@@ -42,19 +42,19 @@ from absl import flags
 import keras
 import numpy as np
 
-from magenta_wavenet import dsp
-from magenta_wavenet.autoencoder import NSynthAutoencoder
-from magenta_wavenet.checkpoint import CONFIG_FILE
-from magenta_wavenet.checkpoint import keras_layout_weights
-from magenta_wavenet.checkpoint import warm_start_weights
-from magenta_wavenet.checkpoint import write_config
 from magenta_wavenet.cli import common
 from magenta_wavenet.data import reader
 from magenta_wavenet.data import schema
 from magenta_wavenet.errors import DataError
 from magenta_wavenet.errors import MagentaWavenetError
 from magenta_wavenet.files import atomic_folder
-from magenta_wavenet.pretrained import load_model
+from magenta_wavenet.model.autoencoder import NSynthAutoencoder
+from magenta_wavenet.model.checkpoint import CONFIG_FILE
+from magenta_wavenet.model.checkpoint import keras_layout_weights
+from magenta_wavenet.model.checkpoint import warm_start_weights
+from magenta_wavenet.model.checkpoint import write_config
+from magenta_wavenet.model.pretrained import load_model
+from magenta_wavenet.sound import dsp
 from tools.recipe.inputs_folder import CLASSES_FILE
 from tools.recipe.inputs_folder import EXPECT_FILE
 from tools.recipe.inputs_folder import INIT_FILE

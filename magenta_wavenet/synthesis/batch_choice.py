@@ -1,6 +1,6 @@
 """How many files to generate at once: what the benchmark found fastest.
 
-`python -m magenta_wavenet.benchmark` keeps the step times it measured in
+`python -m magenta_wavenet benchmark` keeps the step times it measured in
 the cache folder (`pretrained.cache_dir()`), in `speed/<preset>.json`
 (`save_timings`): per weight format and runtime, ms per step at each batch
 size, and the machine's cores. `best_batch_size` reads them back for
@@ -16,9 +16,9 @@ import json
 import math
 import os
 
-from magenta_wavenet import generation
-from magenta_wavenet import host_loop
-from magenta_wavenet import pretrained
+from magenta_wavenet import cpu
+from magenta_wavenet.model import pretrained
+from magenta_wavenet.synthesis import generation
 
 UNMEASURED_BATCH = 16
 
@@ -36,7 +36,7 @@ def load_timings(config):
       saved = json.load(handle)
   except (OSError, ValueError):
     return {}
-  if saved.get('cores') != host_loop.cores():
+  if saved.get('cores') != cpu.cores():
     return {}
   return {weights: {runtime: {int(batch): ms for batch, ms in steps.items()}
                     for runtime, steps in runtimes.items()}
@@ -54,7 +54,7 @@ def save_timings(config, timings):
   os.makedirs(os.path.dirname(path), exist_ok=True)
   partial = path + '.partial'
   with open(partial, 'w') as handle:
-    json.dump({'cores': host_loop.cores(), 'timings': merged}, handle,
+    json.dump({'cores': cpu.cores(), 'timings': merged}, handle,
               indent=1, sort_keys=True)
   os.replace(partial, path)
 

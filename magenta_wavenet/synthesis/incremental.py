@@ -18,8 +18,8 @@ layout that makes a batch-B step a few matrix products:
 
 import tensorflow as tf
 
-from magenta_wavenet import dsp
-from magenta_wavenet.layers.decoder_block import gate
+from magenta_wavenet.model.layers.decoder_block import gate
+from magenta_wavenet.sound import dsp
 
 
 def _as_matrix(conv):

@@ -25,7 +25,9 @@ SAMPLE_RATE = 16000
 AUDIO_EXTENSIONS = ('.wav', '.flac', '.ogg', '.mp3', '.aiff', '.aif', '.au')
 MAX_SAMPLE_RATE = 768000  # the highest rate audio files are made at, Hz
 BACKEND_ENV = 'MAGENTA_WAVENET_AUDIO_BACKEND'
-SOUNDS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'sounds')
+# The bundled notes, in the package's own folder.
+SOUNDS_DIR = os.path.join(
+    os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'sounds')
 
 
 def import_librosa():

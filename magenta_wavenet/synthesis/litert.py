@@ -48,15 +48,16 @@ import tempfile
 import numpy as np
 import tensorflow as tf
 
-from magenta_wavenet import host_loop
-from magenta_wavenet.config import WaveNetConfig
+from magenta_wavenet import cpu
 from magenta_wavenet.errors import ConfigError
 from magenta_wavenet.errors import MagentaWavenetError
 from magenta_wavenet.files import atomic_folder
-from magenta_wavenet.incremental import decoder_step
-from magenta_wavenet.incremental import feedback_tables
-from magenta_wavenet.incremental import fused_weights
-from magenta_wavenet.incremental import project_code
+from magenta_wavenet.model.config import WaveNetConfig
+from magenta_wavenet.synthesis import host_loop
+from magenta_wavenet.synthesis.incremental import decoder_step
+from magenta_wavenet.synthesis.incremental import feedback_tables
+from magenta_wavenet.synthesis.incremental import fused_weights
+from magenta_wavenet.synthesis.incremental import project_code
 
 WEIGHT_FORMATS = ('float32', 'float16', 'int8')
 # The `fused_weights` an int8 model keeps float32 (`decoder_step`'s
@@ -264,7 +265,7 @@ class LiteRTDecoder:
       # One thread beat two for h64_bo16's bare int8 step (0.11 ms against
       # 0.20 on 2 cores), but not for h512_bo16's (7.4 ms against 5.5).
       threads = (1 if host_loop.fits_in_cache(self.config)
-                 else host_loop.cores())
+                 else cpu.cores())
       self._interpreter = Interpreter(model_content=self.flatbuffer,
                                       num_threads=threads)
     return self._interpreter

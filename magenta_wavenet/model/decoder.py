@@ -3,12 +3,12 @@
 import keras
 import tensorflow as tf
 
-from magenta_wavenet.config import WaveNetConfig
-from magenta_wavenet.layers import DecoderBlock
-from magenta_wavenet.layers import DilatedConv1D
-from magenta_wavenet.layers.conv import PACKAGE
-from magenta_wavenet.layers.decoder_block import spread_frames
-from magenta_wavenet.pitch import soft_one_hot
+from magenta_wavenet.model.config import WaveNetConfig
+from magenta_wavenet.model.layers import DecoderBlock
+from magenta_wavenet.model.layers import DilatedConv1D
+from magenta_wavenet.model.layers.conv import PACKAGE
+from magenta_wavenet.model.layers.decoder_block import spread_frames
+from magenta_wavenet.sound.pitch import soft_one_hot
 
 
 def shift_right(inputs):

@@ -13,8 +13,8 @@ dilation schedules and receptive fields are derived from it. Presets:
 
 import dataclasses
 
-from magenta_wavenet.audio import SAMPLE_RATE
 from magenta_wavenet.errors import ConfigError
+from magenta_wavenet.sound.audio import SAMPLE_RATE
 
 MIDI_PITCHES = 128
 

@@ -50,7 +50,7 @@ import numba
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from magenta_wavenet import host_loop
+from magenta_wavenet import cpu
 
 CHUNK_SAMPLES = 2048  # of 1,024 to 8,192 tried, the fastest
 # Outputs of the three-tap convolution computed together, and their
@@ -211,7 +211,7 @@ def encoder_blocks(hidden, blocks):
               b.res.bias.numpy(), b.dilation)
              for b in blocks]
   outputs = []
-  with concurrent.futures.ThreadPoolExecutor(host_loop.cores()) as pool, \
+  with concurrent.futures.ThreadPoolExecutor(cpu.cores()) as pool, \
       threadpool_limits(1):
     for x in np.asarray(hidden, np.float32):
       for layer in weights:

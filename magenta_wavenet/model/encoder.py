@@ -3,11 +3,11 @@
 import keras
 import tensorflow as tf
 
-from magenta_wavenet import winograd
-from magenta_wavenet.config import WaveNetConfig
-from magenta_wavenet.layers import DilatedConv1D
-from magenta_wavenet.layers import EncoderBlock
-from magenta_wavenet.layers.conv import PACKAGE
+from magenta_wavenet.model import winograd
+from magenta_wavenet.model.config import WaveNetConfig
+from magenta_wavenet.model.layers import DilatedConv1D
+from magenta_wavenet.model.layers import EncoderBlock
+from magenta_wavenet.model.layers.conv import PACKAGE
 
 
 @keras.saving.register_keras_serializable(package=PACKAGE)

@@ -13,9 +13,9 @@ import logging
 import numpy as np
 import tensorflow as tf
 
-from magenta_wavenet.audio import SAMPLE_RATE
-from magenta_wavenet.audio import import_librosa
 from magenta_wavenet.errors import CodeError
+from magenta_wavenet.sound.audio import SAMPLE_RATE
+from magenta_wavenet.sound.audio import import_librosa
 
 logger = logging.getLogger(__name__)
 

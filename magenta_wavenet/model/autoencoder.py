@@ -3,17 +3,17 @@
 import keras
 import tensorflow as tf
 
-from magenta_wavenet import dsp
-from magenta_wavenet.config import WaveNetConfig
-from magenta_wavenet.config import get_config
-from magenta_wavenet.decoder import WaveNetDecoder
-from magenta_wavenet.encoder import NSynthEncoder
 from magenta_wavenet.errors import AudioError
 from magenta_wavenet.errors import CodeError
-from magenta_wavenet.layers.conv import PACKAGE
-from magenta_wavenet.pitch import append_pitch
-from magenta_wavenet.pitch import check_model_pitch
-from magenta_wavenet.pitch import note_pitch
+from magenta_wavenet.model.config import WaveNetConfig
+from magenta_wavenet.model.config import get_config
+from magenta_wavenet.model.decoder import WaveNetDecoder
+from magenta_wavenet.model.encoder import NSynthEncoder
+from magenta_wavenet.model.layers.conv import PACKAGE
+from magenta_wavenet.sound import dsp
+from magenta_wavenet.sound.pitch import append_pitch
+from magenta_wavenet.sound.pitch import check_model_pitch
+from magenta_wavenet.sound.pitch import note_pitch
 
 
 @keras.saving.register_keras_serializable(package=PACKAGE)

@@ -3,8 +3,8 @@
 import keras
 import tensorflow as tf
 
-from magenta_wavenet.layers.conv import PACKAGE
-from magenta_wavenet.layers.conv import DilatedConv1D
+from magenta_wavenet.model.layers.conv import PACKAGE
+from magenta_wavenet.model.layers.conv import DilatedConv1D
 
 
 @keras.saving.register_keras_serializable(package=PACKAGE)

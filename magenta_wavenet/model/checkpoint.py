@@ -18,14 +18,14 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from magenta_wavenet.autoencoder import NSynthAutoencoder
-from magenta_wavenet.config import PRESETS
-from magenta_wavenet.config import WaveNetConfig
 from magenta_wavenet.errors import CheckpointError
 from magenta_wavenet.errors import ConfigError
 from magenta_wavenet.files import atomic_folder
 from magenta_wavenet.files import atomic_write
-from magenta_wavenet.training.ema import WeightAverage
+from magenta_wavenet.model.autoencoder import NSynthAutoencoder
+from magenta_wavenet.model.config import PRESETS
+from magenta_wavenet.model.config import WaveNetConfig
+from magenta_wavenet.model.ema import WeightAverage
 
 CONFIG_FILE = 'config.json'
 WEIGHTS_PREFIX = 'model.ckpt'
@@ -218,7 +218,7 @@ def training_checkpoint(model, average, **state):
 
   Args:
     model: The `NSynthAutoencoder` being trained.
-    average: Its `training.ema.WeightAverage`.
+    average: Its `ema.WeightAverage`.
     **state: The rest of the training state (the trainer's `optimizer` and
       `step`); leave it out to read only the weights.
   """

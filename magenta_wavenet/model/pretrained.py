@@ -6,7 +6,7 @@ into a cache folder and loads it from there afterwards, offline;
 `load_model('h64_bo16_pitch')` (the default) and `load_model('h64_bo16')`
 load the small models shipped with this package. Any
 other argument is a path: a checkpoint, a folder, a `.keras` file or a
-`.tar` of a checkpoint (see `magenta_wavenet.checkpoint.load_checkpoint`).
+`.tar` of a checkpoint (see `magenta_wavenet.model.checkpoint.load_checkpoint`).
 
 Cache folder: `$MAGENTA_WAVENET_HOME`, default `~/.cache/magenta_wavenet`.
 Mirror: `$MAGENTA_WAVENET_MIRROR` (e.g. `http://127.0.0.1:8000`) replaces the
@@ -22,10 +22,10 @@ import tarfile
 import requests
 import tqdm
 
-from magenta_wavenet.checkpoint import load_checkpoint
-from magenta_wavenet.checkpoint import resolve_prefix
 from magenta_wavenet.errors import CheckpointError
 from magenta_wavenet.files import atomic_folder
+from magenta_wavenet.model.checkpoint import load_checkpoint
+from magenta_wavenet.model.checkpoint import resolve_prefix
 
 logger = logging.getLogger(__name__)
 
@@ -33,7 +33,7 @@ HOME_VARIABLE = 'MAGENTA_WAVENET_HOME'
 MIRROR_VARIABLE = 'MAGENTA_WAVENET_MIRROR'
 DEFAULT_HOME = os.path.join('~', '.cache', 'magenta_wavenet')
 PUBLISHED_HOST = 'http://download.magenta.tensorflow.org'
-PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # A wheel carries the shipped checkpoints inside the package; a source
 # checkout (or an editable install) has them at the repository's top level.
 SHIPPED_FOLDERS = (os.path.join(PACKAGE_DIR, 'checkpoints'),
@@ -141,7 +141,7 @@ def load_model(name_or_path, config=None, use_ema=False):
   Args:
     name_or_path: 'h512_bo16' (Magenta's published model, downloaded once),
       'h64_bo16' (shipped), a `.tar` of a checkpoint, or anything
-      `magenta_wavenet.checkpoint.load_checkpoint` reads: a TF1 checkpoint
+      `magenta_wavenet.model.checkpoint.load_checkpoint` reads: a TF1 checkpoint
       prefix or folder, a `save_model` folder, a trainer's logdir, a
       `.keras` file.
     config: Optional `WaveNetConfig` or preset name; inferred by default.

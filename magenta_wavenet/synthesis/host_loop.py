@@ -9,10 +9,9 @@
   loop's chunk size, also across a resume (`prime`), and a loop computes
   only the noise it needs (`gumbel_max`).
 * Whether a decoder's step weights fit in the CPU caches, which decides
-  which loop runs it fastest, and how many cores the loops may use.
+  which loop runs it fastest.
 """
 
-import os
 import weakref
 import zlib
 
@@ -24,14 +23,6 @@ import tensorflow as tf
 # a step is bound by the work per operation, not by reading weights from
 # memory: h64_bo16's take 2.7 MB, h512_bo16's 237 MB.
 _SMALL_WEIGHT_BYTES = 16 * 2**20
-
-
-def cores():
-  """CPU cores this process may run on (its affinity where the system has
-  one, so a container limited to 2 of 64 cores gets 2)."""
-  if hasattr(os, 'sched_getaffinity'):
-    return len(os.sched_getaffinity(0))
-  return os.cpu_count() or 1
 
 
 def fits_in_cache(config):

@@ -27,14 +27,14 @@ import weakref
 import numpy as np
 import tensorflow as tf
 
-from magenta_wavenet import dsp
-from magenta_wavenet import host_loop
-from magenta_wavenet import litert
-from magenta_wavenet import numba_loop
-from magenta_wavenet.autoencoder import check_code
 from magenta_wavenet.errors import ConfigError
-from magenta_wavenet.incremental import IncrementalDecoder
-from magenta_wavenet.incremental import feedback_tables
+from magenta_wavenet.model.autoencoder import check_code
+from magenta_wavenet.sound import dsp
+from magenta_wavenet.synthesis import host_loop
+from magenta_wavenet.synthesis import litert
+from magenta_wavenet.synthesis import numba_loop
+from magenta_wavenet.synthesis.incremental import IncrementalDecoder
+from magenta_wavenet.synthesis.incremental import feedback_tables
 
 DEFAULT_CHUNK = 4096
 # Where the sample loop runs: an XLA-compiled while loop (float32), one

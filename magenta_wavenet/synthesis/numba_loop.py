@@ -58,13 +58,14 @@ from numba.core import cgutils
 from numba.extending import intrinsic
 import numpy as np
 
-from magenta_wavenet import host_loop
-from magenta_wavenet import litert
-from magenta_wavenet import spin_barrier
+from magenta_wavenet import cpu
 from magenta_wavenet.errors import ConfigError
-from magenta_wavenet.incremental import feedback_tables
-from magenta_wavenet.incremental import fused_weights
-from magenta_wavenet.incremental import project_code
+from magenta_wavenet.synthesis import host_loop
+from magenta_wavenet.synthesis import litert
+from magenta_wavenet.synthesis import spin_barrier
+from magenta_wavenet.synthesis.incremental import feedback_tables
+from magenta_wavenet.synthesis.incremental import fused_weights
+from magenta_wavenet.synthesis.incremental import project_code
 
 FORMATS = ('float32', 'float16', 'int8')
 
@@ -488,7 +489,7 @@ class NumbaDecoder:
     self._fingerprint = None
     self._fused = None
     self._matrices = None
-    self._threads = threads or host_loop.cores()
+    self._threads = threads or cpu.cores()
     self._streamed = not host_loop.fits_in_cache(decoder.config)
     self._executor = None
     self._pool_lock = threading.Lock()

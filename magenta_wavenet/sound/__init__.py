@@ -1,0 +1,1 @@
+"""Sound in and out: audio files, mu-law and trimming, pitch."""
