@@ -1,6 +1,7 @@
-"""The benchmark command: `speed.run_benchmark` from flags.
+"""Times generation and encoding on this machine, against baselines and floors.
 
-Its `--help` is the speed module's docstring, then `USAGE`.
+The command is `speed.run_benchmark` from flags; its `--help` is the speed
+module's docstring, then `USAGE`.
 """
 
 from absl import flags

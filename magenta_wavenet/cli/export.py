@@ -1,7 +1,8 @@
-"""The export command: `serving.export_saved_model` (or, with
---format=tflite, `litert.LiteRTDecoder.save`) from flags.
+"""Exports a model for serving without this package.
 
-Its `--help` is the serving module's docstring, then `USAGE`.
+The command is `serving.export_saved_model` (or, with --format=tflite,
+`litert.LiteRTDecoder.save`) from flags; its `--help` is the serving
+module's docstring, then `USAGE`.
 """
 
 import os

@@ -2,7 +2,17 @@
 
 import tensorflow as tf
 
-from magenta_wavenet.training.schedule import ema_decay
+
+def ema_decay(step, decay=0.9999):
+  """Decay of the weights' moving average after `step` updates.
+
+  As TF1's `ExponentialMovingAverage(num_updates=step)`:
+  `min(decay, (1 + step) / (10 + step))`, so early averages follow the
+  weights instead of remembering their random start for ~10,000 steps.
+  """
+  step = tf.cast(step, tf.float32)
+  return tf.minimum(tf.constant(decay, tf.float32),
+                    (1.0 + step) / (10.0 + step))
 
 
 class WeightAverage(tf.Module):
@@ -13,7 +23,7 @@ class WeightAverage(tf.Module):
 
   Args:
     variables: The model's trainable variables (Keras or tf.Variables).
-    decay: Largest decay; see `schedule.ema_decay` for the warm-up.
+    decay: Largest decay; see `ema_decay` for the warm-up.
   """
 
   def __init__(self, variables, decay=0.9999):

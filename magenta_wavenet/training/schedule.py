@@ -1,4 +1,4 @@
-"""The reference's learning-rate steps and the EMA decay warm-up; pure maths."""
+"""The reference's learning-rate steps; pure maths."""
 
 import keras
 import tensorflow as tf
@@ -40,15 +40,3 @@ class ReferenceSchedule(keras.optimizers.schedules.LearningRateSchedule):
 
   def get_config(self):
     return {'scale': self.scale, 'step_scale': self.step_scale}
-
-
-def ema_decay(step, decay=0.9999):
-  """Decay of the weights' moving average after `step` updates.
-
-  As TF1's `ExponentialMovingAverage(num_updates=step)`:
-  `min(decay, (1 + step) / (10 + step))`, so early averages follow the
-  weights instead of remembering their random start for ~10,000 steps.
-  """
-  step = tf.cast(step, tf.float32)
-  return tf.minimum(tf.constant(decay, tf.float32),
-                    (1.0 + step) / (10.0 + step))
