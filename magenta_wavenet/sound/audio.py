@@ -99,13 +99,19 @@ def audio_backend():
 
 
 def _decode_tfio(path, max_seconds):
-  """Returns (samples [frames, channels] float32, rate) via tensorflow-io,
-  refusing a file over `max_seconds` from its header, before decoding."""
+  """Returns (samples [frames, channels] float32, rate) via tensorflow-io.
+
+  With `max_seconds`, a longer file is refused from its header, and no more
+  than that is decoded whatever the header says.
+  """
   import tensorflow_io as tfio  # pylint: disable=import-outside-toplevel
   io_tensor = tfio.audio.AudioIOTensor(path, dtype=None)
   rate = int(io_tensor.rate.numpy())
-  _check_duration(path, int(io_tensor.shape[0]), rate, max_seconds)
-  samples = io_tensor.to_tensor().numpy()
+  frames = io_tensor.shape[0]  # None where the header does not say
+  _check_duration(path, frames or 0, rate, max_seconds)
+  samples = (io_tensor.to_tensor() if max_seconds is None
+             else io_tensor[:int(max_seconds * rate) + 1]).numpy()
+  _check_duration(path, samples.shape[0], rate, max_seconds)
   if samples.dtype.kind == 'i':
     full_scale = float(np.iinfo(samples.dtype).max + 1)
     samples = samples.astype(np.float32) / full_scale
