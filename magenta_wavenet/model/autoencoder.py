@@ -13,7 +13,7 @@ from magenta_wavenet.model.layers.conv import PACKAGE
 from magenta_wavenet.sound import dsp
 from magenta_wavenet.sound.pitch import append_pitch
 from magenta_wavenet.sound.pitch import check_model_pitch
-from magenta_wavenet.sound.pitch import note_pitch
+from magenta_wavenet.sound.pitch import note_pitches
 
 
 @keras.saving.register_keras_serializable(package=PACKAGE)
@@ -80,7 +80,7 @@ class NSynthAutoencoder(keras.Model):
       audio: float32 [batch, samples] at 16 kHz in [-1, 1].
       pitch: Pitch-conditioned models only: the MIDI pitch to play the code
         at, one number or one per clip (fractions fall between semitones).
-        By default each clip's own pitch (`pitch.note_pitch`, pYIN).
+        By default each clip's own pitch (`pitch.note_pitches`, pYIN).
 
     Returns:
       float32 tensor [batch, samples // hop_length, code_width]: the
@@ -95,8 +95,7 @@ class NSynthAutoencoder(keras.Model):
           f'({self.config.hop_length}).')
     code = self.encoder.infer(self._network_input(audio[:, :length]))
     if pitch is None and self.config.pitch_classes:
-      pitch = [note_pitch(clip, self.config.sample_rate)
-               for clip in audio.numpy()]
+      pitch = note_pitches(audio.numpy(), self.config.sample_rate)
     pitch = check_model_pitch(self.config, pitch, audio.shape[0])
     return code if pitch is None else append_pitch(code, pitch)
 
