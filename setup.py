@@ -3,7 +3,8 @@
 TensorFlow is chosen by an extra: `pip install '.[cpu]'` (tensorflow-cpu) or
 `pip install '.[cuda]'` (tensorflow with NVIDIA's CUDA libraries); the
 pinned `requirements.txt` brings tensorflow-cpu. `.[studio]` adds the web
-framework of the studio page, `.[test]` the test tools, `.[tfio]` the
+framework of the studio page, `.[beam]` Apache Beam for the distributed
+jobs, `.[test]` the test tools (and Beam), `.[tfio]` the
 optional tensorflow-io decoder (its ops only load with TensorFlow
 2.16/2.17).
 """
@@ -29,6 +30,8 @@ COMMANDS = ('save_embeddings', 'generate', 'mix', 'instrument', 'studio',
 # Either TensorFlow build provides the `tensorflow` module; pip cannot make
 # one the default of the other, so neither is a plain requirement.
 TENSORFLOW = '>=2.16,<2.22'
+# `instrument` and `save_embeddings` with --pipeline_options (2.77.0 tested).
+BEAM = 'apache-beam>=2.60,<3'
 
 
 setuptools.setup(
@@ -74,11 +77,12 @@ setuptools.setup(
         # python-multipart parses the uploads an HTML form sends.
         'studio': ['fastapi>=0.163', 'uvicorn>=0.29',
                    'python-multipart>=0.0.18'],
+        'beam': [BEAM],
         # selenium drives the system's chromium (.ci/run installs it);
         # FastAPI's TestClient needs httpx2 (httpx is deprecated there).
         'test': ['pytest>=8', 'nbclient>=0.10', 'nbformat>=5.9',
                  'ipykernel>=6', 'ruff==0.17.6', 'selenium>=4.20',
-                 'httpx2>=2'],
+                 'httpx2>=2', BEAM],
     },
     entry_points={'console_scripts': [
         f'magenta-wavenet-{name.replace("_", "-")} = '

@@ -11,6 +11,7 @@ the others; without it the first such error is raised.
 
 import collections
 import contextlib
+import io
 import logging
 
 import numpy as np
@@ -18,7 +19,7 @@ import numpy as np
 from magenta_wavenet.errors import USER_ERRORS
 from magenta_wavenet.errors import CodeError
 from magenta_wavenet.errors import MagentaWavenetError
-from magenta_wavenet.files import atomic_write
+from magenta_wavenet.files import LOCAL
 from magenta_wavenet.model.autoencoder import check_code
 from magenta_wavenet.model.config import PRESETS
 from magenta_wavenet.sound.audio import load_audio
@@ -101,10 +102,17 @@ def load_code(path, config=None, pitch=None):
   return code.astype(np.float32)
 
 
-def save_code(path, code):
-  """Writes a code [frames, channels] as float32 `.npy`, atomically."""
-  atomic_write(path, lambda temporary: np.save(
-      temporary, np.asarray(code, np.float32), allow_pickle=False))
+def save_code(path, code, files=LOCAL):
+  """Writes a code [frames, channels] as float32 `.npy`, atomically.
+
+  Args:
+    path: Destination `.npy` path.
+    code: float array [frames, channels].
+    files: Where `path` is (`files.LocalFiles`, or a distributed run's).
+  """
+  stream = io.BytesIO()
+  np.save(stream, np.asarray(code, np.float32), allow_pickle=False)
+  files.write_bytes(path, stream.getvalue())
 
 
 @contextlib.contextmanager

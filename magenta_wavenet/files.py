@@ -1,5 +1,11 @@
-"""Writing files and folders atomically: complete, or not there at all."""
+"""Writing files and folders atomically: complete, or not there at all.
 
+`LocalFiles` is the file system as the batch jobs (sample packs, codes) use
+it; a distributed run passes its own object with the same methods
+(`magenta_wavenet.beam.files.BeamFiles`), for paths such as gs://...
+"""
+
+import contextlib
 import os
 import shutil
 import tempfile
@@ -59,3 +65,42 @@ def atomic_folder(folder, write_fn):
   except BaseException:
     shutil.rmtree(staging, ignore_errors=True)
     raise
+
+
+class LocalFiles:
+  """This machine's files, with the methods the batch jobs call.
+
+  Every write is atomic (`atomic_write`), so a killed job leaves whole
+  files or none, and a rerun can trust what it finds.
+  """
+
+  join = staticmethod(os.path.join)
+  exists = staticmethod(os.path.exists)
+
+  @staticmethod
+  def makedirs(path):
+    """Creates the folder `path` and its parents, where missing."""
+    os.makedirs(path, exist_ok=True)
+
+  @staticmethod
+  def read_bytes(path):
+    """The bytes of the file `path`."""
+    with open(path, 'rb') as stream:
+      return stream.read()
+
+  @staticmethod
+  def write_bytes(path, data):
+    """Writes `data` (bytes) to `path`, atomically."""
+    def write(temporary):
+      with open(temporary, 'wb') as stream:
+        stream.write(data)
+    atomic_write(path, write)
+
+  @staticmethod
+  @contextlib.contextmanager
+  def local_copy(path):
+    """Inside: a path on this machine holding the file `path` (itself)."""
+    yield path
+
+
+LOCAL = LocalFiles()

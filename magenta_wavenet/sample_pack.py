@@ -39,7 +39,7 @@ import numpy as np
 from magenta_wavenet import mixing
 from magenta_wavenet.errors import AudioError
 from magenta_wavenet.errors import MagentaWavenetError
-from magenta_wavenet.files import atomic_write
+from magenta_wavenet.files import LOCAL
 from magenta_wavenet.sound import pitch as pitch_lib
 from magenta_wavenet.sound.audio import bundled_sound
 from magenta_wavenet.sound.audio import import_librosa
@@ -255,14 +255,14 @@ def shift_pitch(audio, semitones, sample_rate):
       n_steps=float(semitones)).astype(np.float32)
 
 
-def source_path(name):
+def source_path(name, files=LOCAL):
   """The file of a source given as a path or a bundled sound's name.
 
   Returns:
-    `name` when it exists, else the bundled sound of that name
+    `name` when it exists (in `files`), else the bundled sound of that name
     ('nsynth_e5'), else `name` itself (reading it then says it is missing).
   """
-  if os.path.exists(name):
+  if files.exists(name):
     return name
   try:
     return bundled_sound(name)
@@ -363,16 +363,19 @@ def make_manifest(source_names, paths, source_pitches, weights, pitches,
   }
 
 
-def read_manifest(path):
+def read_manifest(path, files=LOCAL):
   """A pack's manifest, checked to be one this version reads.
+
+  Args:
+    path: The `manifest.json`.
+    files: Where it is (`files.LocalFiles`, or a distributed run's).
 
   Raises:
     MagentaWavenetError: naming the file, for unreadable JSON or another
       format.
   """
   try:
-    with open(path, encoding='utf-8') as stream:
-      manifest = json.load(stream)
+    manifest = json.loads(files.read_bytes(path).decode('utf-8'))
   except (ValueError, UnicodeDecodeError) as error:
     raise MagentaWavenetError(
         f'{path}: not a readable sample-pack manifest ({error}).') from None
@@ -383,15 +386,8 @@ def read_manifest(path):
   return manifest
 
 
-def _write_text(path, text):
-  def write(temporary):
-    with open(temporary, 'w', encoding='utf-8') as stream:
-      stream.write(text)
-  atomic_write(path, write)
-
-
-def _write_manifest(path, manifest):
-  _write_text(path, json.dumps(manifest, indent=2) + '\n')
+def _write_manifest(path, manifest, files):
+  files.write_bytes(path, (json.dumps(manifest, indent=2) + '\n').encode())
 
 
 def _short(value):
@@ -414,10 +410,134 @@ def _check_same(existing, manifest, path):
           'same settings to complete it, or another folder.')
 
 
+def prepare_pack(model, sources, save_path, points, pitches, note_length,
+                 seed=None, batch_size=None, model_name=None,
+                 decoder_weights=None, files=LOCAL):
+  """Checks a pack's settings, writes its manifest and makes its codes.
+
+  The first half of `render_pack`, which a distributed run
+  (`magenta_wavenet.beam.pack`) shares: everything before the notes are
+  generated. Arguments as for `render_pack`, plus `files`, where
+  `save_path` and the sources are (`files.LocalFiles`, or a distributed
+  run's).
+
+  Returns:
+    (the manifest, a dict with `complete` False, as written to
+    `manifest.json`; float32 codes [notes, frames, code_width] in
+    `plan_notes` order).
+
+  Raises:
+    MagentaWavenetError: as `render_pack`.
+  """
+  config = model.config
+  pitches = check_pitches(pitches)
+  samples = note_samples(note_length, config.sample_rate)
+  frames = -(-samples // config.hop_length)
+  weights = grid_weights(len(sources), points)
+  paths = [source_path(name, files) for name in sources]
+  audio = []
+  for path in paths:
+    with files.local_copy(path) as local:
+      audio.append(load_audio(local, config.sample_rate,
+                              min_samples=config.hop_length))
+  source_pitches = [pitch_lib.note_pitch(clip, config.sample_rate, path)
+                    for clip, path in zip(audio, paths)]
+  manifest_path = files.join(save_path, MANIFEST)
+  existing = (read_manifest(manifest_path, files)
+              if files.exists(manifest_path) else {})
+  if seed is None:
+    seed = existing.get('seed')
+  if seed is None:
+    seed = int(np.random.SeedSequence().entropy % 2**31)
+    logger.info('Seed %d.', seed)
+  if batch_size is None:
+    batch_size = existing.get('batch_size') or DEFAULT_BATCH_SIZE
+  if decoder_weights is None:
+    decoder_weights = existing.get('model', {}).get('decoder_weights')
+  if decoder_weights is None:
+    decoder_weights, why = batch_choice.best_format(config, int(batch_size))
+    logger.info('Decoder weights %s: %s.', decoder_weights, why)
+  litert.check_weight_format(decoder_weights)
+  if int(seed) < 0 or int(batch_size) < 1:
+    raise MagentaWavenetError(f'seed must be >= 0 and batch size >= 1, got '
+                              f'{seed} and {batch_size}.')
+  manifest = make_manifest(list(sources), paths, source_pitches, weights,
+                           pitches, samples, model_name or config.name,
+                           config, int(seed), int(batch_size),
+                           decoder_weights)
+  files.makedirs(files.join(save_path, SAMPLES))
+  if existing:
+    _check_same(existing, manifest, manifest_path)
+  else:
+    _write_manifest(manifest_path, manifest, files)
+  codes = note_codes(model, audio, source_pitches, weights, pitches, frames,
+                     manifest['batch_size'])
+  return manifest, codes.reshape((-1,) + codes.shape[3:])
+
+
+def render_batch(model, notes, codes, manifest, save_path, files=LOCAL,
+                 progress=None):
+  """Generates one planned batch of a pack and writes its missing WAVs.
+
+  Args:
+    model: An `NSynthAutoencoder`.
+    notes: The batch's (row, col, midi) tuples, one of `plan_batches`.
+    codes: float32 [len(notes), frames, code_width], the notes' codes.
+    manifest: The pack's manifest (`prepare_pack`).
+    save_path: The pack's folder.
+    files: Where it is (`files.LocalFiles`, or a distributed run's).
+    progress: Passed to `generation.synthesize` (within the batch).
+
+  Returns:
+    The notes written now: none when every WAV of the batch was there.
+  """
+  paths = [files.join(save_path, sample_path(*note)) for note in notes]
+  missing = [not files.exists(path) for path in paths]
+  if not any(missing):
+    return []
+  audio = generation.synthesize(
+      model, codes, seed=batch_seed(manifest['seed'], notes),
+      lengths=[manifest['note_samples']] * len(notes), progress=progress,
+      weights=manifest['model']['decoder_weights'])
+  for path, row, wanted in zip(paths, audio, missing):
+    if wanted:
+      save_wav(path, row, manifest['sample_rate'], files)
+  return [note for note, wanted in zip(notes, missing) if wanted]
+
+
+def finish_pack(manifest, save_path, files=LOCAL):
+  """Writes a pack's SFZ instruments, then marks its manifest complete.
+
+  The last step of `render_pack`, once every note is written.
+
+  Args:
+    manifest: The pack's manifest (`prepare_pack`); set complete here.
+    save_path: The pack's folder.
+    files: Where it is (`files.LocalFiles`, or a distributed run's).
+
+  Returns:
+    The complete manifest.
+  """
+  names = [source['name'] for source in manifest['sources']]
+  for point in manifest['grid']['points']:
+    files.write_bytes(files.join(save_path, point['sfz']), sfz_text(
+        point['row'], point['col'], manifest['pitches'], names,
+        point['weights']).encode())
+  manifest['complete'] = True
+  _write_manifest(files.join(save_path, MANIFEST), manifest, files)
+  logger.info('Sample pack %s complete: %d notes, %d SFZ instruments.',
+              save_path, len(manifest['samples']),
+              len(manifest['grid']['points']))
+  return manifest
+
+
 def render_pack(model, sources, save_path, points, pitches, note_length,
                 seed=None, batch_size=None, model_name=None, progress=None,
                 on_batch=None, decoder_weights=None):
   """Renders a sample pack into `save_path`, or completes one there.
+
+  `prepare_pack`, then each missing batch of `plan_batches` by
+  `render_batch`, then `finish_pack`.
 
   Args:
     model: An `NSynthAutoencoder`.
@@ -448,57 +568,12 @@ def render_pack(model, sources, save_path, points, pitches, note_length,
       is missing, not audio or shorter than one hop, a wrong number of
       sources, a bad pitch or length, or a pack there with other settings.
   """
-  config = model.config
-  pitches = check_pitches(pitches)
-  samples = note_samples(note_length, config.sample_rate)
-  frames = -(-samples // config.hop_length)
-  weights = grid_weights(len(sources), points)
-  paths = [source_path(name) for name in sources]
-  audio = [load_audio(path, config.sample_rate, min_samples=config.hop_length)
-           for path in paths]
-  source_pitches = [pitch_lib.note_pitch(clip, config.sample_rate, path)
-                    for clip, path in zip(audio, paths)]
-  manifest_path = os.path.join(save_path, MANIFEST)
-  existing = (read_manifest(manifest_path) if os.path.exists(manifest_path)
-              else {})
-  if seed is None:
-    seed = existing.get('seed')
-  if seed is None:
-    seed = int(np.random.SeedSequence().entropy % 2**31)
-    logger.info('Seed %d.', seed)
-  if batch_size is None:
-    batch_size = existing.get('batch_size') or DEFAULT_BATCH_SIZE
-  if decoder_weights is None:
-    decoder_weights = existing.get('model', {}).get('decoder_weights')
-  if decoder_weights is None:
-    decoder_weights, why = batch_choice.best_format(config, int(batch_size))
-    logger.info('Decoder weights %s: %s.', decoder_weights, why)
-  litert.check_weight_format(decoder_weights)
-  if int(seed) < 0 or int(batch_size) < 1:
-    raise MagentaWavenetError(f'seed must be >= 0 and batch size >= 1, got '
-                              f'{seed} and {batch_size}.')
-  manifest = make_manifest(list(sources), paths, source_pitches, weights,
-                           pitches, samples, model_name or config.name,
-                           config, int(seed), int(batch_size),
-                           decoder_weights)
-  os.makedirs(os.path.join(save_path, SAMPLES), exist_ok=True)
-  if existing:
-    _check_same(existing, manifest, manifest_path)
-  else:
-    _write_manifest(manifest_path, manifest)
-  codes = note_codes(model, audio, source_pitches, weights, pitches, frames,
-                     manifest['batch_size'])
-  _render_notes(model, codes.reshape((-1,) + codes.shape[3:]), manifest,
-                save_path, progress, on_batch)
-  for point in manifest['grid']['points']:
-    _write_text(os.path.join(save_path, point['sfz']), sfz_text(
-        point['row'], point['col'], pitches, sources, point['weights']))
-  manifest['complete'] = True
-  _write_manifest(manifest_path, manifest)
-  logger.info('Sample pack %s complete: %d notes, %d SFZ instruments.',
-              save_path, len(manifest['samples']),
-              len(manifest['grid']['points']))
-  return manifest
+  manifest, codes = prepare_pack(
+      model, sources, save_path, points, pitches, note_length, seed=seed,
+      batch_size=batch_size, model_name=model_name,
+      decoder_weights=decoder_weights)
+  _render_notes(model, codes, manifest, save_path, progress, on_batch)
+  return finish_pack(manifest, save_path)
 
 
 def _render_notes(model, codes, manifest, save_path, progress, on_batch):
@@ -510,12 +585,9 @@ def _render_notes(model, codes, manifest, save_path, progress, on_batch):
   grid = manifest['grid']
   notes = plan_notes(grid['rows'], grid['cols'], manifest['pitches'])
   order = {note: index for index, note in enumerate(notes)}
-
-  def path(note):
-    return os.path.join(save_path, sample_path(*note))
-
   todo = [batch for batch in plan_batches(notes, manifest['batch_size'])
-          if not all(os.path.exists(path(note)) for note in batch)]
+          if not all(os.path.exists(os.path.join(save_path, sample_path(*note)))
+                     for note in batch)]
   done = len(notes) - sum(len(batch) for batch in todo)
   if done:
     logger.info('%s: %d of %d notes already rendered.', save_path, done,
@@ -524,14 +596,8 @@ def _render_notes(model, codes, manifest, save_path, progress, on_batch):
       on_batch(done, len(notes))
   started, rendered = time.monotonic(), 0
   for number, batch in enumerate(todo, 1):
-    audio = generation.synthesize(
-        model, codes[[order[note] for note in batch]],
-        seed=batch_seed(manifest['seed'], batch),
-        lengths=[manifest['note_samples']] * len(batch), progress=progress,
-        weights=manifest['model']['decoder_weights'])
-    for note, row in zip(batch, audio):
-      if not os.path.exists(path(note)):
-        save_wav(path(note), row, manifest['sample_rate'])
+    render_batch(model, batch, codes[[order[note] for note in batch]],
+                 manifest, save_path, progress=progress)
     rendered += len(batch)
     done += len(batch)
     per_note = (time.monotonic() - started) / rendered

@@ -11,6 +11,7 @@ and keep their traceback.
 
 import collections
 import glob
+import importlib
 import logging
 import os
 import sys
@@ -74,6 +75,39 @@ def define_pitch_flag(flag_values):
       'appended to 16-channel codes, replacing the pitch of 17-channel '
       'ones; audio is encoded at it. Default: each input\'s own.',
       lower_bound=0, upper_bound=127, flag_values=flag_values)
+
+
+def define_pipeline_flag(flag_values):
+  """Adds `--pipeline_options`: run the job as an Apache Beam pipeline."""
+  flags.DEFINE_string(
+      'pipeline_options', None,
+      'Run as an Apache Beam pipeline with these Beam flags, comma-separated '
+      '(Magenta\'s convention): --runner=DirectRunner,--direct_num_workers=2,'
+      '--direct_running_mode=multi_processing on this machine; FlinkRunner, '
+      'SparkRunner or DataflowRunner with their own flags on many. Paths '
+      'may then be gs://, s3:// or hdfs://. Needs pip install '
+      '\'magenta_wavenet[beam]\'. Empty string: Beam\'s defaults.',
+      flag_values=flag_values)
+
+
+def beam_job(name):
+  """The module `magenta_wavenet.beam.<name>`, or a user error saying how
+  to install Apache Beam when it is missing."""
+  try:
+    return importlib.import_module(f'magenta_wavenet.beam.{name}')
+  except ImportError as error:
+    if not (error.name or '').startswith('apache_beam'):
+      raise
+    raise MagentaWavenetError(
+        '--pipeline_options runs the job on Apache Beam, which is not '
+        'installed: pip install \'magenta_wavenet[beam]\'.') from None
+
+
+def print_failures(lines):
+  """Prints a Beam job's failure lines ('path: problem') as `Batch.fail`
+  prints a failed input's."""
+  for line in lines:
+    print(f'error: {line}', file=sys.stderr)
 
 
 def define_note_filter_flags(flag_values, verb):
@@ -241,9 +275,13 @@ def check_sample_length(sample_length, hop_length):
 
 
 def make_folder(save_path):
-  """Creates the output folder; an unwritable one is a user error."""
+  """Creates the output folder; an unwritable one is a user error. A URL
+  (gs://bucket/folder) is left to its file system: object stores have no
+  folders."""
   if not save_path:
     raise MagentaWavenetError('--save_path is required.')
+  if '://' in save_path:
+    return
   if os.path.exists(save_path) and not os.path.isdir(save_path):
     raise MagentaWavenetError(f'{save_path}: exists and is not a folder.')
   os.makedirs(save_path, exist_ok=True)

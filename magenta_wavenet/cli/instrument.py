@@ -32,6 +32,8 @@ Usage:
       --checkpoint_path=h512_bo16 --save_path=packs/grid
 """
 
+import sys
+
 from absl import flags
 
 from magenta_wavenet import sample_pack
@@ -61,19 +63,36 @@ flags.DEFINE_enum('weights', None, litert.WEIGHT_FORMATS, 'Decoder weights '
                   flag_values=FLAGS)
 flags.DEFINE_string('save_path', '', 'Folder of the sample pack.',
                     flag_values=FLAGS)
+common.define_pipeline_flag(FLAGS)
 
 
 def _body(flag_values):
   sample_pack.check_source_count(len(flag_values.sources))
   sample_pack.check_pitches(flag_values.pitches)
+  settings = dict(seed=flag_values.seed, batch_size=flag_values.batch_size,
+                  model_name=flag_values.checkpoint_path or None,
+                  decoder_weights=flag_values.weights)
   common.make_folder(flag_values.save_path)
-  model = common.model_from_flag(flag_values.checkpoint_path)
-  manifest = sample_pack.render_pack(
-      model, flag_values.sources, flag_values.save_path, flag_values.points,
-      flag_values.pitches, flag_values.note_length, seed=flag_values.seed,
-      batch_size=flag_values.batch_size,
-      model_name=flag_values.checkpoint_path or None,
-      progress=common.log_progress, decoder_weights=flag_values.weights)
+  if flag_values.pipeline_options is None:
+    model = common.model_from_flag(flag_values.checkpoint_path)
+    manifest = sample_pack.render_pack(
+        model, flag_values.sources, flag_values.save_path, flag_values.points,
+        flag_values.pitches, flag_values.note_length,
+        progress=common.log_progress, **settings)
+  else:
+    beam_pack = common.beam_job('pack')
+    model = common.model_from_flag(flag_values.checkpoint_path)
+    manifest, counters, failures = beam_pack.render_pack(
+        model, flag_values.sources, flag_values.save_path, flag_values.points,
+        flag_values.pitches, flag_values.note_length,
+        flag_values.pipeline_options, **settings)
+    common.logger.info('Beam counters: %s.', counters)
+    if failures:
+      common.print_failures(failures)
+      print(f'{len(failures)} batches failed; {flag_values.save_path} is '
+            'not complete: run the same command again to finish it.',
+            file=sys.stderr)
+      return common.EXIT_FAILURE
   print(f'wrote {len(manifest["samples"])} notes and '
         f'{len(manifest["grid"]["points"])} SFZ instruments to '
         f'{flag_values.save_path}')

@@ -21,6 +21,8 @@ Usage:
       --save_path=codes/
 """
 
+import sys
+
 from absl import flags
 
 from magenta_wavenet import codes
@@ -41,22 +43,39 @@ flags.DEFINE_integer('sample_length', 64000, 'Most samples encoded per file '
                      'to whole hops.', lower_bound=1, flag_values=FLAGS)
 flags.DEFINE_integer('batch_size', 16, 'Files encoded per batch.',
                      lower_bound=1, flag_values=FLAGS)
+common.define_pipeline_flag(FLAGS)
 
 
 def _body(flag_values):
-  paths = common.list_inputs(flag_values.source_path, AUDIO_EXTENSIONS)
+  source_path = flag_values.source_path
+  if flag_values.pipeline_options is not None and '://' in source_path:
+    paths = common.beam_job('files').BEAM_FILES.list_inputs(
+        source_path, AUDIO_EXTENSIONS)
+  else:
+    paths = common.list_inputs(source_path, AUDIO_EXTENSIONS)
   common.make_folder(flag_values.save_path)
-  model = common.model_from_flag(flag_values.checkpoint_path
-                                 or flag_values.expdir)
+  model_name = flag_values.checkpoint_path or flag_values.expdir
+  model = common.model_from_flag(model_name)
   common.check_sample_length(flag_values.sample_length,
                              model.config.hop_length)
   outputs = dict(zip(paths, common.output_paths(
       paths, flag_values.save_path, suffix='_embeddings.npy')))
   batch = common.Batch('encoded')
-  batch.done += codes.save_embeddings(
-      model, paths, outputs, flag_values.sample_length,
-      flag_values.batch_size, on_error=batch.fail)
-  return batch.finish()
+  if flag_values.pipeline_options is None:
+    batch.done += codes.save_embeddings(
+        model, paths, outputs, flag_values.sample_length,
+        flag_values.batch_size, on_error=batch.fail)
+    return batch.finish()
+  counters, failures = common.beam_job('embeddings').save_embeddings(
+      paths, outputs, flag_values.save_path, flag_values.sample_length,
+      flag_values.batch_size, flag_values.pipeline_options, model_name)
+  common.logger.info('Beam counters: %s.', counters)
+  common.print_failures(failures)
+  if failures:
+    print(f'{len(failures)} of {len(paths)} inputs failed; '
+          f'{len(paths) - len(failures)} encoded.', file=sys.stderr)
+    return common.EXIT_FAILURE
+  return 0
 
 
 def main(argv=None):

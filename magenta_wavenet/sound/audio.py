@@ -8,6 +8,7 @@ same samples.
 """
 
 import functools
+import io
 import logging
 import os
 import warnings
@@ -16,7 +17,7 @@ import numpy as np
 
 from magenta_wavenet.errors import AudioError
 from magenta_wavenet.errors import AudioTooLong
-from magenta_wavenet.files import atomic_write
+from magenta_wavenet.files import LOCAL
 
 logger = logging.getLogger(__name__)
 
@@ -224,15 +225,27 @@ def load_audio(path, sample_rate=SAMPLE_RATE, min_samples=1,
   return np.ascontiguousarray(mono, dtype=np.float32)
 
 
-def save_wav(path, audio, sample_rate=SAMPLE_RATE):
-  """Writes mono float audio as a 16-bit PCM WAV, atomically.
+def wav_bytes(audio, sample_rate=SAMPLE_RATE):
+  """A 16-bit PCM WAV file of mono float audio, as bytes.
+
+  Args:
+    audio: float array [samples] in [-1, 1]; values outside are clipped.
+    sample_rate: Rate in Hz.
+  """
+  import soundfile  # pylint: disable=import-outside-toplevel
+  stream = io.BytesIO()
+  soundfile.write(stream, np.clip(np.asarray(audio, np.float32), -1.0, 1.0),
+                  sample_rate, subtype='PCM_16', format='WAV')
+  return stream.getvalue()
+
+
+def save_wav(path, audio, sample_rate=SAMPLE_RATE, files=LOCAL):
+  """Writes mono float audio as a 16-bit PCM WAV (`wav_bytes`), atomically.
 
   Args:
     path: Destination `.wav` path.
     audio: float array [samples] in [-1, 1]; values outside are clipped.
     sample_rate: Rate in Hz.
+    files: Where `path` is (`files.LocalFiles`, or a distributed run's).
   """
-  import soundfile  # pylint: disable=import-outside-toplevel
-  samples = np.clip(np.asarray(audio, np.float32), -1.0, 1.0)
-  atomic_write(path, lambda temporary: soundfile.write(
-      temporary, samples, sample_rate, subtype='PCM_16', format='WAV'))
+  files.write_bytes(path, wav_bytes(audio, sample_rate))
