@@ -4,19 +4,26 @@ Measures, in one process so the ratios are fair:
 * the sample loop (`Synthesizer`) at several batch sizes for each weight
   format in each runtime timed (`cases`): ms per sample-step, audio-seconds
   per wall-second, and the step against the XLA loop's float32 step of the
-  same batch and against the same case's batch 1;
+  same batch and against the same case's batch 1. A timed run generates
+  `steps` samples of each note up to batch `FULL_BATCH`, and above it as
+  many sample-steps (batch x steps) as there, at least `MIN_STEPS` steps
+  (`timed_steps`), so that large batches take about as long as batch 16;
+  each call's fixed cost is left out (`time_loop`);
 * the naive baseline: a Python loop calling a per-step graph function and
   sampling in numpy, as the reference's `nsynth_generate` does;
 * the floor of each step: the longer of the bytes of weights it reads
   (`read_bytes`) over the measured read bandwidth of a buffer of the same
-  size, and its arithmetic (`step_flops`, which grows with the batch) at the
-  machine's float32 product rate (`peak_rate`);
+  size, and its arithmetic (`step_flops`, which grows with the batch) at
+  the product rate of the step's own products on this CPU
+  (`product_seconds`): int8 for LiteRT's int8 step where the CPU has int8
+  dot-product instructions (`INT8_FLAGS`), measured as that step runs its
+  products (`int8_rate`), float32 (`peak_rate`) otherwise;
 * encoding 64,000 samples (4 s), against its compute floor: the encoder's
   arithmetic (`encoder_flops`, its blocks by Winograd's F(4, 3) as
-  `NSynthEncoder.infer` runs them) at the same product rate (`peak_rate`),
-  since its products share the cores as the 1,024-square product does;
-  and the encoder network alone, by Winograd against TensorFlow's
-  convolutions, which Magenta's graph runs (`time_encoder`).
+  `NSynthEncoder.infer` runs them) at the float32 product rate
+  (`peak_rate`), since its products share the cores as the 1,024-square
+  product does; and the encoder network alone, by Winograd against
+  TensorFlow's convolutions, which Magenta's graph runs (`time_encoder`).
 """
 
 import os
@@ -26,6 +33,7 @@ import time
 import numpy as np
 import tensorflow as tf
 
+from magenta_wavenet import cpu
 from magenta_wavenet.model import winograd
 from magenta_wavenet.sound import dsp
 from magenta_wavenet.synthesis import generation
@@ -34,6 +42,19 @@ from magenta_wavenet.synthesis.generation import Synthesizer
 from magenta_wavenet.synthesis.incremental import IncrementalDecoder
 
 ENCODE_SAMPLES = 64000  # the encoding timed: one 4 s note at 16 kHz
+# Batches up to this one time `steps` steps a run; larger ones as many
+# sample-steps (batch x steps), but at least MIN_STEPS steps.
+FULL_BATCH = 16
+MIN_STEPS = 16
+# The /proc/cpuinfo flags of the instructions that set a product's rate:
+# 256- and 512-bit vectors, int8 dot products (VNNI), bfloat16 dot products,
+# and AMX's tiles with their int8 and bfloat16 products.
+PRODUCT_FLAGS = ('avx2', 'avx512f', 'avx512_vnni', 'avx_vnni', 'avx512_bf16',
+                 'amx_tile', 'amx_int8', 'amx_bf16')
+# Any of these: int8 products that beat float32's FMA (4 products per 32-bit
+# lane and instruction, or AMX's tiles), which LiteRT's int8 kernels use.
+INT8_FLAGS = ('avx512_vnni', 'avx_vnni', 'amx_int8')
+INT8_ROWS = 1024  # rows of `int8_rate`'s product
 
 
 def fastest(function, repeats):
@@ -87,6 +108,40 @@ def peak_rate(repeats=5):
   return 2 * 1024**3 / fastest(lambda: left @ right, repeats)
 
 
+def int8_rate(repeats=5):
+  """FLOP/s (2 per multiply-add) of LiteRT's dynamic-range int8 product, as
+  the int8 LiteRT step runs its products: a fully-connected layer of
+  `INT8_ROWS` float32 rows through a 1,024-square matrix of int8 weights
+  (a float32 scale per output), each row quantized to int8 on the fly, run
+  by XNNPACK on every core."""
+  from ai_edge_litert.interpreter import Interpreter  # pylint: disable=g-import-not-at-top
+  generator = np.random.default_rng(0)
+  matrix = tf.constant(generator.standard_normal((1024, 1024), np.float32))
+  product = tf.function(
+      lambda rows: tf.matmul(rows, matrix),
+      input_signature=[tf.TensorSpec([INT8_ROWS, 1024], tf.float32)])
+  converter = tf.lite.TFLiteConverter.from_concrete_functions(
+      [product.get_concrete_function()], product)
+  converter.optimizations = [tf.lite.Optimize.DEFAULT]
+  interpreter = Interpreter(model_content=converter.convert(),
+                            num_threads=cpu.cores())
+  interpreter.allocate_tensors()
+  interpreter.set_tensor(
+      interpreter.get_input_details()[0]['index'],
+      generator.standard_normal((INT8_ROWS, 1024), np.float32))
+  return 2 * INT8_ROWS * 1024**2 / fastest(interpreter.invoke, repeats)
+
+
+def product_rates(flags):
+  """{'float32': `peak_rate`, 'int8': `int8_rate`} in FLOP/s; 'int8' is the
+  float32 rate (not measured) unless `flags` (`cpu_flags`) has one of
+  `INT8_FLAGS`."""
+  rates = {'float32': peak_rate()}
+  rates['int8'] = (int8_rate() if flags.intersection(INT8_FLAGS)
+                   else rates['float32'])
+  return rates
+
+
 def _step_matrices(fast, leaving_out=()):
   """The matrices (not the biases) of `fast.step_weights()` but the layers
   named in leaving_out."""
@@ -95,13 +150,36 @@ def _step_matrices(fast, leaving_out=()):
           for tensor in tf.nest.flatten(pairs) if tensor.shape.rank == 2]
 
 
-def step_flops(fast, batch):
-  """Floating-point operations of the products of one step of `batch` rows:
-  2 per multiply-add, one multiply-add per matrix entry of the step and
-  batch row, whatever format the weights are kept in (each runtime
-  multiplies in float32)."""
+def step_flops(fast, batch, leaving_out=()):
+  """Floating-point operations of the products of one step of `batch` rows
+  (but those of the layers named in leaving_out): 2 per multiply-add, one
+  multiply-add per matrix entry of the step and batch row, whatever format
+  the weights are kept in."""
   return 2 * batch * sum(int(matrix.shape.num_elements())
-                         for matrix in _step_matrices(fast))
+                         for matrix in _step_matrices(fast, leaving_out))
+
+
+def product_seconds(fast, batch, weights, runtime, rates):
+  """Seconds of one step's products at this CPU's product rates.
+
+  LiteRT's int8 step multiplies its quantized matrices in int8
+  (rates['int8']) and `litert.UNQUANTIZED` in float32; every other step
+  multiplies in float32 (rates['float32']): the Numba loop widens float16
+  and int8 weights to float32 as it reads them, and LiteRT unpacks float16
+  weights to float32 when it loads them.
+
+  Args:
+    fast: The model's `IncrementalDecoder`.
+    batch: Batch rows of the step.
+    weights: The weight format (one of `litert.WEIGHT_FORMATS`).
+    runtime: Where the step runs (one of `generation.RUNTIMES`).
+    rates: `product_rates`: {'float32': FLOP/s, 'int8': FLOP/s}.
+  """
+  total = step_flops(fast, batch)
+  if weights == 'int8' and runtime == 'litert':
+    int8 = step_flops(fast, batch, litert.UNQUANTIZED)
+    return int8 / rates['int8'] + (total - int8) / rates['float32']
+  return total / rates['float32']
 
 
 def read_bytes(fast, weights, runtime):
@@ -156,8 +234,24 @@ def cases(config, weight_formats, runtimes=None):
   return pairs
 
 
+def timed_steps(batch, steps):
+  """Steps of a timed run at this batch size: `steps` up to batch
+  `FULL_BATCH`; above it steps x FULL_BATCH / batch (as many sample-steps),
+  but at least `MIN_STEPS` (and at most `steps`)."""
+  if batch <= FULL_BATCH:
+    return steps
+  return min(steps, max(MIN_STEPS, steps * FULL_BATCH // batch))
+
+
 def time_loop(model, batch, weights, runtime, steps, repeats):
-  """ms per sample-step of `Synthesizer.generate` at this batch size."""
+  """ms per sample-step of `Synthesizer.generate` at this batch size.
+
+  The fastest of `repeats` calls generating `steps` (at least 2) samples of
+  each note, less the fastest of as many generating one, over steps - 1:
+  a call's fixed cost (checking the weights, projecting the code, the zero
+  state: for h512_bo16 0.05-0.15 s at batch 1, 0.2-0.8 s at batch 512, by
+  runtime) is left out, as a note's thousands of steps spread it in use.
+  """
   hop = model.config.hop_length
   frames = max(1, -(-steps // hop))
   synthesizer = Synthesizer(model, weights, chunk_size=frames * hop,
@@ -165,8 +259,12 @@ def time_loop(model, batch, weights, runtime, steps, repeats):
   code = np.random.default_rng(0).normal(
       0, 0.1, (batch, frames, model.config.code_width)).astype(
           np.float32)
-  seconds = fastest(lambda: synthesizer.generate(code, seed=0), repeats)
-  return 1000 * seconds / (frames * hop)
+
+  def run(length):
+    return fastest(lambda: synthesizer.generate(
+        code, seed=0, lengths=[length] * batch), repeats)
+
+  return 1000 * (run(steps) - run(1)) / (steps - 1)
 
 
 def time_naive_baseline(model, steps):
@@ -213,23 +311,35 @@ def time_encoder(model, repeats):
           fastest(lambda: model.encoder(inputs).numpy(), repeats))
 
 
-def machine_line():
-  """The CPU as /proc/cpuinfo names it, with its family and model (AMD's
-  Zen 3 and Zen 4 EPYCs share a name), its widest vector instructions and
-  its L2 cache per core, which set what the kernels reach; the core count;
-  TensorFlow's version; today's date."""
-  cpu, details = platform.processor() or platform.machine(), []
+def _cpuinfo():
+  """The fields of /proc/cpuinfo's first processor ({} without one)."""
   fields = {}
   if os.path.exists('/proc/cpuinfo'):
     with open('/proc/cpuinfo') as handle:
       for line in handle:
         key, _, value = line.partition(':')
         fields.setdefault(key.strip(), value.strip())
+  return fields
+
+
+def cpu_flags():
+  """The instruction sets /proc/cpuinfo lists (its 'flags'), as a set of
+  names such as 'avx512_vnni'; empty without /proc/cpuinfo."""
+  return set(_cpuinfo().get('flags', '').split())
+
+
+def machine_line():
+  """The CPU as /proc/cpuinfo names it, with its family and model (AMD's
+  Zen 3 and Zen 4 EPYCs share a name), its widest vector instructions and
+  its L2 cache per core, which set what the kernels reach; the core count;
+  TensorFlow's version; today's date."""
+  cpu_name, details = platform.processor() or platform.machine(), []
+  fields = _cpuinfo()
   if 'model name' in fields:
-    cpu = fields['model name']
+    cpu_name = fields['model name']
   if 'cpu family' in fields and 'model' in fields:
     details.append(f'family {fields["cpu family"]} model {fields["model"]}')
-  flags = fields.get('flags', '').split()
+  flags = cpu_flags()
   if 'avx512f' in flags or 'avx2' in flags:
     details.append('AVX-512' if 'avx512f' in flags else 'AVX2')
   l2 = '/sys/devices/system/cpu/cpu0/cache/index2/size'
@@ -237,9 +347,28 @@ def machine_line():
     with open(l2) as handle:
       details.append(f'L2 {handle.read().strip()}B per core')
   if details:
-    cpu += f' ({", ".join(details)})'
-  return (f'{cpu}, {os.cpu_count()} cores, TensorFlow {tf.__version__}, '
+    cpu_name += f' ({", ".join(details)})'
+  return (f'{cpu_name}, {os.cpu_count()} cores, TensorFlow {tf.__version__}, '
           f'{time.strftime("%Y-%m-%d")}')
+
+
+def rates_sentence(rates, flags):
+  """The header's sentence on the product rates (`product_rates`, FLOP/s)
+  and the product instructions of this CPU (`cpu_flags`)."""
+  present = [flag for flag in PRODUCT_FLAGS if flag in flags]
+  missing = [flag for flag in PRODUCT_FLAGS if flag not in flags]
+  source = ('float32\'s: no int8 dot-product instructions'
+            if not flags.intersection(INT8_FLAGS) else
+            'LiteRT\'s dynamic-range int8 fully-connected layer, '
+            f'{INT8_ROWS:,} rows through 1,024-square int8 weights, XNNPACK '
+            f'on {cpu.cores()} threads')
+  return (f'Products: float32 at {rates["float32"] / 1e9:.4g} GFLOP/s '
+          f'(numpy, 1,024-square matrices), int8 at '
+          f'{rates["int8"] / 1e9:.4g} GFLOP/s ({source}). Product '
+          'instructions: '
+          f'{", ".join(present) or "none"}'
+          f'{" (not " + ", ".join(missing) + ")" if missing else ""}; no '
+          'runtime here multiplies in bfloat16.')
 
 
 LOOP_NAMES = {'xla': 'XLA loop', 'numba': 'Numba loop',
@@ -253,6 +382,16 @@ def run_benchmark(model, batch_sizes, weight_formats, steps, repeats,
   The 'vs float32' column needs the XLA loop with float32 among the `cases`
   and 'vs batch 1' batch 1 among `batch_sizes` ('-' otherwise).
 
+  Args:
+    model: The `NSynthAutoencoder` timed.
+    batch_sizes: Batch sizes to time, ints.
+    weight_formats: Weight formats to time (`litert.WEIGHT_FORMATS`).
+    steps: Steps of a timed run up to batch `FULL_BATCH`, at least 2
+      (`timed_steps` at larger batches).
+    repeats: Timed runs per case; the fastest counts.
+    baseline_steps: Steps of the naive baseline.
+    runtimes: Runtimes to time each format in (`cases`).
+
   Returns:
     (the Markdown report as a string, the step times {(weights, runtime):
     {batch: ms}}, as `batch_choice.save_timings` keeps them).
@@ -261,19 +400,27 @@ def run_benchmark(model, batch_sizes, weight_formats, steps, repeats,
   fast = IncrementalDecoder(model.decoder)
   float_bytes = fast.weight_bytes
   bandwidth = read_bandwidth(max(float_bytes, 256 * 2**20))
-  peak = peak_rate()
+  flags = cpu_flags()
+  rates = product_rates(flags)
   baseline = time_naive_baseline(model, baseline_steps)
+  large = sorted(batch for batch in set(batch_sizes) if batch > FULL_BATCH)
   lines = [
       f'Model `{model.config.name}` ({model.count_params():,} parameters), '
       f'{machine_line()}.',
       f'Memory read bandwidth {bandwidth / 1e9:.1f} GB/s; decoder weights '
       f'{float_bytes / 1e6:.1f} MB ({float_bytes:,} bytes of float32), all '
-      'read once per step; float32 products at '
-      f'{peak / 1e9:.1f} GFLOP/s (numpy, 1,024-square matrices); '
+      f'read once per step. {rates_sentence(rates, flags)} '
       f'{step_flops(fast, 1) / 1e6:.4g} MFLOP per step and batch row. The '
       'floor is the longer of the bytes a step reads / bandwidth and its '
-      'FLOP / that rate (at large batches); weights that fit in '
-      'cache are read faster, so small models can beat it.',
+      'FLOP / the rate of its products (int8 for LiteRT\'s int8 step, but '
+      'its float32 output layers; float32 for every other step); weights '
+      'that fit in cache are read faster, so small models can beat it. '
+      f'A timed run is {steps} steps up to batch {FULL_BATCH}'
+      + (', then as many sample-steps (batch x steps): '
+         + ', '.join(f'{timed_steps(batch, steps)} at batch {batch}'
+                     for batch in large) if large else '')
+      + '; a step is a run\'s time less a one-step call\'s, over its steps '
+      'less one.',
       '',
       '| generation | batch | ms / step | samples / s | audio s / wall s '
       '| speed-up vs baseline | vs float32 | vs batch 1 | floor ms / step '
@@ -287,8 +434,10 @@ def run_benchmark(model, batch_sizes, weight_formats, steps, repeats,
     memory_floor = read_bytes(fast, weights, runtime) / bandwidth * 1000
     batch_one = None
     for batch in batch_sizes:
-      floor = max(memory_floor, step_flops(fast, batch) / peak * 1000)
-      step_ms = time_loop(model, batch, weights, runtime, steps, repeats)
+      floor = max(memory_floor, 1000 * product_seconds(
+          fast, batch, weights, runtime, rates))
+      step_ms = time_loop(model, batch, weights, runtime,
+                          timed_steps(batch, steps), repeats)
       timings.setdefault((weights, runtime), {})[batch] = step_ms
       if batch == 1:
         batch_one = step_ms
@@ -296,6 +445,7 @@ def run_benchmark(model, batch_sizes, weight_formats, steps, repeats,
                         step_ms, baseline,
                         timings.get(('float32', 'xla'), {}).get(batch),
                         batch_one, floor, sample_rate))
+  peak = rates['float32']
   encode_seconds = time_encoding(model, repeats)
   flops = encoder_flops(model.config, ENCODE_SAMPLES)
   winograd_flops = encoder_flops(model.config, ENCODE_SAMPLES,

@@ -33,7 +33,7 @@ def test_default_cases_are_each_formats_runtime_and_the_xla_reference():
 def test_table_has_every_case_with_consistent_numbers():
   model = randomize(mw.NSynthAutoencoder('tiny'))
   report, timings = speed.run_benchmark(
-      model, [1, 2], ['float32', 'float16', 'int8'], steps=64, repeats=1,
+      model, [1, 2], ['float32', 'float16', 'int8'], steps=256, repeats=2,
       baseline_steps=4, runtimes=['xla', 'numba', 'litert'])
   # The machine, its vector width as numpy's own CPU detection finds it.
   features = np._core._multiarray_umath.__cpu_features__  # pylint: disable=protected-access
@@ -41,6 +41,15 @@ def test_table_has_every_case_with_consistent_numbers():
   assert f'{os.cpu_count()} cores' in first_line
   if features.get('AVX512F') or features.get('AVX2'):
     assert ('AVX-512' if features['AVX512F'] else 'AVX2') in first_line
+  # The product instructions, as /proc/cpuinfo's flags list them.
+  listed = set()
+  if os.path.exists('/proc/cpuinfo'):
+    with open('/proc/cpuinfo') as handle:
+      listed = set(next(line for line in handle if line.startswith('flags'))
+                   .partition(':')[2].split())
+  present = [flag for flag in speed.PRODUCT_FLAGS if flag in listed]
+  assert re.search(r'Product instructions: ([\w, ]+?)(?: \(not [\w, ]+\))?;',
+                   report).group(1).split(', ') == (present or ['none'])
   rows = [line for line in report.splitlines() if line.startswith('| ')
           and not line.startswith(('| generation', '| ---'))]
   names = [row.split('|')[1].strip() for row in rows]
@@ -57,8 +66,8 @@ def test_table_has_every_case_with_consistent_numbers():
   for row in cells:
     batch, step_ms, per_second = int(row[0]), float(row[1]), float(
         row[2].replace(',', ''))
-    assert step_ms > 0
-    assert abs(per_second - batch * 1000 / step_ms) <= 0.01 * per_second + 1
+    assert abs(per_second - batch * 1000 / step_ms) <= (
+        0.01 * abs(per_second) + 1)
     assert float(row[8]) == pytest.approx(step_ms / float(row[7]), rel=0.01)
   encoding = re.search(
       r'Encoding 64,000 samples \(4 s\) at batch 1: ([\d.]+) ms .*; compute '
@@ -80,9 +89,9 @@ def test_table_has_every_case_with_consistent_numbers():
   assert gflop == pytest.approx(
       2 * 64000 * (encoder_weights - dilated_weights / 2) / 1e9, rel=1e-3)
   assert floor_ms == pytest.approx(gflop / rate * 1000, rel=2e-3)
-  # One product rate for every floor: the header's.
+  # Encoding's floor at the header's float32 rate.
   assert rate == pytest.approx(float(re.search(
-      r'products at ([\d.]+) GFLOP/s', report).group(1)), rel=1e-3)
+      r'float32 at ([\d.]+) GFLOP/s', report).group(1)), rel=1e-3)
   assert ratio == pytest.approx(encode_ms / floor_ms, rel=0.01, abs=0.01)
   network = re.search(
       r'The encoder network alone on the same note: ([\d.]+) ms by '
@@ -113,12 +122,13 @@ def test_table_has_every_case_with_consistent_numbers():
     assert float(row[6]) == pytest.approx(
         steps[(name, batch)] / steps[(name, 1)], rel=0.012, abs=0.01)
   # The floor is the longer of the bytes a step reads over the printed
-  # bandwidth and its arithmetic over the printed product rate, both counted
-  # here from the model's layers, not from the report: 4 bytes per weight
-  # for float32 and float16 in LiteRT (unpacked when it loads them); float16
-  # in the Numba loop 2 bytes per kernel entry and 4 per bias; for int8 (both
-  # runtimes) 1 byte per kernel entry and one float32 scale per output, but
-  # out1 and logits kept float32, plus the float32 biases.
+  # bandwidth and its arithmetic over the printed product rate of its format
+  # (int8 for LiteRT's int8 step but out1 and logits, float32 for the rest),
+  # both counted here from the model's layers, not from the report: 4 bytes
+  # per weight for float32 and float16 in LiteRT (unpacked when it loads
+  # them); float16 in the Numba loop 2 bytes per kernel entry and 4 per bias;
+  # for int8 (both runtimes) 1 byte per kernel entry and one float32 scale
+  # per output, but out1 and logits kept float32, plus the float32 biases.
   layers = step_layers(model)
   kernels = sum(int(np.prod(layer.kernel.shape)) for layer in layers)
   biases = sum(int(np.prod(layer.bias.shape)) for layer in layers)
@@ -129,23 +139,114 @@ def test_table_has_every_case_with_consistent_numbers():
   printed_bytes = int(re.search(r'\(([\d,]+) bytes of float32\)', report)
                       .group(1).replace(',', ''))
   assert printed_bytes == 4 * (kernels + biases)
-  product_rate = float(re.search(r'products at ([\d.]+) GFLOP/s',
-                                 report).group(1))
+  float32_rate, int8_rate = (
+      float(re.search(rf'{name} at ([\d.]+) GFLOP/s', report).group(1))
+      for name in ('float32', 'int8'))
+  if not listed.intersection(speed.INT8_FLAGS):
+    assert int8_rate == float32_rate
   step_mflop = float(re.search(r'([\d.]+) MFLOP per step and batch row',
                                report).group(1))
   assert step_mflop == pytest.approx(2 * kernels / 1e6, rel=1e-3)
   floors = {(name, int(row[0])): float(row[7])
             for name, row in zip(names, cells)}
   int8_bytes = kernels + 3 * output_kernels + 8 * biases - 4 * output_biases
-  for name, weight_bytes in (
-      ('XLA loop, float32 weights', 4 * (kernels + biases)),
-      ('Numba loop, float32 weights', 4 * (kernels + biases)),
-      ('LiteRT loop, float32 weights', 4 * (kernels + biases)),
-      ('LiteRT loop, float16 weights', 4 * (kernels + biases)),
-      ('Numba loop, float16 weights', 2 * kernels + 4 * biases),
-      ('Numba loop, int8 weights', int8_bytes),
-      ('LiteRT loop, int8 weights', int8_bytes)):
+  float32_ms = 2 * kernels / (float32_rate * 1e6)
+  int8_ms = (2 * (kernels - output_kernels) / (int8_rate * 1e6)
+             + 2 * output_kernels / (float32_rate * 1e6))
+  for name, weight_bytes, row_ms in (
+      ('XLA loop, float32 weights', 4 * (kernels + biases), float32_ms),
+      ('Numba loop, float32 weights', 4 * (kernels + biases), float32_ms),
+      ('LiteRT loop, float32 weights', 4 * (kernels + biases), float32_ms),
+      ('LiteRT loop, float16 weights', 4 * (kernels + biases), float32_ms),
+      ('Numba loop, float16 weights', 2 * kernels + 4 * biases, float32_ms),
+      ('Numba loop, int8 weights', int8_bytes, float32_ms),
+      ('LiteRT loop, int8 weights', int8_bytes, int8_ms)):
     for batch in (1, 2):
       assert floors[(name, batch)] == pytest.approx(
-          max(weight_bytes / (bandwidth * 1e6),
-              2 * kernels * batch / (product_rate * 1e6)), rel=0.01), name
+          max(weight_bytes / (bandwidth * 1e6), row_ms * batch),
+          rel=0.01), name
+
+
+def test_large_batches_time_fewer_steps():
+  assert [speed.timed_steps(batch, 512) for batch in (1, 16, 64, 256, 512)
+          ] == [512, 512, 128, 32, 16]
+  # At least MIN_STEPS, at most the steps asked for.
+  assert speed.timed_steps(4096, 512) == speed.MIN_STEPS == 16
+  assert speed.timed_steps(64, 8) == 8
+
+
+def test_int8_products_count_where_the_cpu_has_int8_dot_products(
+    monkeypatch):
+  monkeypatch.setattr(speed, 'peak_rate', lambda: 1e11)
+  monkeypatch.setattr(speed, 'int8_rate', lambda: 4e11)
+  with_vnni = {'avx2', 'avx512f', 'avx512_vnni', 'avx512_bf16', 'sse2'}
+  rates = speed.product_rates(with_vnni)
+  assert rates == {'float32': 1e11, 'int8': 4e11}
+  assert speed.rates_sentence(rates, with_vnni).startswith(
+      'Products: float32 at 100 GFLOP/s (numpy, 1,024-square matrices), '
+      'int8 at 400 GFLOP/s (LiteRT\'s dynamic-range int8 fully-connected '
+      'layer, 1,024 rows through 1,024-square int8 weights, XNNPACK on ')
+  assert speed.rates_sentence(rates, with_vnni).endswith(
+      'Product instructions: avx2, avx512f, avx512_vnni, avx512_bf16 (not '
+      'avx_vnni, amx_tile, amx_int8, amx_bf16); no runtime here multiplies '
+      'in bfloat16.')
+  # AVX2 alone (Zen 3): int8 products at the float32 rate, not measured.
+  monkeypatch.setattr(speed, 'int8_rate', lambda: pytest.fail('measured'))
+  rates = speed.product_rates({'avx2'})
+  assert rates == {'float32': 1e11, 'int8': 1e11}
+  assert 'int8 at 100 GFLOP/s (float32\'s: no int8 dot-product ' in (
+      speed.rates_sentence(rates, {'avx2'}))
+
+
+def test_large_batch_rows_and_each_formats_floor(monkeypatch):
+  # Product rates so low that every floor is the arithmetic's, int8's four
+  # times float32's (as if the CPU had VNNI); and the steps each case timed.
+  monkeypatch.setattr(speed, 'peak_rate', lambda: 1e7)
+  monkeypatch.setattr(speed, 'int8_rate', lambda: 4e7)
+  monkeypatch.setattr(speed, 'cpu_flags', lambda: {'avx2', 'avx512_vnni'})
+  timed = []
+  time_loop = speed.time_loop
+
+  def recording_time_loop(model, batch, weights, runtime, steps, repeats):
+    timed.append((weights, runtime, batch, steps))
+    return time_loop(model, batch, weights, runtime, steps, repeats)
+
+  monkeypatch.setattr(speed, 'time_loop', recording_time_loop)
+  model = randomize(mw.NSynthAutoencoder('tiny'))
+  report, timings = speed.run_benchmark(
+      model, [1, 64], ['float32', 'int8'], steps=256, repeats=1,
+      baseline_steps=2, runtimes=['numba', 'litert'])
+  cases = [('float32', 'numba'), ('float32', 'litert'), ('int8', 'numba'),
+           ('int8', 'litert')]
+  names = {f'{speed.LOOP_NAMES[runtime]}, {weights} weights': (weights,
+                                                                 runtime)
+           for weights, runtime in cases}
+  assert timed == [case + (batch, steps) for case in cases
+                   for batch, steps in ((1, 256), (64, 64))]
+  assert ('A timed run is 256 steps up to batch 16, then as many '
+          'sample-steps (batch x steps): 64 at batch 64;') in report
+  assert 'float32 at 0.01 GFLOP/s' in report
+  assert 'int8 at 0.04 GFLOP/s' in report
+  rows = {(row[1].strip(), int(row[2])): row[3:-1]
+          for row in (line.split('|') for line in report.splitlines()
+                      if line.startswith('| ') and ' weights |' in line)}
+  assert sorted(rows) == sorted((name, batch) for name in names
+                                for batch in (1, 64))
+  layers = step_layers(model)
+  output = [layer for layer in layers if layer.name in ('out1', 'logits')]
+  flops = 2 * sum(int(np.prod(layer.kernel.shape)) for layer in layers)
+  output_flops = 2 * sum(int(np.prod(layer.kernel.shape))
+                         for layer in output)
+  for (name, batch), cells in rows.items():
+    step_ms, floor_ms = float(cells[0]), float(cells[6])
+    expected = batch * (
+        (flops - output_flops) / 4e4 + output_flops / 1e4
+        if name == 'LiteRT loop, int8 weights' else flops / 1e4)
+    assert floor_ms == pytest.approx(expected, rel=0.01), name
+    assert float(cells[7]) == pytest.approx(step_ms / floor_ms, rel=0.01,
+                                            abs=0.006)
+    assert timings[names[name]][batch] == pytest.approx(step_ms, rel=0.006)
+  # So LiteRT's int8 step, the only one with int8 products, has a lower
+  # floor than the Numba loop's int8 step of the same weights.
+  assert float(rows[('LiteRT loop, int8 weights', 64)][6]) < float(
+      rows[('Numba loop, int8 weights', 64)][6])
