@@ -158,6 +158,21 @@ def test_export_errors_are_one_line(tiny_checkpoint, tmp_path, capsys):
     litert.LiteRTDecoder.load(str(tmp_path))
 
 
+def test_an_export_of_an_earlier_version_is_named(tiny_checkpoint, tmp_path):
+  checkpoint, _ = tiny_checkpoint
+  folder = tmp_path / 'decoder'
+  assert export.main(['export', f'--checkpoint_path={checkpoint}',
+                      '--format=tflite', f'--save_path={folder}']) == 0
+  step = tf.function(lambda x: {'skips': x * 2.0}, input_signature=[
+      tf.TensorSpec([1, 4], tf.float32)])
+  converter = tf.lite.TFLiteConverter.from_concrete_functions(
+      [step.get_concrete_function()], step)
+  (folder / litert.MODEL_FILE).write_bytes(converter.convert())
+  with pytest.raises(mw.MagentaWavenetError,
+                     match='earlier version .* no output_layers signature'):
+    litert.LiteRTDecoder.load(str(folder))
+
+
 def test_generate_and_mix_commands_take_weights(tiny_checkpoint, tmp_path):
   checkpoint, model = tiny_checkpoint
   code = random_inputs(model.config, 1, 192, seed=7)[1][0]

@@ -31,8 +31,8 @@ USAGE = r"""Usage:
       --save_path=output/saved_model_h64
 
   # The decoder for small devices: a LiteRT model with int8 weights
-  # (model.tflite, signatures `decode_step` and `project_code`, and
-  # config.json):
+  # (model.tflite, signatures `decode_step`, `project_code` and
+  # `output_layers`, and config.json):
   python -m magenta_wavenet export --format=tflite --weights=int8 \
       --save_path=output/decoder_int8
   # In Python: d = magenta_wavenet.synthesis.litert.LiteRTDecoder.load(path);

@@ -63,8 +63,7 @@ def fused_weights(decoder):
       'logits': pair(decoder.logits)}
 
 
-def decoder_step(weights, x_prev, taps_of, layer_terms, out_term,
-                 apply_output=_apply):
+def decoder_step(weights, x_prev, taps_of, layer_terms, out_term):
   """The arithmetic of one decoder step, wherever its past is kept.
 
   Args:
@@ -77,12 +76,20 @@ def decoder_step(weights, x_prev, taps_of, layer_terms, out_term,
     layer_terms: [layers, batch, 2 * width] conditioning of this step's
       frame, dilated convs' biases included (`project_code`).
     out_term: [batch, skip] out1's conditioning and bias.
-    apply_output: The product of out1 and logits, as `_apply` (the LiteRT
-      int8 model keeps these two float32, see `litert`).
 
   Returns:
     Logits [batch, 256] of the sample at t.
   """
+  skips = decoder_skips(weights, x_prev, taps_of, layer_terms)
+  hidden = tf.nn.relu(_apply(tf.nn.relu(skips), weights['out1'][0])
+                      + out_term)
+  return _apply(hidden, weights['logits'][0]) + weights['logits'][1]
+
+
+def decoder_skips(weights, x_prev, taps_of, layer_terms):
+  """`decoder_step` up to its output layers: the sum of the skip
+  connections [batch, skip], before the ReLU that out1 reads (the LiteRT
+  loop computes out1 and logits on the host, see `litert`)."""
   residual = (_apply(taps_of(0, x_prev[:, tf.newaxis]), weights['start'][0])
               + weights['start'][1])
   skips = _apply(residual, weights['skip_start'][0]) + weights['skip_start'][1]
@@ -93,9 +100,7 @@ def decoder_step(weights, x_prev, taps_of, layer_terms, out_term,
     res_skip = _apply(gated, res_skip) + res_skip_bias
     residual += res_skip[:, :width]
     skips += res_skip[:, width:]
-  hidden = tf.nn.relu(apply_output(tf.nn.relu(skips), weights['out1'][0])
-                      + out_term)
-  return apply_output(hidden, weights['logits'][0]) + weights['logits'][1]
+  return skips
 
 
 def project_code(decoder, weights, code):

@@ -9,13 +9,16 @@ one LiteRT flatbuffer with two signatures,
 * `decode_step` (the model's first subgraph, so the plain `Interpreter`
   calls run it): x_prev [batch], start_past [batch, 2] (x[t - 2], x[t - 1]
   of the start conv), past_old and past_mid [layers, batch, width] (x[t - 2d]
-  and x[t - d] of each dilated conv), layer_terms [layers, batch, 2 * width]
-  and out_term [batch, skip] of the step's frame -> logits [batch, 256],
-  currents [layers, batch, width] (each dilated conv's input x[t]): the
-  arithmetic of `incremental.decoder_step`;
+  and x[t - d] of each dilated conv) and layer_terms [layers, batch,
+  2 * width] of the step's frame -> skips [batch, skip] (ReLU of the skip
+  connections' sum), currents [layers, batch, width] (each dilated conv's
+  input x[t]): the arithmetic of `incremental.decoder_skips`;
 * `project_code`: code [batch, frames, code_width] -> layer_terms [frames,
   layers, batch, 2 * width], out_term [frames, batch, skip]
-  (`incremental.project_code`, run once per code),
+  (`incremental.project_code`, run once per code);
+* `output_layers`: no inputs -> the float32 weights of out1 and logits,
+  `out1` [skip, skip] and `logits` [skip, 256] ([in, out]), `logits_bias`
+  [256]: constants, which no weight format quantizes,
 
 with its weights in one of `WEIGHT_FORMATS`:
 
@@ -33,10 +36,14 @@ with its weights in one of `WEIGHT_FORMATS`:
 
 `LiteRTDecoder` runs the sample loop in Python around `decode_step`, with
 the ring buffers and the seeded draw (`gumbel_max`) of `host_loop`, as the
-Numba loop runs them. The Python loop
-costs about 0.1 ms per step: small against h512_bo16's step (7 ms with int8
-weights, 19 ms float32 on 2 cores), but more than a small model's whole
-step, which `numba_loop` runs instead (`generation.default_runtime`).
+Numba loop runs them, and applies out1 and logits (`output_layers`) to each
+step's skips with numpy: in the model, where the converter quantizes a
+plain product's weights, they ran as a multiply and a sum, about 11 ms of
+h512_bo16's int8 step at batch 256 against 0.7 ms for the host's matrix
+products (one thread, `_one_blas_thread`). The Python loop costs about
+0.1 ms per step: small against h512_bo16's step (7 ms with int8 weights,
+19 ms float32 on 2 cores), but more than a small model's whole step, which
+`numba_loop` runs instead (`generation.default_runtime`).
 """
 
 import contextlib
@@ -47,6 +54,7 @@ import tempfile
 
 import numpy as np
 import tensorflow as tf
+from threadpoolctl import threadpool_limits
 
 from magenta_wavenet import cpu
 from magenta_wavenet.errors import ConfigError
@@ -54,15 +62,18 @@ from magenta_wavenet.errors import MagentaWavenetError
 from magenta_wavenet.files import atomic_folder
 from magenta_wavenet.model.config import WaveNetConfig
 from magenta_wavenet.synthesis import host_loop
-from magenta_wavenet.synthesis.incremental import decoder_step
+from magenta_wavenet.synthesis.incremental import decoder_skips
 from magenta_wavenet.synthesis.incremental import feedback_tables
 from magenta_wavenet.synthesis.incremental import fused_weights
 from magenta_wavenet.synthesis.incremental import project_code
 
 WEIGHT_FORMATS = ('float32', 'float16', 'int8')
-# The `fused_weights` an int8 model keeps float32 (`decoder_step`'s
-# apply_output, see the module docstring).
+# The `fused_weights` an int8 model keeps float32 (its `output_layers`,
+# see the module docstring).
 UNQUANTIZED = ('out1', 'logits')
+# The `output_layers` signature's outputs, in the order `_apply_output`
+# takes them.
+OUTPUT_LAYERS = ('out1', 'logits', 'logits_bias')
 MODEL_FILE = 'model.tflite'
 CONFIG_FILE = 'config.json'
 
@@ -75,13 +86,6 @@ def check_weight_format(weights):
                      f'got {weights!r}.')
 
 
-def _unquantized_product(inputs, matrix):
-  """inputs [B, in] x matrix [out, in] -> [B, out] as a multiply and a sum,
-  which dynamic-range quantization leaves in float32 (it quantizes the
-  weights of matrix products only)."""
-  return tf.reduce_sum(tf.expand_dims(inputs, 1) * matrix, axis=-1)
-
-
 def _step_function(decoder):
   """The `decode_step` signature's function over the decoder's current
   weights."""
@@ -90,7 +94,7 @@ def _step_function(decoder):
   width = config.decoder_width
   weights = fused_weights(decoder)
 
-  def step(x_prev, start_past, past_old, past_mid, layer_terms, out_term):
+  def step(x_prev, start_past, past_old, past_mid, layer_terms):
     currents = []
     # Each layer's [batch, channels] from one unstack of each input. Indexed
     # one layer at a time instead (a strided slice that drops the axis),
@@ -106,9 +110,8 @@ def _step_function(decoder):
       currents.append(current)
       return tf.concat([olds[conv - 1], mids[conv - 1], current], axis=-1)
 
-    logits = decoder_step(weights, x_prev, taps_of, tf.unstack(layer_terms),
-                          out_term, apply_output=_unquantized_product)
-    return {'logits': logits, 'currents': tf.stack(currents)}
+    skips = decoder_skips(weights, x_prev, taps_of, tf.unstack(layer_terms))
+    return {'skips': tf.nn.relu(skips), 'currents': tf.stack(currents)}
 
   return tf.function(step, input_signature=[
       tf.TensorSpec([None], tf.float32, name='x_prev'),
@@ -116,9 +119,7 @@ def _step_function(decoder):
       tf.TensorSpec([layers, None, width], tf.float32, name='past_old'),
       tf.TensorSpec([layers, None, width], tf.float32, name='past_mid'),
       tf.TensorSpec([layers, None, 2 * width], tf.float32,
-                    name='layer_terms'),
-      tf.TensorSpec([None, config.skip_width], tf.float32,
-                    name='out_term')])
+                    name='layer_terms')])
 
 
 def _project_function(decoder):
@@ -133,6 +134,18 @@ def _project_function(decoder):
       [None, None, decoder.config.code_width], tf.float32, name='code')])
 
 
+def _output_function(decoder):
+  """The `output_layers` signature's function."""
+  weights = fused_weights(decoder)
+
+  def output_layers():
+    return {'out1': tf.transpose(weights['out1'][0]),
+            'logits': tf.transpose(weights['logits'][0]),
+            'logits_bias': weights['logits'][1]}
+
+  return tf.function(output_layers, input_signature=[])
+
+
 def convert(decoder, weights):
   """The decoder's current weights as a LiteRT flatbuffer.
 
@@ -141,8 +154,8 @@ def convert(decoder, weights):
     weights: One of `WEIGHT_FORMATS`.
 
   Returns:
-    bytes of a .tflite model with the `decode_step` and `project_code`
-    signatures.
+    bytes of a .tflite model with the `decode_step`, `project_code` and
+    `output_layers` signatures.
   """
   check_weight_format(weights)
   with _quiet_tensorflow():
@@ -168,7 +181,8 @@ def _convert(decoder, weights):
   """See `convert`."""
   module = tf.Module()
   module.functions = {'decode_step': _step_function(decoder),
-                      'project_code': _project_function(decoder)}
+                      'project_code': _project_function(decoder),
+                      'output_layers': _output_function(decoder)}
   with tempfile.TemporaryDirectory() as folder:
     tf.saved_model.save(module, folder, signatures={
         name: function.get_concrete_function()
@@ -206,6 +220,7 @@ class LiteRTDecoder:
     self._fingerprint = host_loop.fingerprint(decoder) if decoder else None
     self._rings = host_loop.Rings(config)
     self._interpreter = None
+    self._output_layers = None
     self._step_call = None
     self._audio_table, self._input_table = (
         table.numpy() for table in feedback_tables())
@@ -227,6 +242,12 @@ class LiteRTDecoder:
       raise MagentaWavenetError(
           f'{path}: not a LiteRT export ({MODEL_FILE} and {CONFIG_FILE}): '
           f'{error}') from None
+    from ai_edge_litert.interpreter import Interpreter  # pylint: disable=g-import-not-at-top
+    if 'output_layers' not in Interpreter(
+        model_content=flatbuffer).get_signature_list():
+      raise MagentaWavenetError(
+          f'{path}: a LiteRT export of an earlier version (its {MODEL_FILE} '
+          'has no output_layers signature); export the model again.')
     return cls(flatbuffer, WaveNetConfig.from_dict(saved['model']),
                saved['weights'])
 
@@ -274,6 +295,11 @@ class LiteRTDecoder:
                  else cpu.cores())
       self._interpreter = Interpreter(model_content=self.flatbuffer,
                                       num_threads=threads)
+      runner = self._interpreter.get_signature_runner('output_layers')
+      # Copies: the runner's arrays would pin the interpreter's memory.
+      outputs = runner()
+      self._output_layers = tuple(outputs[name].copy()
+                                  for name in OUTPUT_LAYERS)
     return self._interpreter
 
   def project_code(self, code):
@@ -300,13 +326,24 @@ class LiteRTDecoder:
     layer_terms, out_term = projected
     frame = position // self.config.hop_length
     oldest, middle = self._rings.slots(position)  # x[t - 2d], then x[t]
-    logits, currents = step(x_prev, start_past, rings[oldest], rings[middle],
-                            layer_terms[frame], out_term[frame])
-    rings[oldest] = currents
+    skips = step(x_prev, start_past, rings, oldest, middle,
+                 layer_terms[frame])
     start_past[:, 0] = start_past[:, 1]
     start_past[:, 1] = x_prev
     state[0] = position + 1
-    return logits
+    return self._apply_output(skips, out_term[frame])
+
+  def _apply_output(self, skips, out_term):
+    """Logits [batch, 256] of skips [batch, skip] (after their ReLU) and the
+    frame's out_term [batch, skip]: `incremental.decoder_step`'s output
+    layers, float32."""
+    out1, logits, logits_bias = self._output_layers
+    hidden = np.matmul(skips, out1)
+    hidden += out_term
+    np.maximum(hidden, 0, out=hidden)
+    output = np.matmul(hidden, logits)
+    output += logits_bias
+    return output
 
   def sample_loop(self, state, x_prev, projected, num_steps, seed,
                   temperature):
@@ -318,14 +355,15 @@ class LiteRTDecoder:
     step = self._step_at(batch)
     audio = np.zeros([num_steps, batch], np.float32)
     temperature = np.float32(temperature)
-    for i in range(num_steps):
-      logits = self._step(state, x_prev, projected, step)
-      sample_class = np.array([
-          host_loop.gumbel_max(row_logits, temperature, seed, state[0] - 1,
-                               row)
-          for row, row_logits in enumerate(logits)])
-      audio[i] = self._audio_table[sample_class]
-      x_prev = self._input_table[sample_class]
+    with _one_blas_thread():
+      for i in range(num_steps):
+        logits = self._step(state, x_prev, projected, step)
+        sample_class = np.array([
+            host_loop.gumbel_max(row_logits, temperature, seed, state[0] - 1,
+                                 row)
+            for row, row_logits in enumerate(logits)])
+        audio[i] = self._audio_table[sample_class]
+        x_prev = self._input_table[sample_class]
     return state, x_prev, audio
 
   def forced_loop(self, state, x_prev, projected, inputs):
@@ -335,19 +373,30 @@ class LiteRTDecoder:
     step = self._step_at(x_prev.shape[0])
     logits = np.zeros([len(inputs), x_prev.shape[0],
                        self.config.quantization_channels], np.float32)
-    for i, next_input in enumerate(inputs):
-      logits[i] = self._step(state, x_prev, projected, step)
-      x_prev = next_input
+    with _one_blas_thread():
+      for i, next_input in enumerate(inputs):
+        logits[i] = self._step(state, x_prev, projected, step)
+        x_prev = next_input
     return state, x_prev, logits
 
 
-class _StepCall:
-  """`decode_step` at one batch size, through the plain `Interpreter` API
-  (set_tensor, invoke, get_tensor): the signature runner resizes and
-  allocates its inputs at every call, more than a small model's step."""
+def _one_blas_thread():
+  """Keeps numpy's BLAS (the output layers' products) on one thread: with
+  more, its threads spin after each product on the cores that XNNPACK's
+  next step needs (h512_bo16's int8 step at batch 256: 119 ms against 80
+  with the output layers in the model)."""
+  return threadpool_limits(1, user_api='blas')
 
-  INPUTS = ('x_prev', 'start_past', 'past_old', 'past_mid', 'layer_terms',
-            'out_term')
+
+class _StepCall:
+  """`decode_step` at one batch size, through the plain `Interpreter` API:
+  the signature runner resizes and allocates its inputs at every call, more
+  than a small model's step. The inputs are written, and the currents read,
+  in place through the interpreter's tensor views (`Interpreter.tensor`):
+  set_tensor and get_tensor would copy each once more (h512_bo16 at batch
+  256: 31 MB of taps in, 16 MB of currents out per step)."""
+
+  INPUTS = ('x_prev', 'start_past', 'past_old', 'past_mid', 'layer_terms')
 
   def __init__(self, interpreter, config, batch):
     layers = len(config.decoder_dilations)
@@ -355,8 +404,7 @@ class _StepCall:
     shapes = {'x_prev': [batch], 'start_past': [batch, 2],
               'past_old': [layers, batch, width],
               'past_mid': [layers, batch, width],
-              'layer_terms': [layers, batch, 2 * width],
-              'out_term': [batch, config.skip_width]}
+              'layer_terms': [layers, batch, 2 * width]}
     runner = interpreter.get_signature_runner('decode_step')
     inputs = runner.get_input_details()
     outputs = runner.get_output_details()
@@ -366,14 +414,25 @@ class _StepCall:
     interpreter.allocate_tensors()
     self.batch = batch
     self._interpreter = interpreter
-    self._inputs = [inputs[name]['index'] for name in self.INPUTS]
-    self._outputs = [outputs[name]['index'] for name in ('logits',
-                                                          'currents')]
+    # Functions returning a view of the tensor's memory: a view must be
+    # dropped before the next invoke, which refuses to run while one lives.
+    self._inputs = {name: interpreter.tensor(inputs[name]['index'])
+                    for name in self.INPUTS}
+    self._skips, self._currents = (interpreter.tensor(outputs[name]['index'])
+                                   for name in ('skips', 'currents'))
 
-  def __call__(self, *values):
-    """values in the order of INPUTS -> (logits, currents)."""
-    for index, value in zip(self._inputs, values):
-      self._interpreter.set_tensor(index, value)
+  def __call__(self, x_prev, start_past, rings, oldest, middle, layer_terms):
+    """One step of the stacked rings [slots, batch, width]: the taps are
+    their rows `oldest` (x[t - 2d]) and `middle` (x[t - d]), int arrays
+    [layers]; writes the currents into rows `oldest` and returns the skips
+    [batch, skip]."""
+    inputs = self._inputs
+    inputs['x_prev']()[:] = x_prev
+    inputs['start_past']()[:] = start_past
+    # mode='clip' (the rows are in range): 'raise' buffers `out`.
+    np.take(rings, oldest, axis=0, out=inputs['past_old'](), mode='clip')
+    np.take(rings, middle, axis=0, out=inputs['past_mid'](), mode='clip')
+    inputs['layer_terms']()[:] = layer_terms
     self._interpreter.invoke()
-    return tuple(self._interpreter.get_tensor(index)
-                 for index in self._outputs)
+    rings[oldest] = self._currents()
+    return self._skips().copy()
