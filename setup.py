@@ -30,7 +30,8 @@ COMMANDS = ('save_embeddings', 'generate', 'mix', 'instrument', 'studio',
 # Either TensorFlow build provides the `tensorflow` module; pip cannot make
 # one the default of the other, so neither is a plain requirement.
 TENSORFLOW = '>=2.16,<2.22'
-# `instrument` and `save_embeddings` with --pipeline_options (2.77.0 tested).
+# `instrument` and `save_embeddings` with --pipeline_options (2.77.0 and 2.78.0
+# tested).
 BEAM = 'apache-beam>=2.60,<3'
 
 
