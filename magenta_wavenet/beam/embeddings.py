@@ -13,6 +13,7 @@ Counters (namespace 'magenta_wavenet'): files_encoded, files_failed.
 """
 
 import contextlib
+import logging
 
 import apache_beam as beam
 
@@ -21,6 +22,8 @@ from magenta_wavenet.beam import pipeline
 from magenta_wavenet.beam.files import BEAM_FILES
 from magenta_wavenet.errors import USER_ERRORS
 from magenta_wavenet.errors import describe
+
+logger = logging.getLogger(__name__)
 
 
 def _failure(path, local, error):
@@ -67,11 +70,13 @@ class EncodeFiles(beam.DoFn):
         try:
           codes.save_code(output, code, BEAM_FILES)
         except USER_ERRORS as error:
-          failures.append(_failure(path, output, error))
+          failures.append(_failure(path, path, error))
           continue
         self._encoded.inc()
         yield path
     self._failed.inc(len(failures))
+    logger.info('Encoded a batch of %d files, %d failed.', len(batch),
+                len(failures))
     for line in failures:
       yield beam.pvalue.TaggedOutput(pipeline.FAILURES, line)
 
