@@ -174,6 +174,32 @@ def plan_batches(notes, batch_size):
           for start in range(0, len(notes), batch_size)]
 
 
+def batches_with_codes(manifest, codes):
+  """A pack's planned batches (`plan_batches` of `plan_notes`), each with
+  its notes' codes.
+
+  Args:
+    manifest: The pack's manifest (`prepare_pack`).
+    codes: float32 [notes, frames, code_width] in `plan_notes` order.
+
+  Returns:
+    List of (notes, their codes [len(notes), frames, code_width]): a batch's
+    codes are the consecutive rows of its consecutive notes.
+  """
+  grid = manifest['grid']
+  notes = plan_notes(grid['rows'], grid['cols'], manifest['pitches'])
+  size = manifest['batch_size']
+  return [(batch, codes[start:start + len(batch)])
+          for start, batch in zip(range(0, len(notes), size),
+                                  plan_batches(notes, size))]
+
+
+def written(notes, save_path, files=LOCAL):
+  """Whether each note's WAV is in the pack at `save_path` (in `files`)."""
+  return [files.exists(files.join(save_path, sample_path(*note)))
+          for note in notes]
+
+
 def batch_seed(seed, notes):
   """The sampling seed of a batch, from the pack seed and its notes.
 
@@ -491,18 +517,18 @@ def render_batch(model, notes, codes, manifest, save_path, files=LOCAL,
   Returns:
     The notes written now: none when every WAV of the batch was there.
   """
-  paths = [files.join(save_path, sample_path(*note)) for note in notes]
-  missing = [not files.exists(path) for path in paths]
-  if not any(missing):
+  there = written(notes, save_path, files)
+  if all(there):
     return []
   audio = generation.synthesize(
       model, codes, seed=batch_seed(manifest['seed'], notes),
       lengths=[manifest['note_samples']] * len(notes), progress=progress,
       weights=manifest['model']['decoder_weights'])
-  for path, row, wanted in zip(paths, audio, missing):
-    if wanted:
-      save_wav(path, row, manifest['sample_rate'], files)
-  return [note for note, wanted in zip(notes, missing) if wanted]
+  for note, row, was_there in zip(notes, audio, there):
+    if not was_there:
+      save_wav(files.join(save_path, sample_path(*note)), row,
+               manifest['sample_rate'], files)
+  return [note for note, was_there in zip(notes, there) if not was_there]
 
 
 def finish_pack(manifest, save_path, files=LOCAL):
@@ -582,27 +608,25 @@ def _render_notes(model, codes, manifest, save_path, progress, on_batch):
   Args:
     codes: float32 [notes, frames, code_width] in `plan_notes` order.
   """
-  grid = manifest['grid']
-  notes = plan_notes(grid['rows'], grid['cols'], manifest['pitches'])
-  order = {note: index for index, note in enumerate(notes)}
-  todo = [batch for batch in plan_batches(notes, manifest['batch_size'])
-          if not all(os.path.exists(os.path.join(save_path, sample_path(*note)))
-                     for note in batch)]
-  done = len(notes) - sum(len(batch) for batch in todo)
+  batches = batches_with_codes(manifest, codes)
+  total = sum(len(batch) for batch, _ in batches)
+  todo = [(batch, batch_codes) for batch, batch_codes in batches
+          if not all(written(batch, save_path))]
+  done = total - sum(len(batch) for batch, _ in todo)
   if done:
     logger.info('%s: %d of %d notes already rendered.', save_path, done,
-                len(notes))
+                total)
     if on_batch:
-      on_batch(done, len(notes))
+      on_batch(done, total)
   started, rendered = time.monotonic(), 0
-  for number, batch in enumerate(todo, 1):
-    render_batch(model, batch, codes[[order[note] for note in batch]],
-                 manifest, save_path, progress=progress)
+  for number, (batch, batch_codes) in enumerate(todo, 1):
+    render_batch(model, batch, batch_codes, manifest, save_path,
+                 progress=progress)
     rendered += len(batch)
     done += len(batch)
     per_note = (time.monotonic() - started) / rendered
     logger.info('Batch %d of %d written: %d of %d notes, %.2f s per note, '
-                '%.0f s left.', number, len(todo), done, len(notes),
-                per_note, per_note * (len(notes) - done))
+                '%.0f s left.', number, len(todo), done, total,
+                per_note, per_note * (total - done))
     if on_batch:
-      on_batch(done, len(notes))
+      on_batch(done, total)

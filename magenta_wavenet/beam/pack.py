@@ -22,7 +22,6 @@ before), notes_failed.
 import logging
 
 import apache_beam as beam
-import numpy as np
 
 from magenta_wavenet import sample_pack
 from magenta_wavenet.beam import pipeline
@@ -101,14 +100,7 @@ def render_pack(model, sources, save_path, points, pitches, note_length,
       decoder_weights=decoder_weights, files=BEAM_FILES)
   for folder in (save_path, BEAM_FILES.join(save_path, sample_pack.SAMPLES)):
     pipeline.remove_leftovers(folder)
-  grid = manifest['grid']
-  notes = sample_pack.plan_notes(grid['rows'], grid['cols'],
-                                 manifest['pitches'])
-  order = {note: index for index, note in enumerate(notes)}
-  batches = [(batch, np.ascontiguousarray(
-      codes[[order[note] for note in batch]]))
-             for batch in sample_pack.plan_batches(notes,
-                                                   manifest['batch_size'])]
+  batches = sample_pack.batches_with_codes(manifest, codes)
   job = beam.Pipeline(options=pipeline.options(pipeline_options))
   results = (job
              | 'Batches' >> beam.Create(batches, reshuffle=False)

@@ -73,15 +73,15 @@ def _body(flag_values):
                   model_name=flag_values.checkpoint_path or None,
                   decoder_weights=flag_values.weights)
   common.make_folder(flag_values.save_path)
-  if flag_values.pipeline_options is None:
-    model = common.model_from_flag(flag_values.checkpoint_path)
+  beam_pack = (None if flag_values.pipeline_options is None
+               else common.beam_job('pack'))
+  model = common.model_from_flag(flag_values.checkpoint_path)
+  if beam_pack is None:
     manifest = sample_pack.render_pack(
         model, flag_values.sources, flag_values.save_path, flag_values.points,
         flag_values.pitches, flag_values.note_length,
         progress=common.log_progress, **settings)
   else:
-    beam_pack = common.beam_job('pack')
-    model = common.model_from_flag(flag_values.checkpoint_path)
     manifest, counters, failures = beam_pack.render_pack(
         model, flag_values.sources, flag_values.save_path, flag_values.points,
         flag_values.pitches, flag_values.note_length,

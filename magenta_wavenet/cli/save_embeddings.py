@@ -60,8 +60,8 @@ def _body(flag_values):
                              model.config.hop_length)
   outputs = dict(zip(paths, common.output_paths(
       paths, flag_values.save_path, suffix='_embeddings.npy')))
-  batch = common.Batch('encoded')
   if flag_values.pipeline_options is None:
+    batch = common.Batch('encoded')
     batch.done += codes.save_embeddings(
         model, paths, outputs, flag_values.sample_length,
         flag_values.batch_size, on_error=batch.fail)
