@@ -269,3 +269,78 @@ def test_a_warm_start_needs_the_same_network():
                      match=r'startconv/W: the trained model has shape '
                      r'\(3, 1, 32\), not \(3, 1, 64\)'):
     checkpoint.warm_start_weights(mw.NSynthAutoencoder(PITCHED), other)
+
+
+def test_mu_law_tables_are_the_packages_mu_law(prepared):
+  folder, _, _ = prepared
+  with np.load(folder / inputs_folder.MU_LAW_FILE) as tables:
+    audio, bounds = tables['audio'], tables['bounds']
+  classes = np.arange(256)
+  np.testing.assert_array_equal(
+      audio, dsp.mu_law_decode(classes - 128).numpy())
+  assert np.all(np.diff(bounds) > 0)
+  floats = np.concatenate([
+      np.random.default_rng(0).uniform(-1.1, 1.1, 200000), audio, [0.0, 1.0,
+                                                                   -1.0]
+  ]).astype(np.float32)
+  np.testing.assert_array_equal(
+      np.searchsorted(bounds, floats, side='right'),
+      dsp.to_class(dsp.mu_law_encode(floats)).numpy())
+  # Each bound is where the class changes: the float below is one class
+  # lower (but at the float32 logarithm's one non-monotone step).
+  below = np.nextafter(bounds, np.float32(-np.inf))
+  changes = (dsp.to_class(dsp.mu_law_encode(bounds)).numpy() -
+             dsp.to_class(dsp.mu_law_encode(below)).numpy())
+  assert np.sum(changes == 1) >= 254 and np.all(changes >= 0)
+
+
+def shifted(tone_hz, semitones, length=6144, hop=512):
+  """A sine at tone_hz read through shift_reads, and its peak frequency."""
+  first, weights, reach = inputs_folder.shift_reads(semitones, length, hop)
+  source = np.sin(2 * np.pi * tone_hz / schema.SAMPLE_RATE *
+                  np.arange(reach))
+  played = (source[first[:, None] + np.arange(weights.shape[1])] *
+            weights).sum(axis=1)
+  spectrum = np.abs(np.fft.rfft(played * np.hanning(length), 16 * length))
+  return played, np.argmax(spectrum) * schema.SAMPLE_RATE / (16 * length)
+
+
+@pytest.mark.parametrize('semitones', [-12, -7, -1, 1, 5, 12])
+def test_a_shifted_crop_plays_the_tone_at_the_shifted_pitch(semitones):
+  played, peak = shifted(440.0, semitones)
+  assert peak == pytest.approx(440.0 * 2 ** (semitones / 12), rel=2e-3)
+  assert np.abs(played).max() == pytest.approx(1.0, abs=1e-3)
+
+
+def test_an_unshifted_crop_is_its_source_and_a_shift_up_does_not_alias():
+  first, weights, _ = inputs_folder.shift_reads(0, 6144, 512)
+  taps = inputs_folder.SHIFT_TAPS
+  np.testing.assert_array_equal(first + taps // 2 - 1, 512 + np.arange(6144))
+  np.testing.assert_allclose(weights[:, taps // 2 - 1], 1.0, atol=1e-6)
+  # 6 kHz played an octave up is 12 kHz, above the 8 kHz Nyquist: filtered
+  # out, where reading every other sample would fold it to 4 kHz.
+  played, _ = shifted(6000.0, 12)
+  assert np.sqrt(np.mean(played ** 2)) < 1e-3
+  unfiltered, _ = shifted(6000.0, 0)
+  assert np.sqrt(np.mean(unfiltered[::2] ** 2)) > 0.5
+
+
+def test_shift_tables_cover_every_read_and_code_frame():
+  hop, crop, size = 512, 6144, 12
+  tables = inputs_folder.shift_tables(size, crop, hop)
+  source = int(tables['source'])
+  assert source % hop == 0
+  assert tables['weights'].shape == (2 * size + 1, crop,
+                                     inputs_folder.SHIFT_TAPS)
+  assert tables['first'].min() >= 0
+  assert tables['first'].max() + inputs_folder.SHIFT_TAPS <= source
+  assert tables['lower'].min() >= 0
+  assert tables['lower'].max() + 1 < source // hop
+  # Unshifted, frame f of the crop is source frame f + 1 (it starts one hop
+  # in); an octave up it moves two source frames a frame, down a half.
+  np.testing.assert_array_equal(tables['lower'][size], np.arange(1, 13))
+  assert not tables['fraction'][size].any()
+  for semitones, step in ((12, 2.0), (-12, 0.5)):
+    position = (tables['lower'][size + semitones] +
+                tables['fraction'][size + semitones])
+    np.testing.assert_allclose(np.diff(position), step, rtol=1e-6)

@@ -26,6 +26,9 @@ one folder (atomically):
   MIDI pitches, and 'logits' float32 [2, 2048, 256], this package's logits
   for them with the starting weights (at that pitch for a pitch-conditioned
   preset); the recipe stops if its PyTorch port disagrees.
+* `mu_law.npz`: this package's 8-bit mu-law as two tables (`mu_law_tables`),
+  with which the recipe's pitch augmentation turns classes into audio and
+  its resampled audio back into classes.
 
 Usage (from the repository root):
 
@@ -58,6 +61,7 @@ from magenta_wavenet.sound import dsp
 from tools.recipe.inputs_folder import CLASSES_FILE
 from tools.recipe.inputs_folder import EXPECT_FILE
 from tools.recipe.inputs_folder import INIT_FILE
+from tools.recipe.inputs_folder import MU_LAW_FILE
 from tools.recipe.inputs_folder import NOTES_FILE
 from tools.recipe.inputs_folder import PITCH_FILE
 from tools.recipe.inputs_folder import PROBE_LENGTH
@@ -119,6 +123,36 @@ def read_notes(file_pattern, num_samples):
   return np.concatenate(classes), np.concatenate(pitches), names
 
 
+def mu_law_tables():
+  """This package's mu-law as tables a script without TensorFlow can use.
+
+  Returns:
+    Dict of 'audio', float32 [256], `dsp.mu_law_decode` of each class
+    (q + 128), and 'bounds', float32 [255]: bounds[k - 1] is the smallest
+    float32 that `dsp.mu_law_encode` maps to class k or above, so the class
+    of any float32 x is the number of bounds <= x (`np.searchsorted(bounds,
+    x, side='right')`): `dsp.mu_law_encode(x) + 128`, but for a float32
+    an ulp from a bound where the float32 logarithm is not monotone (one
+    such float in 51 ulps each side of every bound: 0.9166785 encodes to
+    class 254 below its bound of 0.91667855).
+  """
+  classes = np.arange(256)
+  audio = dsp.mu_law_decode(dsp.from_class(classes)).numpy()
+  wanted = classes[1:] - 128
+  low = np.full(wanted.shape, -2.0, np.float32)  # encodes to -128
+  high = np.full(wanted.shape, 2.0, np.float32)  # encodes to 127
+  while True:  # bisection over float32 until high is the next float after low
+    middle = ((low.astype(np.float64) + high) / 2).astype(np.float32)
+    middle = np.where(middle == high, low, middle)
+    split = middle != low
+    if not split.any():
+      break
+    above = dsp.mu_law_encode(middle).numpy() >= wanted
+    high = np.where(split & above, middle, high)
+    low = np.where(split & ~above, middle, low)
+  return {'audio': audio.astype(np.float32), 'bounds': high}
+
+
 def keras_logits(model, classes, pitch=None):
   """This package's teacher-forced logits of mu-law classes.
 
@@ -176,6 +210,7 @@ def prepare(train_path, output_dir, num_samples=schema.NOTE_SAMPLES, seed=0,
     np.savez(os.path.join(staging, EXPECT_FILE), classes=probe,
              pitch=probe_pitch,
              logits=keras_logits(model, probe, probe_pitch))
+    np.savez(os.path.join(staging, MU_LAW_FILE), **mu_law_tables())
 
   atomic_folder(output_dir, write)
   return classes.shape
@@ -193,7 +228,8 @@ def _body(flag_values):
            else f'seed {flag_values.seed}')
   print(f'{flag_values.output_dir}: {CLASSES_FILE} {shape[0]} notes x '
         f'{shape[1]} samples, {PITCH_FILE}, {CONFIG_FILE} and {INIT_FILE} '
-        f'({flag_values.config}, {start}), {EXPECT_FILE}.')
+        f'({flag_values.config}, {start}), {EXPECT_FILE}, '
+        f'{MU_LAW_FILE}.')
 
 
 def main(argv=None):

@@ -13,7 +13,10 @@ probe equal Keras's; a resumed one (--state) reads neither `init.npz` nor
 
 A pitch-conditioned preset (`pitch_classes` 128, h64_bo16_pitch) feeds its
 cond_map layers the code with the note's one-hot MIDI pitch appended, as
-`WaveNetDecoder.conditioning` does.
+`WaveNetDecoder.conditioning` does. For it, --pitch_shift and
+--pitch_dropout teach the decoder to take the pitch it plays from that
+input rather than from the code (`PitchAugmentation`); they read the
+inputs' `mu_law.npz`.
 
 It writes into --out (each file atomically, each under the 16 MiB a GPU
 call brings back for the h64 presets): `ema.npz` (averaged weights, the
@@ -31,6 +34,8 @@ Usage:
       --out run1 --minutes 10
   python train_torch_gpu.py --inputs recipe_inputs --config h64_bo16_pitch \
       --state run1 --out run2 --minutes 10   # the next GPU session
+  python train_torch_gpu.py --inputs recipe_inputs --config h64_bo16_pitch \
+      --pitch_shift 12 --pitch_dropout 0.1 --out run3 --minutes 10
 """
 
 import argparse
@@ -42,11 +47,13 @@ import time
 from inputs_folder import CLASSES_FILE
 from inputs_folder import EXPECT_FILE
 from inputs_folder import INIT_FILE
+from inputs_folder import MU_LAW_FILE
 from inputs_folder import PITCH_FILE
 from inputs_folder import PROBE_LENGTH
 from inputs_folder import PROBE_NOTES
 from inputs_folder import PROBE_START
 from inputs_folder import read_classes
+from inputs_folder import shift_tables
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -107,7 +114,7 @@ def encode(p, cfg, inp):
   return code.reshape(b, c, t // hop, hop).mean(-1)
 
 
-def conditioning(cfg, code, pitch):
+def conditioning(cfg, code, pitch, keep=None):
   """What the cond_map layers read, as `WaveNetDecoder.conditioning`.
 
   Args:
@@ -115,6 +122,8 @@ def conditioning(cfg, code, pitch):
     code: [B, bottleneck, frames].
     pitch: Integer [B] MIDI pitches in [0, 127]; unused without pitch
       classes.
+    keep: Optional bool [B]: rows without it hear no pitch (an all-zero
+      one-hot; pitch dropout).
 
   Returns:
     `code`, or [B, bottleneck + pitch_classes, frames]: the code, then the
@@ -123,6 +132,8 @@ def conditioning(cfg, code, pitch):
   if not cfg['pitch_classes']:
     return code
   one_hot = F.one_hot(pitch.long(), cfg['pitch_classes']).to(code.dtype)
+  if keep is not None:
+    one_hot = one_hot * keep[:, None].to(code.dtype)
   return torch.cat(
       [code, one_hot[:, :, None].expand(-1, -1, code.shape[2])], dim=1)
 
@@ -167,12 +178,122 @@ def logits_of(p, cfg, classes, pitch, input_noise=0.0, generator=None):
   Returns:
     Logits [B, 256, T] of each sample given the earlier ones.
   """
-  inp = (classes.long() - 128).float() / 128.0
-  cond = conditioning(cfg, encode(p, cfg, inp), pitch)
+  cond = conditioning(cfg, encode(p, cfg, network_input(classes)), pitch)
+  return teacher_forced(p, cfg, classes, cond, input_noise, generator)
+
+
+def network_input(classes):
+  """Mu-law classes q + 128 -> the networks' input q / 128, float32."""
+  return (classes.long() - 128).float() / 128.0
+
+
+def teacher_forced(p, cfg, classes, cond, input_noise=0.0, generator=None):
+  """The decoder's logits [B, 256, T] of classes [B, T] given `cond`.
+
+  `input_noise` and `generator` as in `logits_of`.
+  """
+  inp = network_input(classes)
   if input_noise:
     inp = inp + input_noise * torch.randn(
         inp.shape, generator=generator, device=inp.device)
   return decode(p, cfg, inp, cond)
+
+
+class PitchAugmentation:
+  """Training rows whose note is played at another pitch than recorded.
+
+  A shifted row's decoder hears, and is trained to predict, its crop
+  resampled `n` semitones up or down (`inputs_folder.shift_reads`), with the
+  pitch n semitones off the note's; its code is the encoder's code of the
+  original audio, interpolated in time onto the resampled crop's frames
+  (`shift_frames`). So the code still says the recorded pitch and only the
+  pitch input says the one to play: the decoder must learn to take the
+  pitch from it. Pitch dropout: a row hears no pitch at all (an all-zero
+  one-hot), so that the decoder also learns the code alone.
+
+  Every row's encoder hears the same span of `source` samples; the crop
+  the decoder hears starts one hop into it.
+  """
+
+  def __init__(self, args, cfg, mu_law, dev):
+    """Tables on `dev` for --pitch_shift semitones and a --crop crop.
+
+    Args:
+      args: The flags (`pitch_shift`, `shift_share`, `pitch_dropout`,
+        `crop`).
+      cfg: The config dict (hop and pitch classes).
+      mu_law: `mu_law.npz` of the inputs: 'audio' [256], 'bounds' [255].
+      dev: The torch device.
+    """
+    tables = shift_tables(args.pitch_shift, args.crop, cfg['hop_length'])
+    self.tables = {name: torch.from_numpy(tables[name]).to(dev)
+                   for name in ('first', 'weights', 'lower', 'fraction')}
+    self.source = int(tables['source'])
+    self.audio = torch.from_numpy(mu_law['audio']).to(dev)
+    self.bounds = torch.from_numpy(mu_law['bounds']).to(dev)
+    self.args = args
+    self.pitch_classes = cfg['pitch_classes']
+
+  def draw(self, pitch, generator):
+    """Each row's shift in semitones and whether it hears its pitch.
+
+    Args:
+      pitch: Integer [B] the notes' MIDI pitches.
+      generator: The run's `torch.Generator`.
+
+    Returns:
+      (shift, keep): int64 [B], 0 or a whole number of semitones within
+      +-S that keeps the pitch in [0, pitch_classes); bool [B].
+    """
+    rows = pitch.shape[0]
+    dev = pitch.device
+    size = self.args.pitch_shift
+    shift = torch.zeros(rows, dtype=torch.long, device=dev)
+    if size:
+      shifted = torch.rand(rows, generator=generator,
+                           device=dev) < self.args.shift_share
+      step = torch.randint(1, size + 1, (rows,), generator=generator,
+                           device=dev)
+      down = torch.rand(rows, generator=generator, device=dev) < 0.5
+      shift = torch.where(shifted, torch.where(down, -step, step), shift)
+      shift = torch.clamp(shift, -pitch, self.pitch_classes - 1 - pitch)
+    keep = torch.ones(rows, dtype=torch.bool, device=dev)
+    if self.args.pitch_dropout:
+      keep = torch.rand(rows, generator=generator,
+                        device=dev) >= self.args.pitch_dropout
+    return shift, keep
+
+  def logits(self, p, cfg, source, pitch, shift, keep, input_noise, gen):
+    """Logits and targets of rows played `shift` semitones off.
+
+    Args:
+      p: Weights by checkpoint name.
+      cfg: The config dict.
+      source: Integer [B, source] mu-law classes of the recorded spans.
+      pitch: Integer [B] their notes' MIDI pitches.
+      shift, keep: From `draw`.
+      input_noise, gen: As in `logits_of`.
+
+    Returns:
+      (logits [B, 256, crop], targets int64 [B, crop]): the decoder's logits
+      of the resampled crops, and those crops' classes.
+    """
+    index = shift + self.args.pitch_shift
+    first = self.tables['first'][index]
+    weights = self.tables['weights'][index]
+    rows, crop, taps = weights.shape
+    reads = (first[:, :, None] + torch.arange(taps, device=first.device))
+    audio = self.audio[source.long()].gather(1, reads.reshape(rows, -1))
+    played = (audio.reshape(rows, crop, taps) * weights).sum(-1)
+    targets = torch.bucketize(played, self.bounds, right=True)
+    code = encode(p, cfg, network_input(source))
+    lower = self.tables['lower'][index][:, None].expand(-1, code.shape[1], -1)
+    fraction = self.tables['fraction'][index][:, None].to(code.dtype)
+    upper = torch.clamp(lower + 1, max=code.shape[2] - 1)
+    code = (code.gather(2, lower) * (1 - fraction) +
+            code.gather(2, upper) * fraction)
+    cond = conditioning(cfg, code, pitch + shift, keep)
+    return teacher_forced(p, cfg, targets, cond, input_noise, gen), targets
 
 
 def set_tf32(enabled):
@@ -297,6 +418,39 @@ def start_run(args, cfg, dev):
   return p, saved['ema'], opt, gen, state
 
 
+def augmentation_of(args, cfg, length, dev):
+  """The run's `PitchAugmentation`, or None without --pitch_shift or
+  --pitch_dropout; stops with one line where it cannot run.
+
+  Args:
+    args: The parsed flags.
+    cfg: The config dict of the inputs.
+    length: Samples of each note in the inputs.
+    dev: The torch device.
+  """
+  if not (args.pitch_shift or args.pitch_dropout):
+    return None
+  if not cfg['pitch_classes']:
+    raise SystemExit(f'--pitch_shift and --pitch_dropout need a pitch '
+                     f'preset; {cfg["name"]} hears no pitch')
+  if not 0 <= args.pitch_shift <= 24:
+    raise SystemExit('--pitch_shift must be 0 to 24 semitones')
+  if not (0 <= args.shift_share <= 1 and 0 <= args.pitch_dropout < 1):
+    raise SystemExit('--shift_share must be in [0, 1], --pitch_dropout in '
+                     '[0, 1)')
+  path = os.path.join(args.inputs, MU_LAW_FILE)
+  if not os.path.exists(path):
+    raise SystemExit(f'{args.inputs} has no {MU_LAW_FILE}, which pitch '
+                     'augmentation needs: run prepare_inputs again')
+  with np.load(path) as mu_law:
+    augmentation = PitchAugmentation(args, cfg, mu_law, dev)
+  if augmentation.source > length:
+    raise SystemExit(f'--pitch_shift {args.pitch_shift} with --crop '
+                     f'{args.crop} reads {augmentation.source} samples a '
+                     f'row; the notes of {args.inputs} have {length}')
+  return augmentation
+
+
 def parse_args(argv=None):
   """The flags (`--help` describes them)."""
   parser = argparse.ArgumentParser(
@@ -334,6 +488,15 @@ def parse_args(argv=None):
                       help='std of Gaussian noise added to the decoder '
                       'input q / 128 in training (1/128 is one mu-law '
                       'step); targets unchanged')
+  parser.add_argument('--pitch_shift', type=int, default=0,
+                      help='pitch augmentation: up to this many semitones '
+                      'either way (PitchAugmentation); 0 for none. Needs a '
+                      "pitch preset and the inputs' mu_law.npz")
+  parser.add_argument('--shift_share', type=float, default=0.5,
+                      help='with --pitch_shift, the share of rows shifted')
+  parser.add_argument('--pitch_dropout', type=float, default=0.0,
+                      help='share of rows that hear no pitch (a pitch '
+                      'preset only); 0 for none')
   parser.add_argument('--seed', type=int, default=0,
                       help='seed of the crops and noise of a new run (a '
                       'resumed one goes on with its saved generator)')
@@ -357,6 +520,7 @@ def main(argv=None):
     raise SystemExit(f'--crop must be a multiple of {cfg["hop_length"]}')
   data = torch.from_numpy(read_classes(os.path.join(args.inputs,
                                                    CLASSES_FILE))).to(dev)
+  augmentation = augmentation_of(args, cfg, data.shape[1], dev)
   pitch = torch.from_numpy(np.load(os.path.join(args.inputs, PITCH_FILE)))
   pitch = pitch.long().to(dev)
   p, ema, opt, gen, state = start_run(args, cfg, dev)
@@ -386,15 +550,21 @@ def main(argv=None):
   fraction = done(step, state['elapsed_s'])
   while time.time() < deadline and fraction < 1:
     rows = torch.randint(0, n, (args.batch,), device=dev, generator=gen)
-    offs = torch.randint(0, length - args.crop + 1, (args.batch,),
+    span = augmentation.source if augmentation else args.crop
+    offs = torch.randint(0, length - span + 1, (args.batch,),
                          device=dev, generator=gen)
-    idx = offs[:, None] + torch.arange(args.crop, device=dev)[None]
+    idx = offs[:, None] + torch.arange(span, device=dev)[None]
     batch = data[rows[:, None], idx]
     for group in opt.param_groups:
       group['lr'] = rate(fraction)
     with torch.autocast(dev.type, dtype=torch.bfloat16,
                         enabled=dev.type == 'cuda'):
-      logits = logits_of(p, cfg, batch, pitch[rows], args.input_noise, gen)
+      if augmentation:
+        shift, keep = augmentation.draw(pitch[rows], gen)
+        logits, batch = augmentation.logits(p, cfg, batch, pitch[rows], shift,
+                                            keep, args.input_noise, gen)
+      else:
+        logits = logits_of(p, cfg, batch, pitch[rows], args.input_noise, gen)
     loss = F.cross_entropy(logits.float(), batch.long())
     opt.zero_grad(set_to_none=True)
     loss.backward()
