@@ -10,7 +10,6 @@ from test_train import write_notes
 
 import magenta_wavenet as mw
 from magenta_wavenet.cli import evaluate
-from magenta_wavenet.model.checkpoint import variable_table
 from magenta_wavenet.sound.pitch import f0
 from magenta_wavenet.training import evaluation
 from magenta_wavenet.training import metrics
@@ -228,55 +227,3 @@ def test_evaluate_command_scores_held_out_notes(tiny_model, tmp_path, capsys):
 def test_evaluate_command_needs_eval_path(capsys):
   assert evaluate.main(['evaluate']) == 1
   assert '--eval_path is required' in capsys.readouterr().err
-
-
-def zero_pitch_rows(model):
-  """Zeroes the one-hot pitch's rows of every cond_map kernel of `model`."""
-  width = model.config.bottleneck_width
-  for name, (variable, _) in variable_table(model).items():
-    if name.startswith('cond_map') and name.endswith('/W'):
-      kernel = variable.numpy()
-      kernel[:, width:] = 0.0
-      variable.assign(kernel)
-  return model
-
-
-def test_pitch_pull_is_the_nll_lost_to_a_wrong_pitch():
-  model = tiny_pitch_model()
-  audio = np.stack([tone(220.0, 0.04), tone(330.0, 0.04)])[:, :640]
-  codes = model.encode(audio, np.array([57.0, 123.0])).numpy()
-  pull = metrics.pitch_pull_bits(model, audio, codes)
-  own = metrics.nll_bits(model, audio, codes)
-  moved = []
-  for shift in metrics.PULL_SEMITONES:
-    wrong = codes.copy()
-    # 123 + 7 and 123 + 12 are clipped to the top class, 127.
-    wrong[..., -1] = np.minimum(wrong[..., -1] + shift, 127)
-    moved.append(metrics.nll_bits(model, audio, wrong) - own)
-  np.testing.assert_allclose(pull, np.mean(moved, axis=0), rtol=1e-6)
-  assert np.all(np.abs(pull) > 1e-4)
-  # A decoder that does not hear the pitch loses nothing to a wrong one.
-  deaf = zero_pitch_rows(tiny_pitch_model())
-  np.testing.assert_array_equal(
-      metrics.pitch_pull_bits(deaf, audio, deaf.encode(
-          audio, np.array([57.0, 123.0])).numpy()), 0.0)
-
-
-def test_evaluate_reports_the_pitch_pull_of_a_pitch_model_only(monkeypatch):
-  originals = np.stack([harmonic_tone(220.0, ENVELOPES[0]),
-                        harmonic_tone(330.0, ENVELOPES[1])])
-  monkeypatch.setattr(evaluation, 'synthesize',
-                      lambda model, codes, **kwargs: originals)
-  model = tiny_pitch_model()
-  scores, _ = evaluation.evaluate(model, originals, ['a', 'b'], [57, 64])
-  codes = model.encode(originals).numpy()
-  np.testing.assert_allclose(
-      [s.pitch_pull_bits for s in scores],
-      metrics.pitch_pull_bits(model, originals, codes), rtol=1e-6)
-  assert evaluation.summary(scores)['pitch_pull_bits'] == pytest.approx(
-      np.mean([s.pitch_pull_bits for s in scores]))
-  plain, _ = evaluation.evaluate(mw.NSynthAutoencoder('tiny'), originals,
-                                 ['a', 'b'], [57, 64])
-  assert all(math.isnan(s.pitch_pull_bits) for s in plain)
-  assert evaluation.bits(float('nan')) == '-'
-  assert evaluation.bits(0.4123) == '0.412'

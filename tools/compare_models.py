@@ -139,7 +139,6 @@ def row_text(model_name, temperature, set_name, means, accuracies):
             f' ({evaluation.percent(means["identification_chance"])})')
   return (f'| {model_name} | {temperature:g} | {set_name} | '
           f'{means["notes"]} | {means["nll_bits"]:.2f} | '
-          f'{evaluation.bits(means["pitch_pull_bits"])} | '
           f'{means["stft_distance"]:.2f} | '
           f'{100 * means["pitch_accuracy"]:.1f}%{spread} | '
           f'{evaluation.percent(means["identification"])}{chance} | '
@@ -151,11 +150,9 @@ def _body(flag_values):
   sets = note_sets(flag_values)
   seeds = [int(seed) for seed in flag_values.seeds]
   results = []
-  print('| model | temperature | notes | n | NLL (bits) | pitch pull (bits) '
-        '| STFT distance | pitch accuracy | identified (chance) | HNR gap (dB) '
-        '| locked |')
-  print('| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: '
-        '| ---: |')
+  print('| model | temperature | notes | n | NLL (bits) | STFT distance '
+        '| pitch accuracy | identified (chance) | HNR gap (dB) | locked |')
+  print('| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |')
   for model_name in flag_values.models:
     model = pretrained.load_model(model_name)
     for temperature in map(float, flag_values.temperatures):

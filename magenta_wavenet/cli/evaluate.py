@@ -4,11 +4,6 @@ Each note's first --sample_length samples are encoded, generated back from
 the code (`generation.synthesize`), and scored (`training.metrics`):
 
 * NLL: teacher-forced, bits per sample;
-* pitch pull (a pitch-conditioned model): how much worse the decoder
-  predicts the note, teacher-forced, when its code says a pitch an octave
-  or a fifth off (-12, -7, +7, +12 semitones), bits per sample: near 0 for
-  a decoder that takes its pitch from the code rather than from the pitch
-  it is given;
 * STFT distance: multi-resolution, to the original;
 * pitch accuracy: the share of the original's pYIN-voiced frames where the
   resynthesis is within 50 cents;
@@ -71,17 +66,15 @@ flags.DEFINE_string('save_path', '', 'Optional folder for scores.json and '
 
 def table(scores, means):
   """Markdown table of per-note scores and their mean."""
-  lines = ['| note | pitch | NLL (bits) | pitch pull (bits) | STFT distance | '
-           'pitch accuracy | identified | HNR original / resynthesis (dB) | '
-           'HNR gap (dB) | partial |',
-           '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | '
-           '---: |']
+  lines = ['| note | pitch | NLL (bits) | STFT distance | pitch accuracy | '
+           'identified | HNR original / resynthesis (dB) | HNR gap (dB) | '
+           'partial |',
+           '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |']
   for s in scores:
     identified = '-' if np.isnan(s.identified) else (
         'yes' if s.identified else 'no')
     ratio = '' if np.isnan(s.f0_ratio) else f' ({s.f0_ratio:.2f})'
     lines.append(f'| {s.note_str} | {s.pitch} | {s.nll_bits:.3f} | '
-                 f'{evaluation.bits(s.pitch_pull_bits)} | '
                  f'{s.stft_distance:.3f} | '
                  f'{evaluation.percent(s.pitch_accuracy)} | {identified} | '
                  f'{s.original_hnr_db:.1f} / {s.hnr_db:.1f} | '
@@ -89,7 +82,6 @@ def table(scores, means):
   chance = ('' if np.isnan(means['identification']) else
             f' (chance {evaluation.percent(means["identification_chance"])})')
   lines.append(f'| **mean of {means["notes"]}** | | {means["nll_bits"]:.3f} | '
-               f'{evaluation.bits(means["pitch_pull_bits"])} | '
                f'{means["stft_distance"]:.3f} | '
                f'{evaluation.percent(means["pitch_accuracy"])} | '
                f'{evaluation.percent(means["identification"])}{chance} | '

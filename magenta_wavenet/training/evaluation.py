@@ -22,9 +22,6 @@ class NoteScore:
     note_str: NSynth name of the note.
     pitch: Its MIDI pitch label.
     nll_bits: Teacher-forced NLL per sample, bits.
-    pitch_pull_bits: How much worse the decoder predicts the note told a
-      wrong pitch, bits per sample (`metrics.pitch_pull_bits`; NaN for a
-      model without pitch).
     stft_distance: Multi-resolution STFT distance to the original.
     pitch_accuracy: Share of voiced frames within 50 cents (NaN if none).
     identified: 1.0 when the resynthesis's nearest original among the
@@ -44,7 +41,6 @@ class NoteScore:
   note_str: str
   pitch: int
   nll_bits: float
-  pitch_pull_bits: float
   stft_distance: float
   pitch_accuracy: float
   identified: float
@@ -113,8 +109,8 @@ def evaluate(model, audio, names, pitches, temperature=1.0, seed=0,
 def evaluate_seeds(model, audio, names, pitches, temperature=1.0,
                    seeds=(0,), batch_size=None):
   """`evaluate` with each of several sampling seeds; what does not depend on
-  the seed (the codes, the NLL and pitch pull, the originals' pYIN tracks)
-  is computed once.
+  the seed (the codes, the NLL, the originals' pYIN tracks) is computed
+  once.
 
   Returns:
     One (list of `NoteScore`, resynthesized audio) per seed, in order.
@@ -123,8 +119,6 @@ def evaluate_seeds(model, audio, names, pitches, temperature=1.0,
   originals = np.asarray(audio[:, :length], np.float32)
   codes = model.encode(originals).numpy()
   nll = metrics.nll_bits(model, originals, codes)
-  pull = (metrics.pitch_pull_bits(model, originals, codes)
-          if model.config.pitch_classes else np.full(len(names), np.nan))
   rate = model.config.sample_rate
   tracks = [f0(original, rate) for original in originals]
   original_hnr = [metrics.harmonic_to_noise_db(original, track[0], rate)
@@ -146,7 +140,7 @@ def evaluate_seeds(model, audio, names, pitches, temperature=1.0,
       track = f0(resynthesis[i], rate)
       label, ratio = metrics.partial(resynthesis[i], given[i], rate, track)
       scores.append(NoteScore(
-          name, pitch, float(nll[i]), float(pull[i]), float(distance[i]),
+          name, pitch, float(nll[i]), float(distance[i]),
           metrics.pitch_accuracy(originals[i], resynthesis[i], rate,
                                  reference_track=tracks[i],
                                  estimate_track=track),
@@ -177,7 +171,6 @@ def summary(scores):
   return {
       'notes': len(scores),
       'nll_bits': _mean([s.nll_bits for s in scores]),
-      'pitch_pull_bits': _mean([s.pitch_pull_bits for s in scores]),
       'stft_distance': _mean([s.stft_distance for s in scores]),
       'pitch_accuracy': _mean([s.pitch_accuracy for s in scores]),
       'identification': _mean([s.identified for s in scores]),
@@ -191,12 +184,6 @@ def summary(scores):
       'unvoiced': _mean([float(s.partial == metrics.UNVOICED)
                          for s in scores]),
   }
-
-
-def bits(value):
-  """Bits as a table cell: '0.412', or '-' for NaN (a model without pitch
-  has no pitch pull)."""
-  return '-' if np.isnan(value) else f'{value:.3f}'
 
 
 def percent(share):

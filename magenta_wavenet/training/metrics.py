@@ -1,7 +1,7 @@
 """Resynthesis quality measures: NLL in bits, STFT distance, pitch accuracy,
-three of timbre: instrument identification at one pitch, the
+and three of timbre: instrument identification at one pitch, the
 harmonic-to-noise ratio, and whether a note plays another partial than its
-pitch; and how much a pitch-conditioned decoder listens to its pitch.
+pitch.
 
 Pure functions of numpy arrays (and the model, for the NLL); no training
 state. The spectral measures read pYIN's frames (`pitch.f0`: FRAME_LENGTH
@@ -36,9 +36,6 @@ ON_PITCH = '1'
 OTHER_PITCH = 'other'
 UNVOICED = 'unvoiced'
 MIN_HNR_DB = 0.0  # A note whose HNR at its own f0 is below has no pitch.
-# The wrong pitches `pitch_pull_bits` tells the decoder: an octave and a
-# fifth either way, where notes lock (2x, 3/2x, 1/2x).
-PULL_SEMITONES = (-12, -7, 7, 12)
 
 
 def nll_bits(model, audio, codes=None):
@@ -58,39 +55,6 @@ def nll_bits(model, audio, codes=None):
   codes = model.encode(audio) if codes is None else codes
   nats = cross_entropy(model.decoder_logits(audio, codes), audio)
   return tf.reduce_mean(nats, axis=1).numpy().astype(np.float64) / np.log(2.0)
-
-
-def pitch_pull_bits(model, audio, codes, semitones=PULL_SEMITONES):
-  """How much a pitch-conditioned decoder listens to its pitch, bits a sample.
-
-  The teacher-forced NLL of each note given its code with the pitch moved
-  by n semitones, less the NLL at the code's own pitch, averaged over
-  `semitones`. A decoder that takes the pitch it plays from its pitch input
-  predicts the real note far worse when told a wrong pitch; one that takes
-  it from the code (and locks onto whatever partial the code points at)
-  barely notices; one whose pitch rows are zero scores exactly 0. No
-  sampling is involved.
-
-  Args:
-    model: A pitch-conditioned `NSynthAutoencoder`.
-    audio: float32 [batch, samples], samples a multiple of the hop.
-    codes: Their codes [batch, frames, bottleneck_width + 1], the MIDI pitch
-      last (as `model.encode` gives them).
-    semitones: The wrong pitches, in semitones from the code's (each moved
-      pitch clipped to the model's pitch classes).
-
-  Returns:
-    float64 numpy array [batch].
-  """
-  codes = np.asarray(codes, np.float32)
-  own = nll_bits(model, audio, codes)
-  top = model.config.pitch_classes - 1
-  moved = []
-  for shift in semitones:
-    wrong = codes.copy()
-    wrong[..., -1] = np.clip(wrong[..., -1] + shift, 0, top)
-    moved.append(nll_bits(model, audio, wrong) - own)
-  return np.mean(moved, axis=0)
 
 
 def _magnitudes(audio, size):
