@@ -51,13 +51,14 @@ def test_table_rows_are_the_evaluation_means(tiny_checkpoint, tmp_path,
         model, audio, names, pitches, temperature=temperature, seed=seed)[0])
              for seed in (0, 3)]
     assert [run['seed'] for run in result['runs']] == [0, 3]
-    assert [run['mean'] for run in result['runs']] == seeds
+    for run, seed in zip(result['runs'], seeds):  # 'follows' is NaN here
+      assert run['mean'] == pytest.approx(seed, rel=0, abs=0, nan_ok=True)
     assert seeds[0]['stft_distance'] != seeds[1]['stft_distance']
     assert seeds[0]['nll_bits'] == seeds[1]['nll_bits']  # no sampling
     means = {key: (seeds[0][key] + seeds[1][key]) / 2 for key in seeds[0]}
     assert result['set'] == 'real NSynth notes'
     assert result['temperature'] == temperature
-    assert result['mean'] == pytest.approx(means)
+    assert result['mean'] == pytest.approx(means, nan_ok=True)
     low, high = sorted(100 * seed['pitch_accuracy'] for seed in seeds)
     assert means['identification_chance'] == 0.5
     assert row == (f'| {folder} | {temperature:g} | real NSynth notes | 2 | '
@@ -67,7 +68,7 @@ def test_table_rows_are_the_evaluation_means(tiny_checkpoint, tmp_path,
                    f'({low:.1f}-{high:.1f}) | '
                    f'{100 * means["identification"]:.1f}% (50.0%) | '
                    f'{means["hnr_gap_db"]:.1f} | '
-                   f'{100 * means["locked"]:.1f}% |')
+                   f'{100 * means["locked"]:.1f}% | - |')
 
 
 def test_file_names_give_the_pitch_of_a_real_note():

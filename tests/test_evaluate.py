@@ -227,3 +227,38 @@ def test_evaluate_command_scores_held_out_notes(tiny_model, tmp_path, capsys):
 def test_evaluate_command_needs_eval_path(capsys):
   assert evaluate.main(['evaluate']) == 1
   assert '--eval_path is required' in capsys.readouterr().err
+
+
+def test_follows_is_the_share_of_moved_pitches_a_resynthesis_plays(
+    monkeypatch):
+  originals = np.stack([harmonic_tone(220.0, ENVELOPES[0]),
+                        harmonic_tone(330.0, ENVELOPES[1])])
+  model = tiny_pitch_model()
+  own = model.encode(originals).numpy()[:, 0, -1]  # pYIN's 57 and 64
+
+  def fake_synthesize(model, codes, **kwargs):
+    # The first note plays whatever pitch it is given, the second its own.
+    given = codes[0, 0, -1]
+    moved = harmonic_tone(440.0 * 2**((given - 69) / 12), ENVELOPES[0])
+    return np.stack([moved, originals[1]])
+
+  monkeypatch.setattr(evaluation, 'synthesize', fake_synthesize)
+  scores, _ = evaluation.evaluate(model, originals, ['a', 'b'], [57, 64],
+                                  follow_semitones=(-12, 7))
+  np.testing.assert_allclose(own, [57, 64])
+  assert [s.follows for s in scores] == [1.0, 0.0]
+  assert evaluation.summary(scores)['follows'] == 0.5
+  # Unasked, or a model without pitch to move.
+  scores, _ = evaluation.evaluate(model, originals, ['a', 'b'], [57, 64])
+  assert all(math.isnan(s.follows) for s in scores)
+  with pytest.raises(mw.MagentaWavenetError, match='not pitch-conditioned'):
+    evaluation.evaluate(mw.NSynthAutoencoder('tiny'), originals, ['a', 'b'],
+                        [57, 64], follow_semitones=(-12,))
+
+
+def test_evaluate_command_refuses_a_move_that_is_not_a_number(capsys):
+  status = evaluate.main(['evaluate', '--checkpoint_path', 'unused',
+                          '--eval_path', 'unused', '--follow_semitones=-12,x'])
+  assert status != 0
+  assert '--follow_semitones must be integers, got -12,x' in (
+      capsys.readouterr().err)

@@ -10,10 +10,13 @@ identified (each resynthesis's long-term log-mel spectrum nearest to its own
 original's among the notes of its MIDI pitch; chance in brackets, '-' when
 no two notes share a pitch), the harmonic-to-noise ratio's gap (the
 original's HNR less the resynthesis's, dB, at the original's harmonics),
-and the share of the notes locked to a wrong partial (3 f0, f0 / 2, 3/2
-f0...). Whether a resynthesis keeps the pitch depends much on the sampler's
-luck, so with several seeds each row gives the mean over seeds and the
-pitch accuracy's range (lowest-highest seed):
+the share of the notes locked to a wrong partial (3 f0, f0 / 2, 3/2
+f0...), and with `--follow_semitones` (a pitch-conditioned model) the share
+of the resyntheses from each note's own code with only the pitch moved that
+play the moved pitch ('-' without it). Whether a resynthesis keeps the
+pitch depends much on the sampler's luck, so with several seeds each row
+gives the mean over seeds and the pitch accuracy's range (lowest-highest
+seed):
 
 * `--test_path`: the test split of the training render (instruments seen in
   training, notes not);
@@ -33,7 +36,8 @@ Usage:
       --real_notes example_nsynth_audio.npy --seeds 0,1,2 \
       --save_path eval/compare.json
   python -m tools.compare_models --models h64_bo16_pitch \
-      --real_notes real/organ.npy --real_labels real/organ.json
+      --real_notes real/organ.npy --real_labels real/organ.json \
+      --follow_semitones=-12
 """
 
 import json
@@ -70,6 +74,7 @@ flags.DEFINE_list('seeds', ['0'], 'Sampling seeds; each row is the mean '
                   'over them.', flag_values=FLAGS)
 flags.DEFINE_list('temperatures', ['1.0'], 'Sampling temperatures; each '
                   'model is scored at each.', flag_values=FLAGS)
+common.define_follow_flag(FLAGS)
 flags.DEFINE_string('save_path', '', 'Optional JSON of every score.',
                     flag_values=FLAGS)
 
@@ -143,16 +148,20 @@ def row_text(model_name, temperature, set_name, means, accuracies):
           f'{100 * means["pitch_accuracy"]:.1f}%{spread} | '
           f'{evaluation.percent(means["identification"])}{chance} | '
           f'{means["hnr_gap_db"]:.1f} | '
-          f'{evaluation.percent(means["locked"])} |')
+          f'{evaluation.percent(means["locked"])} | '
+          f'{evaluation.percent(means["follows"])} |')
 
 
 def _body(flag_values):
+  follow = common.follow_semitones(flag_values)
   sets = note_sets(flag_values)
   seeds = [int(seed) for seed in flag_values.seeds]
   results = []
   print('| model | temperature | notes | n | NLL (bits) | STFT distance '
-        '| pitch accuracy | identified (chance) | HNR gap (dB) | locked |')
-  print('| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |')
+        '| pitch accuracy | identified (chance) | HNR gap (dB) | locked '
+        '| follows |')
+  print('| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: '
+        '| ---: |')
   for model_name in flag_values.models:
     model = pretrained.load_model(model_name)
     for temperature in map(float, flag_values.temperatures):
@@ -160,7 +169,8 @@ def _body(flag_values):
         runs = [{'seed': seed, 'mean': evaluation.summary(scores),
                  'notes': [score.__dict__ for score in scores]}
                 for seed, (scores, _) in zip(seeds, evaluation.evaluate_seeds(
-                    model, audio, names, pitches, temperature, seeds))]
+                    model, audio, names, pitches, temperature, seeds,
+                    follow_semitones=follow))]
         means = mean_over_seeds([run['mean'] for run in runs])
         print(row_text(model_name, temperature, set_name, means,
                        [run['mean']['pitch_accuracy'] for run in runs]),

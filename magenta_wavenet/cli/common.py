@@ -130,6 +130,25 @@ def define_note_filter_flags(flag_values, verb):
                     flag_values=flag_values)
 
 
+def define_follow_flag(flag_values):
+  """--follow_semitones, of the commands that score resyntheses."""
+  flags.DEFINE_list('follow_semitones', [], 'Pitch moves in semitones (e.g. '
+                    '-12,7): each note is generated once more per move from '
+                    'its own code with only the pitch moved, and scored on '
+                    'whether it plays the moved pitch (a pitch-conditioned '
+                    'model only).', flag_values=flag_values)
+
+
+def follow_semitones(flag_values):
+  """The integers of --follow_semitones."""
+  try:
+    return tuple(int(shift) for shift in flag_values.follow_semitones)
+  except ValueError:
+    raise MagentaWavenetError(
+        f'--follow_semitones must be integers, got '
+        f'{",".join(flag_values.follow_semitones)}.') from None
+
+
 def note_filter(flag_values):
   """The `NoteFilter` of `define_note_filter_flags`' flags."""
   try:

@@ -21,7 +21,12 @@ the code (`generation.synthesize`), and scored (`training.metrics`):
   plays, by its median pYIN f0 within 50 cents: '1' the pitch, a ratio
   such as '3', '1/2' or '3/2' a wrong partial it locked to (the mean: the
   share locked), 'other' or 'unvoiced'; the ratio of the f0 to the pitch in
-  brackets.
+  brackets;
+* follows (with --follow_semitones, a pitch-conditioned model): each note
+  is generated once more per move, from its own code with only the pitch
+  moved (e.g. -12, an octave down); the share of those that play the moved
+  pitch, where a decoder that takes its pitch from the code plays the
+  note's own.
 
 Prints a Markdown table, one row per note and the mean.
 
@@ -59,6 +64,7 @@ flags.DEFINE_integer('batch_size', 8, 'Notes generated at once.',
 flags.DEFINE_float('temperature', 1.0, 'Sampling temperature.',
                    flag_values=FLAGS)
 flags.DEFINE_integer('seed', 0, 'Sampling seed.', flag_values=FLAGS)
+common.define_follow_flag(FLAGS)
 common.define_note_filter_flags(FLAGS, 'scored')
 flags.DEFINE_string('save_path', '', 'Optional folder for scores.json and '
                     'the original and resynthesized WAVs.', flag_values=FLAGS)
@@ -68,8 +74,9 @@ def table(scores, means):
   """Markdown table of per-note scores and their mean."""
   lines = ['| note | pitch | NLL (bits) | STFT distance | pitch accuracy | '
            'identified | HNR original / resynthesis (dB) | HNR gap (dB) | '
-           'partial |',
-           '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |']
+           'partial | follows |',
+           '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | '
+           '---: |']
   for s in scores:
     identified = '-' if np.isnan(s.identified) else (
         'yes' if s.identified else 'no')
@@ -78,7 +85,8 @@ def table(scores, means):
                  f'{s.stft_distance:.3f} | '
                  f'{evaluation.percent(s.pitch_accuracy)} | {identified} | '
                  f'{s.original_hnr_db:.1f} / {s.hnr_db:.1f} | '
-                 f'{s.hnr_gap_db:.1f} | {s.partial}{ratio} |')
+                 f'{s.hnr_gap_db:.1f} | {s.partial}{ratio} | '
+                 f'{evaluation.percent(s.follows)} |')
   chance = ('' if np.isnan(means['identification']) else
             f' (chance {evaluation.percent(means["identification_chance"])})')
   lines.append(f'| **mean of {means["notes"]}** | | {means["nll_bits"]:.3f} | '
@@ -87,13 +95,15 @@ def table(scores, means):
                f'{evaluation.percent(means["identification"])}{chance} | '
                f'{means["original_hnr_db"]:.1f} / {means["hnr_db"]:.1f} | '
                f'{means["hnr_gap_db"]:.1f} | '
-               f'{evaluation.percent(means["locked"])} locked |')
+               f'{evaluation.percent(means["locked"])} locked | '
+               f'{evaluation.percent(means["follows"])} |')
   return '\n'.join(lines)
 
 
 def _body(flag_values):
   if not flag_values.eval_path:
     raise MagentaWavenetError('--eval_path is required.')
+  follow = common.follow_semitones(flag_values)
   audio, names, pitches = evaluation.held_out_notes(
       flag_values.eval_path, flag_values.num_notes, flag_values.sample_length,
       common.note_filter(flag_values))
@@ -102,7 +112,7 @@ def _body(flag_values):
               audio.shape[1])
   scores, resynthesis = evaluation.evaluate(
       model, audio, names, pitches, flag_values.temperature, flag_values.seed,
-      flag_values.batch_size)
+      flag_values.batch_size, follow)
   means = evaluation.summary(scores)
   print(table(scores, means))
   if flag_values.save_path:

@@ -8,6 +8,7 @@ import numpy as np
 from magenta_wavenet.data import reader
 from magenta_wavenet.data import schema
 from magenta_wavenet.errors import DataError
+from magenta_wavenet.errors import MagentaWavenetError
 from magenta_wavenet.sound import dsp
 from magenta_wavenet.sound.pitch import f0
 from magenta_wavenet.synthesis.generation import synthesize
@@ -36,6 +37,9 @@ class NoteScore:
       (`metrics.partial`).
     f0_ratio: The resynthesis's median f0 over that pitch (NaN if
       unvoiced).
+    follows: Of the resyntheses from the note's own code with only its
+      pitch moved (`follow_semitones`), the share that play the moved
+      pitch; NaN when none was asked for.
   """
 
   note_str: str
@@ -48,6 +52,7 @@ class NoteScore:
   hnr_db: float
   partial: str
   f0_ratio: float
+  follows: float
 
   @property
   def hnr_gap_db(self):
@@ -84,7 +89,7 @@ def held_out_notes(file_pattern, num_notes, sample_length, note_filter=None):
 
 
 def evaluate(model, audio, names, pitches, temperature=1.0, seed=0,
-             batch_size=None):
+             batch_size=None, follow_semitones=()):
   """Resynthesizes notes from their codes and scores each.
 
   Args:
@@ -93,6 +98,10 @@ def evaluate(model, audio, names, pitches, temperature=1.0, seed=0,
     names, pitches: Their NSynth names and MIDI pitches.
     temperature, seed: Sampling of `generation.synthesize`.
     batch_size: Notes generated at once (default all).
+    follow_semitones: Moves of the pitch, in semitones, each resynthesized
+      once more from the unchanged code (a pitch-conditioned model only):
+      whether the decoder plays the pitch it is given or the one the code
+      carries (`NoteScore.follows`). Each costs one more generation.
 
   A pitch-conditioned model hears the pitch pYIN estimates from each
   original, as when a user encodes a sound, not the label; the partial a
@@ -103,18 +112,25 @@ def evaluate(model, audio, names, pitches, temperature=1.0, seed=0,
     (list of `NoteScore`, resynthesized audio [notes, trimmed samples]).
   """
   return evaluate_seeds(model, audio, names, pitches, temperature, (seed,),
-                        batch_size)[0]
+                        batch_size, follow_semitones)[0]
 
 
 def evaluate_seeds(model, audio, names, pitches, temperature=1.0,
-                   seeds=(0,), batch_size=None):
+                   seeds=(0,), batch_size=None, follow_semitones=()):
   """`evaluate` with each of several sampling seeds; what does not depend on
   the seed (the codes, the NLL, the originals' pYIN tracks) is computed
   once.
 
   Returns:
     One (list of `NoteScore`, resynthesized audio) per seed, in order.
+
+  Raises:
+    MagentaWavenetError: for `follow_semitones` with a model without pitch.
   """
+  if follow_semitones and not model.config.pitch_classes:
+    raise MagentaWavenetError(
+        f'the {model.config.name} model is not pitch-conditioned: there is '
+        'no pitch to move for follow_semitones.')
   length = dsp.trimmed_length(audio.shape[1], model.config.hop_length)
   originals = np.asarray(audio[:, :length], np.float32)
   codes = model.encode(originals).numpy()
@@ -131,6 +147,8 @@ def evaluate_seeds(model, audio, names, pitches, temperature=1.0,
   for seed in seeds:
     resynthesis = synthesize(model, codes, temperature=temperature,
                              seed=seed, batch_size=batch_size)
+    follows = _follows(model, codes, follow_semitones, temperature, seed,
+                       batch_size)
     distance = metrics.stft_distance(originals, resynthesis)
     identified = metrics.instrument_identification(
         profiles, [metrics.timbre_profile(note, rate) for note in resynthesis],
@@ -146,9 +164,29 @@ def evaluate_seeds(model, audio, names, pitches, temperature=1.0,
                                  estimate_track=track),
           float(identified[i]), original_hnr[i],
           metrics.harmonic_to_noise_db(resynthesis[i], tracks[i][0], rate),
-          label, ratio))
+          label, ratio, float(follows[i])))
     results.append((scores, resynthesis))
   return results
+
+
+def _follows(model, codes, semitones, temperature, seed, batch_size):
+  """Per note, the share of `semitones` whose moved pitch its resynthesis
+  from the unchanged code plays (`metrics.partial` on pitch); NaN for
+  none."""
+  if not semitones:
+    return np.full(len(codes), np.nan)
+  column = model.config.bottleneck_width
+  played = []
+  for shift in semitones:
+    moved = codes.copy()
+    moved[..., column] = np.clip(moved[..., column] + shift, 0,
+                                 model.config.pitch_classes - 1)
+    audio = synthesize(model, moved, temperature=temperature, seed=seed,
+                       batch_size=batch_size)
+    played.append([
+        metrics.partial(note, pitch, model.config.sample_rate)[0] ==
+        metrics.ON_PITCH for note, pitch in zip(audio, moved[:, 0, column])])
+  return np.mean(played, axis=0)
 
 
 def _mean(values):
@@ -165,7 +203,8 @@ def summary(scores):
   own original, and `identification_chance`, that share for guessing (the
   mean of 1 / notes of the pitch); `hnr_gap_db`, the mean of the original's
   HNR less the resynthesis's; `locked`, the share of the notes that play a
-  wrong partial, and `unvoiced`, of those that play no pitch.
+  wrong partial, and `unvoiced`, of those that play no pitch; `follows`, the
+  share of the resyntheses with a moved pitch that play it.
   """
   counts = collections.Counter(s.pitch for s in scores)
   return {
@@ -183,6 +222,7 @@ def summary(scores):
       'locked': _mean([float(metrics.locked(s.partial)) for s in scores]),
       'unvoiced': _mean([float(s.partial == metrics.UNVOICED)
                          for s in scores]),
+      'follows': _mean([s.follows for s in scores]),
   }
 
 
