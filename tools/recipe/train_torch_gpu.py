@@ -544,13 +544,13 @@ def main(argv=None):
                   os.path.join(args.out, CONFIG_FILE))
   step = state['step']
   n, length = data.shape
+  span = augmentation.source if augmentation else args.crop  # a row's read
   start = time.time()
   deadline = start + args.minutes * 60
   next_save = start + args.save_minutes * 60
   fraction = done(step, state['elapsed_s'])
   while time.time() < deadline and fraction < 1:
     rows = torch.randint(0, n, (args.batch,), device=dev, generator=gen)
-    span = augmentation.source if augmentation else args.crop
     offs = torch.randint(0, length - span + 1, (args.batch,),
                          device=dev, generator=gen)
     idx = offs[:, None] + torch.arange(span, device=dev)[None]
