@@ -20,6 +20,7 @@ from magenta_wavenet.codes import load_code
 from magenta_wavenet.codes import reported
 from magenta_wavenet.sound.audio import load_audio
 from magenta_wavenet.sound.audio import save_wav
+from magenta_wavenet.sound.harmonics import harmonic_filter
 from magenta_wavenet.sound.pitch import check_model_pitch
 from magenta_wavenet.synthesis import generation
 
@@ -75,7 +76,7 @@ def generate_files(model, paths, outputs, sample_length, batch_size=1,
                    use_npy=False, temperature=1.0, seed=None,
                    save_every=10000, resume=False, progress=None,
                    on_error=None, on_saved=None, weights='float32',
-                   pitch=None):
+                   pitch=None, harmonic_filter_db=0.0):
   """Generates a WAV for each input, `batch_size` inputs at a time.
 
   Args:
@@ -98,6 +99,10 @@ def generate_files(model, paths, outputs, sample_length, batch_size=1,
     pitch: For a pitch-conditioned model, the MIDI pitch to play every
       input at (`codes.fit_code`: appended to a code without one, or
       replacing its own; audio is encoded at it). None: each input's own.
+    harmonic_filter_db: Attenuation between the harmonics of each finished
+      output (`harmonics.harmonic_filter`); the partial files stay as
+      generated, so that `resume` primes with the model's own samples. 0:
+      none.
 
   Returns:
     List of the paths whose audio was saved.
@@ -133,7 +138,8 @@ def generate_files(model, paths, outputs, sample_length, batch_size=1,
         on_chunk=_partial_writer(names, lengths, save_every))
     for (path, _), name, length, row in zip(items, names, lengths, audio):
       with reported(path, on_error):
-        save_wav(name, row[:length])
+        save_wav(name, harmonic_filter(row[:length], harmonic_filter_db,
+                                       model.config.sample_rate))
         if os.path.exists(partial_path(name)):
           os.remove(partial_path(name))
         if on_saved:

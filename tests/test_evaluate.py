@@ -262,3 +262,23 @@ def test_evaluate_command_refuses_a_move_that_is_not_a_number(capsys):
   assert status != 0
   assert '--follow_semitones must be integers, got -12,x' in (
       capsys.readouterr().err)
+
+
+def test_evaluate_can_score_the_resyntheses_after_the_harmonic_filter(
+    monkeypatch):
+  originals = np.stack([harmonic_tone(220.0, ENVELOPES[0], seconds=1.0),
+                        harmonic_tone(330.0, ENVELOPES[2], seconds=1.0)])
+  noisy = originals + white_noise(originals, 15)
+  monkeypatch.setattr(evaluation, 'synthesize',
+                      lambda model, codes, **kwargs: noisy)
+  model = mw.NSynthAutoencoder('tiny')
+  as_generated, audio = evaluation.evaluate(model, originals, ['a', 'b'],
+                                            [57, 64])
+  np.testing.assert_array_equal(audio, noisy)
+  filtered, audio = evaluation.evaluate(model, originals, ['a', 'b'],
+                                        [57, 64], harmonic_filter_db=20.0)
+  assert not np.allclose(audio, noisy)
+  for before, after in zip(as_generated, filtered):
+    assert before.hnr_gap_db - after.hnr_gap_db > 10
+    assert after.stft_distance < before.stft_distance
+    assert after.partial == before.partial == '1'

@@ -13,10 +13,12 @@ original's HNR less the resynthesis's, dB, at the original's harmonics),
 the share of the notes locked to a wrong partial (3 f0, f0 / 2, 3/2
 f0...), and with `--follow_semitones` (a pitch-conditioned model) the share
 of the resyntheses from each note's own code with only the pitch moved that
-play the moved pitch ('-' without it). Whether a resynthesis keeps the
-pitch depends much on the sampler's luck, so with several seeds each row
-gives the mean over seeds and the pitch accuracy's range (lowest-highest
-seed):
+play the moved pitch ('-' without it). `--harmonic_filter_db` scores every
+resynthesis after the harmonic filter (`harmonics.harmonic_filter`, as
+`generate --harmonic_filter_db`), and the rows name it. Whether a
+resynthesis keeps the pitch depends much on the sampler's luck, so with
+several seeds each row gives the mean over seeds and the pitch accuracy's
+range (lowest-highest seed):
 
 * `--test_path`: the test split of the training render (instruments seen in
   training, notes not);
@@ -75,6 +77,7 @@ flags.DEFINE_list('seeds', ['0'], 'Sampling seeds; each row is the mean '
 flags.DEFINE_list('temperatures', ['1.0'], 'Sampling temperatures; each '
                   'model is scored at each.', flag_values=FLAGS)
 common.define_follow_flag(FLAGS)
+common.define_harmonic_filter_flag(FLAGS)
 flags.DEFINE_string('save_path', '', 'Optional JSON of every score.',
                     flag_values=FLAGS)
 
@@ -164,18 +167,23 @@ def _body(flag_values):
         '| ---: |')
   for model_name in flag_values.models:
     model = pretrained.load_model(model_name)
+    label = model_name + (
+        f' + harmonic filter {flag_values.harmonic_filter_db:g} dB'
+        if flag_values.harmonic_filter_db else '')
     for temperature in map(float, flag_values.temperatures):
       for set_name, (audio, names, pitches) in sets.items():
         runs = [{'seed': seed, 'mean': evaluation.summary(scores),
                  'notes': [score.__dict__ for score in scores]}
                 for seed, (scores, _) in zip(seeds, evaluation.evaluate_seeds(
                     model, audio, names, pitches, temperature, seeds,
-                    follow_semitones=follow))]
+                    follow_semitones=follow,
+                    harmonic_filter_db=flag_values.harmonic_filter_db))]
         means = mean_over_seeds([run['mean'] for run in runs])
-        print(row_text(model_name, temperature, set_name, means,
+        print(row_text(label, temperature, set_name, means,
                        [run['mean']['pitch_accuracy'] for run in runs]),
               flush=True)
         results.append({'model': model_name, 'temperature': temperature,
+                        'harmonic_filter_db': flag_values.harmonic_filter_db,
                         'set': set_name, 'mean': means, 'runs': runs})
   if flag_values.save_path:
     def write(path):

@@ -139,6 +139,17 @@ def define_follow_flag(flag_values):
                     'model only).', flag_values=flag_values)
 
 
+def define_harmonic_filter_flag(flag_values):
+  """--harmonic_filter_db, of the commands that generate audio."""
+  flags.DEFINE_float(
+      'harmonic_filter_db', 0.0,
+      'Attenuate the noise between the harmonics of the pitch each output '
+      'plays by this many dB (e.g. 20), frame by frame where pYIN finds an '
+      'f0 and the frame is harmonic; frames of noise or without pitch pass '
+      'unchanged. 0: the audio as the model generated it.',
+      lower_bound=0.0, flag_values=flag_values)
+
+
 def follow_semitones(flag_values):
   """The integers of --follow_semitones."""
   try:

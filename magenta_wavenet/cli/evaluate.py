@@ -28,6 +28,9 @@ the code (`generation.synthesize`), and scored (`training.metrics`):
   pitch, where a decoder that takes its pitch from the code plays the
   note's own.
 
+With --harmonic_filter_db each resynthesis is filtered as `generate`'s
+--harmonic_filter_db filters it before it is scored (and saved).
+
 Prints a Markdown table, one row per note and the mean.
 
 Usage:
@@ -65,6 +68,7 @@ flags.DEFINE_float('temperature', 1.0, 'Sampling temperature.',
                    flag_values=FLAGS)
 flags.DEFINE_integer('seed', 0, 'Sampling seed.', flag_values=FLAGS)
 common.define_follow_flag(FLAGS)
+common.define_harmonic_filter_flag(FLAGS)
 common.define_note_filter_flags(FLAGS, 'scored')
 flags.DEFINE_string('save_path', '', 'Optional folder for scores.json and '
                     'the original and resynthesized WAVs.', flag_values=FLAGS)
@@ -112,7 +116,7 @@ def _body(flag_values):
               audio.shape[1])
   scores, resynthesis = evaluation.evaluate(
       model, audio, names, pitches, flag_values.temperature, flag_values.seed,
-      flag_values.batch_size, follow)
+      flag_values.batch_size, follow, flag_values.harmonic_filter_db)
   means = evaluation.summary(scores)
   print(table(scores, means))
   if flag_values.save_path:

@@ -61,6 +61,7 @@ from magenta_wavenet import mixing
 from magenta_wavenet.cli import common
 from magenta_wavenet.errors import MagentaWavenetError
 from magenta_wavenet.sound.audio import save_wav
+from magenta_wavenet.sound.harmonics import harmonic_filter
 from magenta_wavenet.synthesis import generation
 
 FLAGS = common.new_flags()
@@ -95,6 +96,7 @@ flags.DEFINE_integer('batch_size', 16, 'Codes synthesized together.',
                      lower_bound=1, flag_values=FLAGS)
 common.define_weights_flag(FLAGS)
 common.define_pitch_flag(FLAGS)
+common.define_harmonic_filter_flag(FLAGS)
 
 
 def parse_weighted(text):
@@ -150,8 +152,10 @@ def combine(flag_values, load):
 
 
 def synthesize_codes(model, named_codes, save_path, batch_size, temperature,
-                     seed, weights='float32'):
-  """Generates `<name>.wav` for each code, `batch_size` at a time."""
+                     seed, weights='float32', harmonic_filter_db=0.0):
+  """Generates `<name>.wav` for each code, `batch_size` at a time, with
+  `harmonic_filter_db` dB taken off between the harmonics of each
+  (`harmonics.harmonic_filter`; 0: as generated)."""
   names = list(named_codes)
   for start in range(0, len(names), batch_size):
     chunk = names[start:start + batch_size]
@@ -161,7 +165,8 @@ def synthesize_codes(model, named_codes, save_path, batch_size, temperature,
         progress=common.log_progress, weights=weights)
     for name, row in zip(chunk, audio):
       path = os.path.join(save_path, name + '.wav')
-      save_wav(path, row)
+      save_wav(path, harmonic_filter(row, harmonic_filter_db,
+                                     model.config.sample_rate))
       print(f'wrote {path}')
 
 
@@ -190,7 +195,8 @@ def _body(flag_values):
   if flag_values.synthesize:
     synthesize_codes(model(), named_codes, flag_values.save_path,
                      flag_values.batch_size, flag_values.temperature,
-                     flag_values.seed, flag_values.weights)
+                     flag_values.seed, flag_values.weights,
+                     flag_values.harmonic_filter_db)
   return 0
 
 

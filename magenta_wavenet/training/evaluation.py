@@ -10,6 +10,7 @@ from magenta_wavenet.data import schema
 from magenta_wavenet.errors import DataError
 from magenta_wavenet.errors import MagentaWavenetError
 from magenta_wavenet.sound import dsp
+from magenta_wavenet.sound.harmonics import harmonic_filter
 from magenta_wavenet.sound.pitch import f0
 from magenta_wavenet.synthesis.generation import synthesize
 from magenta_wavenet.training import metrics
@@ -89,7 +90,7 @@ def held_out_notes(file_pattern, num_notes, sample_length, note_filter=None):
 
 
 def evaluate(model, audio, names, pitches, temperature=1.0, seed=0,
-             batch_size=None, follow_semitones=()):
+             batch_size=None, follow_semitones=(), harmonic_filter_db=0.0):
   """Resynthesizes notes from their codes and scores each.
 
   Args:
@@ -112,11 +113,12 @@ def evaluate(model, audio, names, pitches, temperature=1.0, seed=0,
     (list of `NoteScore`, resynthesized audio [notes, trimmed samples]).
   """
   return evaluate_seeds(model, audio, names, pitches, temperature, (seed,),
-                        batch_size, follow_semitones)[0]
+                        batch_size, follow_semitones, harmonic_filter_db)[0]
 
 
 def evaluate_seeds(model, audio, names, pitches, temperature=1.0,
-                   seeds=(0,), batch_size=None, follow_semitones=()):
+                   seeds=(0,), batch_size=None, follow_semitones=(),
+                   harmonic_filter_db=0.0):
   """`evaluate` with each of several sampling seeds; what does not depend on
   the seed (the codes, the NLL, the originals' pYIN tracks) is computed
   once.
@@ -145,8 +147,10 @@ def evaluate_seeds(model, audio, names, pitches, temperature=1.0,
            if model.config.pitch_classes else np.asarray(pitches, float))
   results = []
   for seed in seeds:
-    resynthesis = synthesize(model, codes, temperature=temperature,
-                             seed=seed, batch_size=batch_size)
+    resynthesis = np.stack([
+        harmonic_filter(note, harmonic_filter_db, rate)
+        for note in synthesize(model, codes, temperature=temperature,
+                               seed=seed, batch_size=batch_size)])
     follows = _follows(model, codes, follow_semitones, temperature, seed,
                        batch_size)
     distance = metrics.stft_distance(originals, resynthesis)

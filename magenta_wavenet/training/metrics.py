@@ -17,6 +17,8 @@ import tensorflow as tf
 from magenta_wavenet.model.autoencoder import cross_entropy
 from magenta_wavenet.sound.audio import SAMPLE_RATE
 from magenta_wavenet.sound.audio import import_librosa
+from magenta_wavenet.sound.harmonics import HARMONIC_BAND
+from magenta_wavenet.sound.harmonics import frame_hnr_db
 from magenta_wavenet.sound.pitch import FRAME_LENGTH
 from magenta_wavenet.sound.pitch import f0
 from magenta_wavenet.sound.pitch import hz_to_midi
@@ -27,7 +29,6 @@ MEL_BANDS = 64
 MEL_RANGE_HZ = (40.0, 7600.0)
 LOUD_FRAME_DB = 20.0  # Frames within this of the loudest make the profile.
 PROFILE_FLOOR_DB = 40.0  # Bands this far below the loudest are floored.
-HARMONIC_BAND = 0.25  # Half-width of a harmonic's band, in f0.
 # The partials a note locked to a wrong one plays, as ratios to its pitch:
 # harmonics, subharmonics, and harmonics of the octave below.
 PARTIAL_RATIOS = tuple(fractions.Fraction(ratio) for ratio in (
@@ -212,16 +213,12 @@ def harmonic_to_noise_db(audio, f0_hz, sample_rate=SAMPLE_RATE,
                          band=HARMONIC_BAND):
   """Harmonic-to-noise ratio of a note at the harmonics of a given f0, dB.
 
-  In each frame with an f0 (pYIN's frames, Hann window, zero-padded to 4x
-  FRAME_LENGTH), the spectrum from f0 / 2 up is split into the harmonic
-  bands, the bins within `band` f0 of a harmonic k f0, and the bins
-  between them. The frame's ratio is the energy in the harmonic bands over
-  the noise between them spread over the whole range (its mean power per
-  bin times all bins): white noise s dB below a harmonic tone gives about
-  s dB, noise alone about -3 dB (half the bins are harmonic), a clean tone
-  of 110 Hz about 42 dB and one of 440 Hz about 73 dB (Hann's side lobes;
-  below about 60 Hz the frame cannot separate the harmonics, and a clean
-  tone gives under 30 dB). The note's value is the median over its frames.
+  The median over the frames with an f0 of `harmonics.frame_hnr_db` of
+  pYIN's frames (Hann window, zero-padded to 4x FRAME_LENGTH): white noise
+  s dB below a harmonic tone gives about s dB, noise alone about -3 dB, a
+  clean tone of 110 Hz about 42 dB and one of 440 Hz about 73 dB (Hann's
+  side lobes; below about 60 Hz the frame cannot separate the harmonics,
+  and a clean tone gives under 30 dB).
 
   Args:
     audio: float [samples] of one note.
@@ -237,19 +234,11 @@ def harmonic_to_noise_db(audio, f0_hz, sample_rate=SAMPLE_RATE,
   fft_length = 4 * FRAME_LENGTH
   power = _frame_power(audio, fft_length)
   f0_hz = np.broadcast_to(np.asarray(f0_hz, np.float64), power.shape[:1])
-  voiced = np.isfinite(f0_hz) & (f0_hz > 0)
-  if not np.any(voiced):
+  ratio = frame_hnr_db(power, np.fft.rfftfreq(fft_length, 1.0 / sample_rate),
+                       f0_hz, band)
+  if np.all(np.isnan(ratio)):
     return float('nan')
-  power, fundamental = power[voiced], f0_hz[voiced, np.newaxis]
-  harmonics = np.fft.rfftfreq(fft_length, 1.0 / sample_rate) / fundamental
-  in_range = harmonics >= 0.5
-  in_band = in_range & (np.abs(harmonics - np.round(harmonics)) <= band)
-  between = in_range & ~in_band
-  tiny = np.finfo(np.float64).tiny
-  noise = (np.sum(power * between, axis=1) / np.sum(between, axis=1)
-           * np.sum(in_range, axis=1))
-  ratio = (np.sum(power * in_band, axis=1) + tiny) / (noise + tiny)
-  return float(np.median(10 * np.log10(ratio)))
+  return float(np.nanmedian(ratio))
 
 
 def partial(audio, pitch, sample_rate=SAMPLE_RATE, track=None,
