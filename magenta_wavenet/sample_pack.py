@@ -45,6 +45,7 @@ from magenta_wavenet.sound.audio import bundled_sound
 from magenta_wavenet.sound.audio import import_librosa
 from magenta_wavenet.sound.audio import load_audio
 from magenta_wavenet.sound.audio import save_wav
+from magenta_wavenet.sound.harmonics import harmonic_filter
 from magenta_wavenet.synthesis import batch_choice
 from magenta_wavenet.synthesis import generation
 from magenta_wavenet.synthesis import litert
@@ -344,7 +345,7 @@ def note_codes(model, sources, source_pitches, weights, pitches, frames,
 
 def make_manifest(source_names, paths, source_pitches, weights, pitches,
                   samples, model_name, config, seed, batch_size,
-                  decoder_weights):
+                  decoder_weights, harmonic_filter_db=0.0):
   """The manifest of a pack, not yet complete.
 
   Args:
@@ -359,11 +360,16 @@ def make_manifest(source_names, paths, source_pitches, weights, pitches,
     seed: The pack's seed.
     batch_size: Notes generated at once.
     decoder_weights: The decoder's weight format ('float32', 'int8', ...).
+    harmonic_filter_db: dB taken off between the harmonics of each note
+      (`harmonics.harmonic_filter`); recorded only when not 0, so that the
+      manifests of packs without it stay as they were.
 
   Returns:
     A dict ready for JSON, with `complete` False.
   """
   rows, cols = weights.shape[:2]
+  filtered = ({'harmonic_filter_db': float(harmonic_filter_db)}
+              if harmonic_filter_db else {})
   return {
       'format_version': FORMAT_VERSION,
       'complete': False,
@@ -386,6 +392,7 @@ def make_manifest(source_names, paths, source_pitches, weights, pitches,
       'batch_size': batch_size,
       'samples': [sample_path(*note)
                   for note in plan_notes(rows, cols, pitches)],
+      **filtered,
   }
 
 
@@ -424,11 +431,12 @@ def _short(value):
 def _check_same(existing, manifest, path):
   """Raises unless `existing` has the settings of `manifest`.
 
-  Every key but `complete` must be equal, once `manifest` is read back
-  from JSON.
+  Every key of either but `complete` must be equal, once `manifest` is
+  read back from JSON (a key only one has differs).
   """
   wanted = json.loads(json.dumps(manifest))
-  for key, value in wanted.items():
+  for key in sorted(set(wanted) | set(existing)):
+    value = wanted.get(key)
     if key != 'complete' and existing.get(key) != value:
       raise MagentaWavenetError(
           f'{path}: the pack there has another {key} '
@@ -438,7 +446,7 @@ def _check_same(existing, manifest, path):
 
 def prepare_pack(model, sources, save_path, points, pitches, note_length,
                  seed=None, batch_size=None, model_name=None,
-                 decoder_weights=None, files=LOCAL):
+                 decoder_weights=None, harmonic_filter_db=None, files=LOCAL):
   """Checks a pack's settings, writes its manifest and makes its codes.
 
   The first half of `render_pack`, which a distributed run
@@ -484,13 +492,18 @@ def prepare_pack(model, sources, save_path, points, pitches, note_length,
     decoder_weights, why = batch_choice.best_format(config, int(batch_size))
     logger.info('Decoder weights %s: %s.', decoder_weights, why)
   litert.check_weight_format(decoder_weights)
+  if harmonic_filter_db is None:
+    harmonic_filter_db = existing.get('harmonic_filter_db', 0.0)
+  if not harmonic_filter_db >= 0:
+    raise MagentaWavenetError(
+        f'the harmonic filter takes 0 dB or more, got {harmonic_filter_db}.')
   if int(seed) < 0 or int(batch_size) < 1:
     raise MagentaWavenetError(f'seed must be >= 0 and batch size >= 1, got '
                               f'{seed} and {batch_size}.')
   manifest = make_manifest(list(sources), paths, source_pitches, weights,
                            pitches, samples, model_name or config.name,
                            config, int(seed), int(batch_size),
-                           decoder_weights)
+                           decoder_weights, harmonic_filter_db)
   files.makedirs(files.join(save_path, SAMPLES))
   if existing:
     _check_same(existing, manifest, manifest_path)
@@ -526,7 +539,9 @@ def render_batch(model, notes, codes, manifest, save_path, files=LOCAL,
       weights=manifest['model']['decoder_weights'])
   for note, row, was_there in zip(notes, audio, there):
     if not was_there:
-      save_wav(files.join(save_path, sample_path(*note)), row,
+      save_wav(files.join(save_path, sample_path(*note)),
+               harmonic_filter(row, manifest.get('harmonic_filter_db', 0.0),
+                               manifest['sample_rate']),
                manifest['sample_rate'], files)
   return [note for note, was_there in zip(notes, there) if not was_there]
 
@@ -559,7 +574,7 @@ def finish_pack(manifest, save_path, files=LOCAL):
 
 def render_pack(model, sources, save_path, points, pitches, note_length,
                 seed=None, batch_size=None, model_name=None, progress=None,
-                on_batch=None, decoder_weights=None):
+                on_batch=None, decoder_weights=None, harmonic_filter_db=None):
   """Renders a sample pack into `save_path`, or completes one there.
 
   `prepare_pack`, then each missing batch of `plan_batches` by
@@ -585,6 +600,9 @@ def render_pack(model, sources, save_path, points, pitches, note_length,
       ('float32', 'float16' or 'int8', `generation.Synthesizer`); None takes
       the existing pack's, or the fastest for the model and batch size
       on this machine (`batch_choice.best_format`).
+    harmonic_filter_db: dB taken off the noise between the harmonics of
+      each note as it is written (`harmonics.harmonic_filter`, >= 0); None
+      takes the existing pack's, or 0 (the notes as generated).
 
   Returns:
     The complete manifest (a dict, as in `manifest.json`).
@@ -597,7 +615,7 @@ def render_pack(model, sources, save_path, points, pitches, note_length,
   manifest, codes = prepare_pack(
       model, sources, save_path, points, pitches, note_length, seed=seed,
       batch_size=batch_size, model_name=model_name,
-      decoder_weights=decoder_weights)
+      decoder_weights=decoder_weights, harmonic_filter_db=harmonic_filter_db)
   _render_notes(model, codes, manifest, save_path, progress, on_batch)
   return finish_pack(manifest, save_path)
 

@@ -343,3 +343,48 @@ def test_bad_inputs_give_one_line(tmp_path, tiny_checkpoint, sources, capsys,
                         *flags) == 1
   err = capsys.readouterr().err.strip().splitlines()
   assert len(err) == 1 and re.search(message, err[0]), err
+
+
+def test_the_harmonic_filter_is_a_setting_of_the_pack(
+    tmp_path, tiny_checkpoint, sources, monkeypatch):
+  _, model = tiny_checkpoint
+  filtered = []
+
+  def spy(audio, attenuation_db, sample_rate):
+    filtered.append((len(audio), attenuation_db, sample_rate))
+    return np.full_like(audio, 0.125)
+  monkeypatch.setattr(sample_pack, 'harmonic_filter', spy)
+  pair = [sources[0], sources[2]]
+  settings = dict(points=3, pitches=[60, 67], note_length=NOTE, seed=9,
+                  batch_size=4)
+
+  def stop(done, total):
+    raise KeyboardInterrupt
+  folder = str(tmp_path / 'filtered')
+  with pytest.raises(KeyboardInterrupt):
+    sample_pack.render_pack(model, pair, folder, harmonic_filter_db=18.0,
+                            on_batch=stop, **settings)
+  # Left out, a resumed pack takes its own: every note is filtered alike.
+  manifest = sample_pack.render_pack(model, pair, folder, **settings)
+  assert manifest['harmonic_filter_db'] == 18.0
+  assert filtered == [(NOTE_SAMPLES, 18.0, RATE)] * 6
+  for name in pack_files(folder):
+    if name.endswith('.wav'):
+      np.testing.assert_allclose(
+          soundfile.read(os.path.join(folder, name))[0], 0.125, atol=1e-4)
+  with pytest.raises(mw.MagentaWavenetError,
+                     match='another harmonic_filter_db'):
+    sample_pack.render_pack(model, pair, folder, harmonic_filter_db=0.0,
+                            **settings)
+  # A pack without the filter records nothing of it, and refuses one.
+  plain = str(tmp_path / 'plain')
+  manifest = sample_pack.render_pack(model, pair, plain, **settings)
+  assert 'harmonic_filter_db' not in manifest
+  assert filtered[6:] == [(NOTE_SAMPLES, 0.0, RATE)] * 6
+  with pytest.raises(mw.MagentaWavenetError,
+                     match=r'another harmonic_filter_db \(null there, 12.0'):
+    sample_pack.render_pack(model, pair, plain, harmonic_filter_db=12.0,
+                            **settings)
+  with pytest.raises(mw.MagentaWavenetError, match='0 dB or more, got -1'):
+    sample_pack.render_pack(model, pair, str(tmp_path / 'bad'),
+                            harmonic_filter_db=-1.0, **settings)

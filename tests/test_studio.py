@@ -19,8 +19,10 @@ import numpy as np
 import pytest
 import soundfile
 
+from magenta_wavenet import sample_pack
 from magenta_wavenet.cli import studio as studio_command
 from magenta_wavenet.webapp import app as app_lib
+from magenta_wavenet.webapp.packs import pack_id
 
 RATE = 16000
 BASE_URL = 'http://127.0.0.1:8765'
@@ -304,3 +306,30 @@ def test_the_command_refuses_a_bad_folder_or_model(workdir, capsys, flag,
   assert studio_command.main(argv) == 1
   err = capsys.readouterr().err.strip().splitlines()
   assert len(err) == 1 and re.search(message, err[0]), err
+
+
+def test_a_studio_with_the_harmonic_filter_renders_its_own_packs(
+    workdir, model, monkeypatch):
+  filtered = []
+
+  def spy(audio, attenuation_db, sample_rate):
+    filtered.append(attenuation_db)
+    return audio
+  monkeypatch.setattr(sample_pack, 'harmonic_filter', spy)
+  plain = make_client(workdir, model)
+  wanted = settings(plain)
+  clean = make_client(workdir, model, harmonic_filter_db=18.0)
+  packs = []
+  for client in (plain, clean):
+    job, _ = finish(client, client.post('/api/renders', json=wanted).json())
+    assert job['state'] == 'done', job
+    packs.append(job['pack'])
+  # The same settings make two packs: the id of one without the filter is
+  # what it always was, the other's names the filter.
+  assert packs[0] == pack_id(wanted, 'tiny_pitch') != packs[1]
+  assert packs[1] == pack_id(wanted, 'tiny_pitch', 18.0)
+  assert filtered == [0.0] * 4 + [18.0] * 4
+  manifests = [json.loads((workdir / 'packs' / pack / 'manifest.json')
+                          .read_text()) for pack in packs]
+  assert 'harmonic_filter_db' not in manifests[0]
+  assert manifests[1]['harmonic_filter_db'] == 18.0

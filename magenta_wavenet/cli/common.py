@@ -139,14 +139,16 @@ def define_follow_flag(flag_values):
                     'model only).', flag_values=flag_values)
 
 
-def define_harmonic_filter_flag(flag_values):
-  """--harmonic_filter_db, of the commands that generate audio."""
+def define_harmonic_filter_flag(flag_values, pack=False):
+  """--harmonic_filter_db, of the commands that generate audio; for a
+  sample `pack` its default is the pack's own."""
   flags.DEFINE_float(
-      'harmonic_filter_db', 0.0,
+      'harmonic_filter_db', None if pack else 0.0,
       'Attenuate the noise between the harmonics of the pitch each output '
       'plays by this many dB (e.g. 20), frame by frame where pYIN finds an '
       'f0 and the frame is harmonic; frames of noise or without pitch pass '
-      'unchanged. 0: the audio as the model generated it.',
+      'unchanged. 0: the audio as the model generated it' + (
+          '; default: the pack\'s own, or 0.' if pack else '.'),
       lower_bound=0.0, flag_values=flag_values)
 
 

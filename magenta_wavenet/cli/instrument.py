@@ -9,6 +9,7 @@ bottom-right). Each point is rendered at every MIDI pitch of --pitches, for
 
     manifest.json                          sources and their pitch, grid
                                            weights, pitches, model, seed
+                                           (and --harmonic_filter_db)
     samples/p{row}_{col}_m{pitch:03d}.wav  one note per point and pitch
     p{row}_{col}.sfz                       one instrument per point: every
                                            MIDI key plays its nearest pitch
@@ -19,6 +20,9 @@ Progress and the time left are logged after each batch. After Ctrl-C, run
 the same command again: the notes written are kept and the rest rendered as
 an uninterrupted run would have (keep --seed and --batch_size; left out, a
 rerun takes the pack's own).
+
+--harmonic_filter_db=20 takes 20 dB off the model's noise between each
+note's harmonics as it is written (`harmonics.harmonic_filter`).
 
 Usage:
   # Two bundled notes, 5 timbres from E5's to A1's, at C3, C4 and C5:
@@ -63,6 +67,7 @@ flags.DEFINE_enum('weights', None, litert.WEIGHT_FORMATS, 'Decoder weights '
                   flag_values=FLAGS)
 flags.DEFINE_string('save_path', '', 'Folder of the sample pack.',
                     flag_values=FLAGS)
+common.define_harmonic_filter_flag(FLAGS, pack=True)
 common.define_pipeline_flag(FLAGS)
 
 
@@ -71,7 +76,8 @@ def _body(flag_values):
   sample_pack.check_pitches(flag_values.pitches)
   settings = dict(seed=flag_values.seed, batch_size=flag_values.batch_size,
                   model_name=flag_values.checkpoint_path or None,
-                  decoder_weights=flag_values.weights)
+                  decoder_weights=flag_values.weights,
+                  harmonic_filter_db=flag_values.harmonic_filter_db)
   common.make_folder(flag_values.save_path)
   beam_pack = (None if flag_values.pipeline_options is None
                else common.beam_job('pack'))

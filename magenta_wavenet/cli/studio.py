@@ -72,6 +72,7 @@ flags.DEFINE_boolean('default_pack', True, 'Render the default pack of the '
                      'bundled sounds unless it is there.', flag_values=FLAGS)
 flags.DEFINE_boolean('open', False, 'Open the page in a web browser.',
                      flag_values=FLAGS)
+common.define_harmonic_filter_flag(FLAGS)
 
 
 def _body(flag_values):
@@ -94,7 +95,7 @@ def _body(flag_values):
       max_upload_bytes=int(flag_values.max_upload_mb * 2**20),
       max_upload_seconds=flag_values.max_upload_seconds,
       default_pack=service.DEFAULT_PACK if flag_values.default_pack else None,
-      hosts=hosts)
+      hosts=hosts, harmonic_filter_db=flag_values.harmonic_filter_db)
   if flag_values.host not in app.LOOPBACK_NAMES:
     logger.warning('Serving on %s: anyone who reaches it can upload and '
                    'render.', flag_values.host)

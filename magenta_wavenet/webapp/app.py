@@ -172,7 +172,7 @@ def parse_settings(data):
 def create_app(workdir, load_model, model_name,
                max_upload_bytes=DEFAULT_MAX_UPLOAD_BYTES,
                max_upload_seconds=DEFAULT_MAX_SECONDS, default_pack=None,
-               hosts=LOOPBACK_NAMES):
+               hosts=LOOPBACK_NAMES, harmonic_filter_db=0.0):
   """The studio's FastAPI app.
 
   Args:
@@ -189,12 +189,13 @@ def create_app(workdir, load_model, model_name,
     hosts: Host names the studio answers to (the Host header's name part,
       IPv6 addresses with or without brackets); requests naming another get
       400.
+    harmonic_filter_db: The filter every rendered note gets (`Studio`).
 
   Returns:
     A `fastapi.FastAPI`; its `state.studio` is the `service.Studio`.
   """
   studio = Studio(workdir, load_model, model_name, max_upload_bytes,
-                  max_upload_seconds)
+                  max_upload_seconds, harmonic_filter_db)
   if default_pack is not None:
     studio.submit(default_pack)
   names = {host.strip('[]').lower() for host in hosts}

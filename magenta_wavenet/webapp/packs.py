@@ -1,8 +1,8 @@
 """The studio's sample packs: `<folder>/<pack id>/`, one per render setting.
 
 A pack's id is a hash of everything that decides its notes (sources,
-points, pitches, note length, seed, model), so asking again for a pack
-already rendered reuses it, and an interrupted one is completed
+points, pitches, note length, seed, model, harmonic filter), so asking again
+for a pack already rendered reuses it, and an interrupted one is completed
 (`sample_pack.render_pack` resumes). Beside the pack's own files, `studio.json`
 records the source names shown on the page. Only regular files are served,
 listed or zipped: a link or folder put in a pack's place is skipped.
@@ -24,18 +24,22 @@ SAMPLE_NAME = re.compile(r'p\d+_\d+_m\d{3}\.wav')
 ZIP_SPOOL_BYTES = 16 * 2**20  # larger zips spill to a temporary file
 
 
-def pack_id(settings, model_name):
+def pack_id(settings, model_name, harmonic_filter_db=0.0):
   """The id of the pack of `settings` rendered by `model_name`.
 
   Args:
     settings: The checked render settings (`renders.check_settings`).
     model_name: The model's name or path.
+    harmonic_filter_db: The studio's harmonic filter, dB; part of the id
+      when not 0 (so the ids of packs without it stay as they were).
 
   Returns:
     32 hex digits.
   """
-  text = json.dumps({'settings': settings, 'model': model_name},
-                    sort_keys=True)
+  decided = {'settings': settings, 'model': model_name}
+  if harmonic_filter_db:
+    decided['harmonic_filter_db'] = float(harmonic_filter_db)
+  text = json.dumps(decided, sort_keys=True)
   return hashlib.sha256(text.encode('utf-8')).hexdigest()[:32]
 
 

@@ -41,16 +41,20 @@ class Studio:
       of their ids.
     max_upload_bytes: Largest upload accepted.
     max_upload_seconds: Longest upload accepted once decoded, seconds.
+    harmonic_filter_db: dB taken off the noise between the harmonics of
+      every note rendered (`harmonics.harmonic_filter`); 0: the notes as
+      generated.
   """
 
   def __init__(self, workdir, load_model, model_name, max_upload_bytes,
-               max_upload_seconds):
+               max_upload_seconds, harmonic_filter_db=0.0):
     self.sources = Sources(os.path.join(workdir, 'uploads'), max_upload_bytes,
                            max_upload_seconds)
     self.packs = Packs(os.path.join(workdir, 'packs'))
     self.renders = renders.RenderQueue(
         self._render, os.path.join(workdir, 'renders'), self._progress_so_far)
     self.model_name = model_name
+    self.harmonic_filter_db = harmonic_filter_db
     self._load_model = load_model
     self._model = None
     self._model_lock = threading.Lock()
@@ -79,7 +83,7 @@ class Studio:
         request, config.hop_length / config.sample_rate)
     for source in settings['sources']:
       self.sources.path(source)
-    pack = pack_id(settings, self.model_name)
+    pack = pack_id(settings, self.model_name, self.harmonic_filter_db)
     notes = self._notes(settings)
     left = len(notes) - self.packs.notes_written(pack, notes)
     weights, _ = batch_choice.best_format(config,
@@ -137,5 +141,6 @@ class Studio:
         self.packs.path(job.pack), settings['points'], settings['pitches'],
         self._note_samples(settings), seed=settings['seed'],
         batch_size=sample_pack.DEFAULT_BATCH_SIZE, model_name=self.model_name,
-        progress=progress.within_batch, on_batch=progress.on_batch)
+        progress=progress.within_batch, on_batch=progress.on_batch,
+        harmonic_filter_db=self.harmonic_filter_db)
     logger.info('Pack %s rendered.', job.pack)
