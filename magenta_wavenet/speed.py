@@ -36,12 +36,15 @@ import tensorflow as tf
 from magenta_wavenet import cpu
 from magenta_wavenet.model import winograd
 from magenta_wavenet.sound import dsp
+from magenta_wavenet.sound.harmonics import harmonic_filter
+from magenta_wavenet.sound.pitch import f0
 from magenta_wavenet.synthesis import generation
 from magenta_wavenet.synthesis import litert
 from magenta_wavenet.synthesis.generation import Synthesizer
 from magenta_wavenet.synthesis.incremental import IncrementalDecoder
 
 ENCODE_SAMPLES = 64000  # the encoding timed: one 4 s note at 16 kHz
+FILTER_DB = 20.0  # the harmonic filter timed, at the model card's setting
 # Batches up to this one time `steps` steps a run; larger ones as many
 # sample-steps (batch x steps), but at least MIN_STEPS steps.
 FULL_BATCH = 16
@@ -311,6 +314,25 @@ def time_encoder(model, repeats):
           fastest(lambda: model.encoder(inputs).numpy(), repeats))
 
 
+def _harmonic_note(sample_rate):
+  """`ENCODE_SAMPLES` samples of a 220 Hz tone of 10 harmonics under white
+  noise 20 dB below it: a note the harmonic filter filters in every
+  frame."""
+  t = np.arange(ENCODE_SAMPLES) / sample_rate
+  tone = sum(np.sin(2 * np.pi * 220.0 * k * t) / k for k in range(1, 11))
+  noise = np.random.default_rng(0).normal(0.0, np.std(tone) / 10, t.shape)
+  return (0.3 * (tone + noise) / np.max(np.abs(tone))).astype(np.float32)
+
+
+def time_harmonic_filter(sample_rate, repeats):
+  """Seconds of `harmonics.harmonic_filter` at `FILTER_DB` on one 4 s
+  note, and of the pYIN it runs, alone."""
+  note = _harmonic_note(sample_rate)
+  return (fastest(lambda: harmonic_filter(note, FILTER_DB, sample_rate),
+                  repeats),
+          fastest(lambda: f0(note, sample_rate), repeats))
+
+
 def _cpuinfo():
   """The fields of /proc/cpuinfo's first processor ({} without one)."""
   fields = {}
@@ -467,6 +489,12 @@ def run_benchmark(model, batch_sizes, weight_formats, steps, repeats,
             'TensorFlow\'s convolutions (the Keras layers, the operations '
             'Magenta\'s graph runs): '
             f'{winograd_seconds / convolution_seconds:.2f}x.']
+  filter_seconds, pyin_seconds = time_harmonic_filter(sample_rate, repeats)
+  lines += ['', f'The harmonic filter ({FILTER_DB:g} dB, '
+            '`--harmonic_filter_db`) on a 4 s note after it is generated: '
+            f'{filter_seconds * 1000:.4g} ms '
+            f'({ENCODE_SAMPLES / sample_rate / filter_seconds:.1f}x real '
+            f'time), of which pYIN {pyin_seconds * 1000:.4g} ms.']
   return '\n'.join(lines), timings
 
 

@@ -101,6 +101,13 @@ def test_table_has_every_case_with_consistent_numbers():
   assert winograd_ms > 0 and convolution_ms > 0
   assert speedup == pytest.approx(winograd_ms / convolution_ms, rel=0.01,
                                   abs=0.01)
+  filtered = re.search(
+      r'The harmonic filter \(20 dB, `--harmonic_filter_db`\) on a 4 s note '
+      r'after it is generated: ([\d.]+) ms \(([\d.]+)x real time\), of '
+      r'which pYIN ([\d.]+) ms\.', report)
+  filter_ms, real_time, pyin_ms = map(float, filtered.groups())
+  assert 0 < pyin_ms < filter_ms * 1.1  # each timed apart, the fastest
+  assert real_time == pytest.approx(4000 / filter_ms, rel=0.01, abs=0.05)
   # Ratios against the XLA loop's float32 at the same batch and against
   # batch 1 of the same case, from the printed steps: each step printed to
   # 3 significant digits, so a ratio of them is off by up to 1% (and the
