@@ -494,7 +494,8 @@ def prepare_pack(model, sources, save_path, points, pitches, note_length,
   litert.check_weight_format(decoder_weights)
   if harmonic_filter_db is None:
     harmonic_filter_db = existing.get('harmonic_filter_db', 0.0)
-  if not harmonic_filter_db >= 0:
+  if isinstance(harmonic_filter_db, bool) or not isinstance(
+      harmonic_filter_db, (int, float)) or not harmonic_filter_db >= 0:
     raise MagentaWavenetError(
         f'the harmonic filter takes 0 dB or more, got {harmonic_filter_db}.')
   if int(seed) < 0 or int(batch_size) < 1:

@@ -385,6 +385,16 @@ def test_the_harmonic_filter_is_a_setting_of_the_pack(
                      match=r'another harmonic_filter_db \(null there, 12.0'):
     sample_pack.render_pack(model, pair, plain, harmonic_filter_db=12.0,
                             **settings)
-  with pytest.raises(mw.MagentaWavenetError, match='0 dB or more, got -1'):
-    sample_pack.render_pack(model, pair, str(tmp_path / 'bad'),
-                            harmonic_filter_db=-1.0, **settings)
+  for bad in (-1.0, float('nan'), '20', True):
+    with pytest.raises(mw.MagentaWavenetError, match='0 dB or more, got'):
+      sample_pack.render_pack(model, pair, str(tmp_path / 'bad'),
+                              harmonic_filter_db=bad, **settings)
+  # A manifest edited to hold something else is refused as plainly.
+  manifest_path = os.path.join(folder, 'manifest.json')
+  with open(manifest_path, encoding='utf-8') as stream:
+    edited = json.load(stream)
+  edited['harmonic_filter_db'] = 'loud'
+  with open(manifest_path, 'w', encoding='utf-8') as stream:
+    json.dump(edited, stream)
+  with pytest.raises(mw.MagentaWavenetError, match="got loud"):
+    sample_pack.render_pack(model, pair, folder, **settings)
