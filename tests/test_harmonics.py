@@ -99,6 +99,10 @@ def test_noise_silence_and_low_pitches_pass_unchanged():
   np.testing.assert_array_equal(harmonics.harmonic_filter(tone, 0.0), tone)
   with pytest.raises(ValueError, match='-3.0 dB'):
     harmonics.harmonic_filter(tone, -3.0)
+  with pytest.raises(ValueError, match='nan dB'):
+    harmonics.harmonic_filter(tone, float('nan'))
+  with pytest.raises(ValueError, match=r'got shape \[2, 8000\]'):
+    harmonics.harmonic_filter(np.stack([tone, tone]), 20.0)
 
 
 def test_gains_pass_harmonics_and_stop_between():

@@ -138,13 +138,17 @@ def harmonic_filter(audio, attenuation_db, sample_rate=SAMPLE_RATE,
     float32 [samples].
 
   Raises:
-    ValueError: for a negative attenuation.
+    ValueError: for a negative attenuation, or audio that is not one
+      note's samples.
   """
-  if attenuation_db < 0:
+  if not attenuation_db >= 0:
     raise ValueError(
         f'the attenuation between harmonics is {attenuation_db} dB; it '
         'must be 0 or more.')
   audio = np.asarray(audio, np.float32)
+  if audio.ndim != 1:
+    raise ValueError(f'harmonic_filter takes one note [samples], got shape '
+                     f'{list(audio.shape)}; filter each row.')
   if attenuation_db == 0 or len(audio) < FRAME_LENGTH:
     return audio.copy()
   frequency, voiced = f0(audio, sample_rate) if track is None else track
