@@ -103,10 +103,11 @@ def test_table_has_every_case_with_consistent_numbers():
                                   abs=0.01)
   filtered = re.search(
       r'The harmonic filter \(20 dB, `--harmonic_filter_db`\) on a 4 s note '
-      r'after it is generated: ([\d.]+) ms \(([\d.]+)x real time\), of '
-      r'which pYIN ([\d.]+) ms\.', report)
+      r'after it is generated: ([\d.]+) ms \(([\d.]+)x real time\); '
+      r'librosa.s pYIN, which its compiled pYIN replaces, takes ([\d.]+) ms '
+      r'alone\.', report)
   filter_ms, real_time, pyin_ms = map(float, filtered.groups())
-  assert 0 < pyin_ms < filter_ms * 1.1  # each timed apart, the fastest
+  assert filter_ms > 0 and pyin_ms > 0
   assert real_time == pytest.approx(4000 / filter_ms, rel=0.01, abs=0.05)
   # Ratios against the XLA loop's float32 at the same batch and against
   # batch 1 of the same case, from the printed steps: each step printed to

@@ -54,6 +54,14 @@ def test_noise_between_harmonics_goes_and_the_harmonics_stay(frequency):
   assert np.max(np.abs(untouched - clean)[middle]) < 0.01 * np.max(clean)
 
 
+def test_the_compiled_track_filters_as_librosas_would():
+  clean = harmonic_tone(330.0, ENVELOPES[2], seconds=1.0)
+  noisy = clean + white_noise(clean, 15)
+  np.testing.assert_array_equal(
+      harmonics.harmonic_filter(noisy, 20.0),
+      harmonics.harmonic_filter(noisy, 20.0, track=f0(noisy)))
+
+
 def test_more_attenuation_takes_more_noise():
   noisy = harmonic_tone(220.0, ENVELOPES[0]) + white_noise(
       harmonic_tone(220.0, ENVELOPES[0]), 15)

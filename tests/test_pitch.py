@@ -68,6 +68,26 @@ def test_estimate_pitch_in_tensorflow_is_librosa_pyin():
   assert [pitch.note_pitch(clip) for clip in clips] == expected
 
 
+def test_fast_f0_is_librosas_track_frame_by_frame():
+  time = np.arange(12000) / 16000
+  vibrato = np.sin(2 * np.pi * (220 * time + 3 * np.sin(2 * np.pi * 5 * time)))
+  clips = [tone(8000), vibrato.astype(np.float32),
+           np.random.default_rng(0).normal(0, 0.1, 6000).astype(np.float32),
+           mw.load_audio(mw.bundled_sound('nsynth_e5')),
+           mw.load_audio(mw.bundled_sound('nsynth_a1'))[:16000], tone(600)]
+  flags = []
+  for clip in clips:
+    frequency, voiced = pitch.f0(clip)
+    fast_frequency, fast_voiced = pitch.fast_f0(clip)
+    assert fast_voiced.dtype == bool
+    np.testing.assert_array_equal(fast_voiced, voiced)
+    np.testing.assert_allclose(fast_frequency, frequency, rtol=1e-9)
+    flags.append(voiced)
+  # Voiced frames and unvoiced ones (the noise, the tones' edges) both
+  # agree.
+  assert np.concatenate(flags).any() and not np.concatenate(flags).all()
+
+
 def test_sound_without_voiced_frames_falls_back_to_middle_c(caplog):
   silence = np.zeros(8000, np.float32)
   assert pitch.note_pitch(silence, source='silence.wav') == 60
