@@ -89,7 +89,7 @@ def note_pitches(audio, sample_rate=SAMPLE_RATE, sources=None):
     List of [batch] ints in [0, 127]; `FALLBACK_PITCH` where pYIN finds no
     voiced frame (a drum, noise), which is logged.
   """
-  midi, voiced = _compiled_median_midi(sample_rate)(
+  midi, voiced = _compiled(_median_midi, sample_rate)(
       np.asarray(audio, np.float32))
   pitches = []
   for row, (pitch, has_pitch) in enumerate(zip(midi.numpy(),
@@ -380,19 +380,10 @@ def _track(audio, sample_rate=SAMPLE_RATE, fmin=PITCH_RANGE_HZ[0],
 
 
 @functools.lru_cache(maxsize=None)
-def _compiled_median_midi(sample_rate):
-  """`_median_midi` at `sample_rate` Hz as a graph traced once for every
-  batch and length."""
-  return tf.function(
-      functools.partial(_median_midi, sample_rate=sample_rate),
-      input_signature=[tf.TensorSpec([None, None], tf.float32)])
-
-
-@functools.lru_cache(maxsize=None)
-def _compiled_track(sample_rate):
-  """`_track` at `sample_rate` Hz as a graph traced once for every batch
-  and length."""
-  return tf.function(functools.partial(_track, sample_rate=sample_rate),
+def _compiled(function, sample_rate):
+  """`function` (`_median_midi` or `_track`) at `sample_rate` Hz as a
+  graph traced once for every batch and length."""
+  return tf.function(functools.partial(function, sample_rate=sample_rate),
                      input_signature=[tf.TensorSpec([None, None],
                                                      tf.float32)])
 
@@ -413,7 +404,7 @@ def fast_f0(audio, sample_rate=SAMPLE_RATE):
     (f0 in Hz [1 + samples // (FRAME_LENGTH // 4)] with NaN where unvoiced,
     voiced flags of that length), as `f0` returns them.
   """
-  hz, voiced = _compiled_track(sample_rate)(
+  hz, voiced = _compiled(_track, sample_rate)(
       np.asarray(audio, np.float32)[np.newaxis])
   voiced = voiced.numpy()[0]
   return np.where(voiced, hz.numpy()[0], np.nan), voiced
