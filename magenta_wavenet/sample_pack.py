@@ -423,8 +423,11 @@ def _write_manifest(path, manifest, files):
   files.write_bytes(path, (json.dumps(manifest, indent=2) + '\n').encode())
 
 
-def _short(value):
-  text = json.dumps(value)
+def _short(settings, key):
+  """A setting as the refusal shows it: its JSON, shortened, or 'none'."""
+  if key not in settings:
+    return 'none'
+  text = json.dumps(settings[key])
   return text if len(text) <= 60 else '...'
 
 
@@ -436,12 +439,11 @@ def _check_same(existing, manifest, path):
   """
   wanted = json.loads(json.dumps(manifest))
   for key in sorted(set(wanted) | set(existing)):
-    value = wanted.get(key)
-    if key != 'complete' and existing.get(key) != value:
+    if key != 'complete' and existing.get(key) != wanted.get(key):
       raise MagentaWavenetError(
           f'{path}: the pack there has another {key} '
-          f'({_short(existing.get(key))} there, {_short(value)} now); use the '
-          'same settings to complete it, or another folder.')
+          f'({_short(existing, key)} there, {_short(wanted, key)} now); use '
+          'the same settings to complete it, or another folder.')
 
 
 def prepare_pack(model, sources, save_path, points, pitches, note_length,

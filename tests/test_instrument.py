@@ -373,7 +373,8 @@ def test_the_harmonic_filter_is_a_setting_of_the_pack(
       np.testing.assert_allclose(
           soundfile.read(os.path.join(folder, name))[0], 0.125, atol=1e-4)
   with pytest.raises(mw.MagentaWavenetError,
-                     match='another harmonic_filter_db'):
+                     match=r'another harmonic_filter_db \(18.0 there, none '
+                     r'now\)'):
     sample_pack.render_pack(model, pair, folder, harmonic_filter_db=0.0,
                             **settings)
   # A pack without the filter records nothing of it, and refuses one.
@@ -382,7 +383,8 @@ def test_the_harmonic_filter_is_a_setting_of_the_pack(
   assert 'harmonic_filter_db' not in manifest
   assert filtered[6:] == [(NOTE_SAMPLES, 0.0, RATE)] * 6
   with pytest.raises(mw.MagentaWavenetError,
-                     match=r'another harmonic_filter_db \(null there, 12.0'):
+                     match=r'another harmonic_filter_db \(none there, 12.0 '
+                     r'now\)'):
     sample_pack.render_pack(model, pair, plain, harmonic_filter_db=12.0,
                             **settings)
   for bad in (-1.0, float('nan'), '20', True):
