@@ -326,10 +326,9 @@ def _harmonic_note(sample_rate):
 
 def time_harmonic_filter(sample_rate, repeats):
   """Seconds of `harmonics.harmonic_filter` at `FILTER_DB` on one 4 s
-  note (its pYIN by the compiled graph, traced before), and of librosa's
-  pYIN on the same note, which it replaces."""
+  note (its pYIN by the compiled graph, traced in `fastest`'s warm-up),
+  and of librosa's pYIN on the same note, which it replaces."""
   note = _harmonic_note(sample_rate)
-  harmonic_filter(note, FILTER_DB, sample_rate)
   return (fastest(lambda: harmonic_filter(note, FILTER_DB, sample_rate),
                   repeats),
           fastest(lambda: f0(note, sample_rate), repeats))
