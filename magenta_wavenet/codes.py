@@ -25,8 +25,12 @@ from magenta_wavenet.model.config import PRESETS
 from magenta_wavenet.sound.audio import load_audio
 from magenta_wavenet.sound.dsp import trim_for_encoding
 from magenta_wavenet.sound.pitch import check_model_pitch
+from magenta_wavenet.sound.pitch import note_pitch
+from magenta_wavenet.sound.pitch import shift_pitch
 
 logger = logging.getLogger(__name__)
+
+ENCODE_BATCH = 16  # clips encoded at once by `encode_shifted`
 
 
 def fit_code(code, config, pitch=None, source='code'):
@@ -126,31 +130,79 @@ def reported(path, on_error):
     on_error(path, error)
 
 
+def encode_shifted(model, audio, pitches, own_pitch=None,
+                   batch_size=ENCODE_BATCH, source='audio'):
+  """Codes of one sound moved to each of `pitches`, as a sampler plays it.
+
+  The audio is shifted from its own pitch to each pitch (`shift_pitch`,
+  length kept) and then encoded; a pitch-conditioned model's code is told
+  that pitch too. Code and pitch input then agree, and the decoder plays
+  the pitch far more often than from the sound's own code with only its
+  pitch channel moved, which leaves the pitch the code carries to compete
+  with it (`python -m tools.compare_models --follow_semitones` measures
+  both).
+
+  Args:
+    model: An `NSynthAutoencoder`.
+    audio: float32 [samples] at the model's rate.
+    pitches: MIDI pitches to play the sound at.
+    own_pitch: The sound's MIDI pitch; default pYIN's (`note_pitch`, which
+      logs a sound without pitch and takes middle C for it).
+    batch_size: Most clips encoded at once.
+    source: What to call the sound in that log line (a file name).
+
+  Returns:
+    float32 array [len(pitches), frames, code_width].
+  """
+  rate = model.config.sample_rate
+  if own_pitch is None:
+    own_pitch = note_pitch(audio, rate, source)
+  pitches = np.asarray(pitches, np.float32)
+  clips = np.stack([shift_pitch(audio, pitch - own_pitch, rate)
+                    for pitch in pitches])
+  codes = []
+  for start in range(0, len(clips), batch_size):
+    stop = start + batch_size
+    codes.append(model.encode(
+        clips[start:stop],
+        pitches[start:stop] if model.config.pitch_classes else None).numpy())
+  return np.concatenate(codes)
+
+
 def encode_files(model, paths, sample_length, on_error=None, pitch=None):
   """Loads and encodes audio files, grouping equal lengths into one call.
 
   Each file is cut to at most `sample_length` samples and then to whole
   hops, as the reference does; files of equal trimmed length are encoded
   together, so every code equals the file's code encoded alone. A file that
-  cannot be read goes to `on_error` and is skipped.
+  cannot be read goes to `on_error` and is skipped. With `pitch`, each file
+  is first shifted from its own pitch to it (`encode_shifted`).
 
   Args:
     model: An `NSynthAutoencoder`.
     paths: Audio files.
     sample_length: Most samples to use per file.
     on_error: Function (path, error) for unreadable files; None raises.
-    pitch: MIDI pitch to encode at (`model.encode`); None: each file's own.
+    pitch: For a pitch-conditioned model, the MIDI pitch to play every file
+      at; None: each file's own, unshifted.
 
   Returns:
-    List of (path, audio float32 [samples], code float32 [frames, channels])
-    for the files that loaded, in input order.
+    List of (path, audio float32 [samples] as encoded (shifted with
+    `pitch`), code float32 [frames, channels]) for the files that loaded,
+    in input order.
   """
   hop = model.config.hop_length
+  rate = model.config.sample_rate
+  pitch = check_model_pitch(model.config, pitch)
   loaded = {}
   for path in paths:
     with reported(path, on_error):
-      audio = load_audio(path, model.config.sample_rate, min_samples=hop)
-      loaded[path] = trim_for_encoding(audio, hop, sample_length)
+      audio = trim_for_encoding(
+          load_audio(path, rate, min_samples=hop), hop, sample_length)
+      if pitch is not None:
+        audio = shift_pitch(audio, pitch[0] - note_pitch(audio, rate, path),
+                            rate)
+      loaded[path] = audio
   by_length = collections.defaultdict(list)
   for path, audio in loaded.items():
     by_length[audio.shape[0]].append(path)

@@ -98,7 +98,8 @@ def generate_files(model, paths, outputs, sample_length, batch_size=1,
     weights: 'float32', 'float16' or 'int8' (`generation.Synthesizer`).
     pitch: For a pitch-conditioned model, the MIDI pitch to play every
       input at (`codes.fit_code`: appended to a code without one, or
-      replacing its own; audio is encoded at it). None: each input's own.
+      replacing its own; audio is shifted to it, then encoded
+      (`codes.encode_files`)). None: each input's own.
     harmonic_filter_db: Attenuation between the harmonics of each finished
       output (`harmonics.harmonic_filter`); the partial files stay as
       generated, so that `resume` primes with the model's own samples. 0:

@@ -11,12 +11,16 @@ rendered at every MIDI pitch asked for. A pack folder holds
                                           each MIDI key 0..127 plays its
                                           nearest rendered pitch
 
-Pitch: a pitch-conditioned model (`config.pitch_classes` > 0) plays a mixed
-code at any pitch through the code's last channel, so each source is encoded
-once. For the other models each source is first shifted from its estimated
-pitch (`pitch.note_pitch`) to the note's pitch with
-`librosa.effects.pitch_shift` and then encoded, as NSynth Super prepared its
-sources.
+Pitch: each source is shifted from its estimated pitch (`pitch.note_pitch`)
+to each note's pitch (`pitch.shift_pitch`) and encoded there
+(`codes.encode_shifted`), as NSynth Super prepared its sources; a
+pitch-conditioned model (`config.pitch_classes` > 0) also hears the note's
+pitch as the code's last channel. Code and pitch then agree: from a source's
+own code with only that channel moved, the default model plays the moved
+pitch far less often (`tools.compare_models --follow_semitones`). A
+pitch-conditioned model's manifest says so (`shifted_sources`), so that a
+pack begun before its sources were shifted is not completed with notes that
+were.
 
 Resuming: the manifest is written first, each WAV atomically, the SFZ files
 and the manifest's `complete` flag last; a rerun with the same settings
@@ -37,12 +41,12 @@ import time
 import numpy as np
 
 from magenta_wavenet import mixing
+from magenta_wavenet.codes import encode_shifted
 from magenta_wavenet.errors import AudioError
 from magenta_wavenet.errors import MagentaWavenetError
 from magenta_wavenet.files import LOCAL
 from magenta_wavenet.sound import pitch as pitch_lib
 from magenta_wavenet.sound.audio import bundled_sound
-from magenta_wavenet.sound.audio import import_librosa
 from magenta_wavenet.sound.audio import load_audio
 from magenta_wavenet.sound.audio import save_wav
 from magenta_wavenet.sound.harmonics import harmonic_filter
@@ -273,15 +277,6 @@ def fit_frames(codes, frames):
   return np.pad(codes, pad, mode='edge')
 
 
-def shift_pitch(audio, semitones, sample_rate):
-  """Audio [samples] shifted by `semitones` (librosa), unchanged for 0."""
-  if semitones == 0:
-    return np.asarray(audio, np.float32)
-  return import_librosa().effects.pitch_shift(
-      np.asarray(audio, np.float32), sr=sample_rate,
-      n_steps=float(semitones)).astype(np.float32)
-
-
 def source_path(name, files=LOCAL):
   """The file of a source given as a path or a bundled sound's name.
 
@@ -301,12 +296,11 @@ def note_codes(model, sources, source_pitches, weights, pitches, frames,
                batch_size=DEFAULT_BATCH_SIZE):
   """The code of every note of a pack.
 
-  Each source is cut to `frames` hops and encoded: once for a
-  pitch-conditioned model, else once per pitch after shifting it from its
-  own pitch to that pitch. Its codes are cut or padded to `frames`
-  (`fit_frames`) and mixed with each point's weights
-  (`mixing.weighted_mix`); a pitch-conditioned model's mixed codes then get
-  the note's pitch as their last channel.
+  Each source is cut to `frames` hops, shifted from its own pitch to each
+  pitch and encoded there (`codes.encode_shifted`); its codes are cut or
+  padded to `frames` (`fit_frames`) and mixed with each point's weights
+  (`mixing.weighted_mix`). A pitch-conditioned model's mixed codes then
+  get the note's pitch as their last channel.
 
   Args:
     model: An `NSynthAutoencoder`.
@@ -321,20 +315,11 @@ def note_codes(model, sources, source_pitches, weights, pitches, frames,
     float32 array [rows, cols, P, frames, code_width].
   """
   config = model.config
-  per_source = []
-  for audio, own_pitch in zip(sources, source_pitches):
-    audio = np.asarray(audio, np.float32)[:frames * config.hop_length]
-    if config.pitch_classes:
-      code = model.encode(audio[None], pitch=own_pitch).numpy()
-      codes = np.repeat(code, len(pitches), axis=0)
-    else:
-      clips = np.stack([shift_pitch(audio, midi - own_pitch,
-                                    config.sample_rate) for midi in pitches])
-      codes = np.concatenate([
-          model.encode(clips[start:start + batch_size]).numpy()
-          for start in range(0, len(clips), batch_size)])
-    per_source.append(fit_frames(codes, frames))
-  stacked = np.stack(per_source)  # [sources, P, frames, code_width]
+  stacked = np.stack([  # [sources, P, frames, code_width]
+      fit_frames(encode_shifted(
+          model, np.asarray(audio, np.float32)[:frames * config.hop_length],
+          pitches, own_pitch, batch_size), frames)
+      for audio, own_pitch in zip(sources, source_pitches)])
   mixed = np.array([[[mixing.weighted_mix(stacked[:, index], point)
                       for index in range(len(pitches))]
                      for point in row] for row in weights], np.float32)
@@ -365,11 +350,15 @@ def make_manifest(source_names, paths, source_pitches, weights, pitches,
       manifests of packs without it stay as they were.
 
   Returns:
-    A dict ready for JSON, with `complete` False.
+    A dict ready for JSON, with `complete` False; `shifted_sources` True
+    for a pitch-conditioned model (whose packs encoded each source unshifted
+    before; a model without pitch always shifted them, and its manifests
+    stay as they were).
   """
   rows, cols = weights.shape[:2]
   filtered = ({'harmonic_filter_db': float(harmonic_filter_db)}
               if harmonic_filter_db else {})
+  shifted = {'shifted_sources': True} if config.pitch_classes else {}
   return {
       'format_version': FORMAT_VERSION,
       'complete': False,
@@ -393,6 +382,7 @@ def make_manifest(source_names, paths, source_pitches, weights, pitches,
       'samples': [sample_path(*note)
                   for note in plan_notes(rows, cols, pitches)],
       **filtered,
+      **shifted,
   }
 
 

@@ -68,7 +68,7 @@ def test_table_rows_are_the_evaluation_means(tiny_checkpoint, tmp_path,
                    f'({low:.1f}-{high:.1f}) | '
                    f'{100 * means["identification"]:.1f}% (50.0%) | '
                    f'{means["hnr_gap_db"]:.1f} | '
-                   f'{100 * means["locked"]:.1f}% | - |')
+                   f'{100 * means["locked"]:.1f}% | - | - |')
 
 
 def test_file_names_give_the_pitch_of_a_real_note():

@@ -234,23 +234,31 @@ def test_follows_is_the_share_of_moved_pitches_a_resynthesis_plays(
   originals = np.stack([harmonic_tone(220.0, ENVELOPES[0]),
                         harmonic_tone(330.0, ENVELOPES[1])])
   model = tiny_pitch_model()
-  own = model.encode(originals).numpy()[:, 0, -1]  # pYIN's 57 and 64
+  codes = model.encode(originals).numpy()
+  np.testing.assert_allclose(codes[:, 0, -1], [57, 64])  # pYIN's
 
-  def fake_synthesize(model, codes, **kwargs):
-    # The first note plays whatever pitch it is given, the second its own.
-    given = codes[0, 0, -1]
-    moved = harmonic_tone(440.0 * 2**((given - 69) / 12), ENVELOPES[0])
-    return np.stack([moved, originals[1]])
+  def fake_synthesize(model, played, **kwargs):
+    # The first note plays whatever pitch it is given. The second plays its
+    # own from its own code, and the pitch it is given from any other (as
+    # from the note shifted there).
+    def at(pitch, envelope):
+      return harmonic_tone(440.0 * 2**((pitch - 69) / 12), envelope)
+    own_code = np.allclose(played[1, :, :-1], codes[1, :, :-1], atol=1e-5)
+    return np.stack([at(played[0, 0, -1], ENVELOPES[0]),
+                     originals[1] if own_code else
+                     at(played[1, 0, -1], ENVELOPES[1])])
 
   monkeypatch.setattr(evaluation, 'synthesize', fake_synthesize)
   scores, _ = evaluation.evaluate(model, originals, ['a', 'b'], [57, 64],
                                   follow_semitones=(-12, 7))
-  np.testing.assert_allclose(own, [57, 64])
   assert [s.follows for s in scores] == [1.0, 0.0]
+  assert [s.follows_shifted for s in scores] == [1.0, 1.0]
   assert evaluation.summary(scores)['follows'] == 0.5
+  assert evaluation.summary(scores)['follows_shifted'] == 1.0
   # Unasked, or a model without pitch to move.
   scores, _ = evaluation.evaluate(model, originals, ['a', 'b'], [57, 64])
-  assert all(math.isnan(s.follows) for s in scores)
+  assert all(math.isnan(s.follows) and math.isnan(s.follows_shifted)
+             for s in scores)
   with pytest.raises(mw.MagentaWavenetError, match='not pitch-conditioned'):
     evaluation.evaluate(mw.NSynthAutoencoder('tiny'), originals, ['a', 'b'],
                         [57, 64], follow_semitones=(-12,))

@@ -153,6 +153,9 @@ def test_a_two_by_two_pack_at_two_pitches(tmp_path, tiny_checkpoint, sources,
   assert manifest['note_samples'] == NOTE_SAMPLES
   assert manifest['note_seconds'] == 0.05
   assert manifest['seed'] == 5 and manifest['batch_size'] == 3
+  # A model without pitch has always shifted its sources: its manifests
+  # stay as they were.
+  assert 'shifted_sources' not in manifest
   # The fastest format for a model that fits in the caches at batch 3, by
   # rule: the benchmark never ran here.
   assert manifest['model'] == {'name': 'tiny',
@@ -213,32 +216,54 @@ def test_the_default_format_is_the_benchmarks_fastest_here(
   assert manifest['model']['decoder_weights'] == 'float16'
 
 
-def test_pitch_conditioned_codes_carry_the_pitch(tmp_path, pitch_model,
-                                                 sources, synthesized,
-                                                 monkeypatch):
-  def no_shift(*args):
-    raise AssertionError(f'a pitch-conditioned model shifted audio {args}')
-  monkeypatch.setattr(sample_pack, 'shift_pitch', no_shift)
-  pair = [sources[0], sources[2]]
-  manifest = sample_pack.render_pack(pitch_model, pair, str(tmp_path), 3,
-                                     [50, 70], NOTE, seed=2)
+def test_pitch_conditioned_codes_are_the_sources_shifted_to_each_pitch(
+    tmp_path, pitch_model, sources, synthesized):
+  pair = [sources[0], sources[2]]  # MIDI 57 and 69
+  folder = str(tmp_path / 'pack')
+  manifest = sample_pack.render_pack(pitch_model, pair, folder, 3, [50, 69],
+                                     NOTE, seed=2)
   assert manifest['grid']['rows'] == 1 and manifest['grid']['cols'] == 3
+  assert manifest['shifted_sources'] is True
   (codes, _), = synthesized
-  notes = sample_pack.plan_notes(1, 3, (50, 70))
+  notes = sample_pack.plan_notes(1, 3, (50, 69))
   assert codes.shape == (6, NOTE_FRAMES, 5)
   for note, code in zip(notes, codes):
     np.testing.assert_array_equal(code[:, -1], note[2])
-  a, b = (pitch_model.encode(source_clip(path)[None], pitch=60)[0, :, :4]
-          for path in pair)
-  middle_50, middle_70 = codes[notes.index((0, 1, 50))], codes[
-      notes.index((0, 1, 70))]
-  np.testing.assert_allclose(middle_50[:, :4], 0.5 * a + 0.5 * b, atol=1e-5)
-  np.testing.assert_array_equal(middle_50[:, :4], middle_70[:, :4])
-  np.testing.assert_allclose(codes[notes.index((0, 2, 70))][:, :4], b,
-                             atol=1e-5)
+
+  def code_at(path, own, midi):
+    shifted = librosa.effects.pitch_shift(source_clip(path), sr=RATE,
+                                          n_steps=midi - own)
+    return pitch_model.encode(shifted[None], pitch=midi)[0, :, :4]
+  # Each source moved from its own pitch to the note's, then mixed.
+  np.testing.assert_allclose(
+      codes[notes.index((0, 1, 50))][:, :4],
+      0.5 * code_at(pair[0], 57, 50) + 0.5 * code_at(pair[1], 69, 50),
+      atol=1e-5)
+  np.testing.assert_allclose(
+      codes[notes.index((0, 0, 69))][:, :4], code_at(pair[0], 57, 69),
+      atol=1e-5)
+  # At its own pitch a source is not moved at all.
+  np.testing.assert_allclose(
+      codes[notes.index((0, 2, 69))][:, :4],
+      pitch_model.encode(source_clip(pair[1])[None])[0, :, :4], atol=1e-5)
+  assert not np.allclose(codes[notes.index((0, 2, 50))][:, :4],
+                         codes[notes.index((0, 2, 69))][:, :4], atol=1e-3)
   assert len(manifest['samples']) == 6
   for name in manifest['samples']:
-    assert soundfile.info(str(tmp_path / name)).frames == NOTE_SAMPLES
+    assert soundfile.info(os.path.join(folder, name)).frames == NOTE_SAMPLES
+  # A pack begun when the sources were encoded unshifted (its manifest
+  # lacks the key) is not completed with shifted ones.
+  manifest_path = os.path.join(folder, 'manifest.json')
+  with open(manifest_path, encoding='utf-8') as stream:
+    older = json.load(stream)
+  del older['shifted_sources']
+  older['complete'] = False
+  with open(manifest_path, 'w', encoding='utf-8') as stream:
+    json.dump(older, stream)
+  with pytest.raises(mw.MagentaWavenetError,
+                     match=r'another shifted_sources \(none there, true '
+                     r'now\)'):
+    sample_pack.render_pack(pitch_model, pair, folder, 3, [50, 69], NOTE)
 
 
 def test_interrupted_render_resumes_to_identical_files(

@@ -4,6 +4,7 @@ import os
 import re
 
 from conftest import randomize
+import librosa
 import numpy as np
 import pytest
 import soundfile
@@ -11,6 +12,7 @@ import soundfile
 import magenta_wavenet as mw
 from magenta_wavenet import mixing
 from magenta_wavenet.cli import mix
+from magenta_wavenet.sound.pitch import note_pitch
 from magenta_wavenet.synthesis import generation
 
 
@@ -100,7 +102,8 @@ def test_pitch_sets_the_pitch_of_every_code_read_and_written(
   checkpoint, model = tiny_pitch_checkpoint
   a, b = np.load(codes[0]), np.load(codes[1])
   # A code with its own pitch, a 4-channel one and an audio file mix at 50;
-  # the weights do not scale the pitch.
+  # the weights do not scale the pitch. The audio is moved from its own
+  # pitch to 50 before it is encoded.
   np.save(tmp_path / 'own.npy', np.pad(b, [[0, 0], [0, 1]],
                                         constant_values=70.0))
   audio = (0.4 * np.sin(np.arange(384) * 0.05)).astype(np.float32)
@@ -108,7 +111,10 @@ def test_pitch_sets_the_pitch_of_every_code_read_and_written(
   assert run_mix(tmp_path, f'--checkpoint_path={checkpoint}', '--pitch=50',
                  f'--mix={codes[0]}:1,{tmp_path / "own.npy"}:1,'
                  f'{tmp_path / "x.wav"}:0.5') == 0
-  learned = model.encode(mw.load_audio(tmp_path / 'x.wav')[None]).numpy()[0]
+  moved = librosa.effects.pitch_shift(
+      mw.load_audio(tmp_path / 'x.wav'), sr=16000,
+      n_steps=50 - note_pitch(audio))
+  learned = model.encode(moved[None]).numpy()[0]
   np.testing.assert_allclose(
       saved(tmp_path, 'mix'), np.pad(a[:5] + b + 0.5 * learned[:5, :4],
                                      [[0, 0], [0, 1]], constant_values=50.0),

@@ -3,6 +3,7 @@
 from conftest import TINY_PITCH
 from conftest import tiny_pitch_model
 from conftest import tone
+import librosa
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -118,6 +119,40 @@ def test_encode_appends_the_estimated_or_given_pitch(pitch_model):
     pitch_model.encode(audio, pitch=[60, 61, 62])
   with pytest.raises(mw.CodeError, match='not pitch-conditioned'):
     mw.NSynthAutoencoder('tiny').encode(audio, pitch=60)
+
+
+@pytest.mark.parametrize('semitones, midi', [(7, 64), (-12, 45), (3.5, 60),
+                                             (0, 57)])
+def test_shift_pitch_moves_a_tone_and_keeps_its_length(semitones, midi):
+  audio = tone(8000, frequency=220.0)  # MIDI 57
+  shifted = pitch.shift_pitch(audio, semitones)
+  assert shifted.shape == audio.shape and shifted.dtype == np.float32
+  assert pitch.note_pitch(shifted) == midi
+  if semitones == 0:
+    np.testing.assert_array_equal(shifted, audio)
+
+
+def test_encode_shifted_encodes_the_sound_moved_to_each_pitch(pitch_model):
+  audio = tone(4096, frequency=220.0)  # MIDI 57
+  codes = mw.encode_shifted(pitch_model, audio, [57, 64, 45.5], batch_size=2)
+  assert codes.shape == (3, 64, 5)
+  np.testing.assert_array_equal(codes[:, :, -1],
+                                np.repeat([[57], [64], [45.5]], 64, axis=1))
+  for code, semitones in zip(codes, (0, 7, -11.5)):
+    moved = audio if semitones == 0 else librosa.effects.pitch_shift(
+        audio, sr=16000, n_steps=semitones)
+    np.testing.assert_allclose(code[:, :4],
+                               pitch_model.encode(moved[None])[0, :, :4],
+                               atol=1e-5)
+  assert not np.allclose(codes[0, :, :4], codes[1, :, :4], atol=1e-3)
+  # Its own pitch given: moved from there (here as if it were at 50).
+  told = mw.encode_shifted(pitch_model, audio, [57], own_pitch=50)[0]
+  np.testing.assert_allclose(told, codes[1] - [0, 0, 0, 0, 7], atol=1e-5)
+  # A model without pitch gets the moved sound's code alone.
+  plain = mw.NSynthAutoencoder('tiny')
+  moved = librosa.effects.pitch_shift(audio, sr=16000, n_steps=7)
+  np.testing.assert_allclose(mw.encode_shifted(plain, audio, [64])[0],
+                             plain.encode(moved[None])[0], atol=1e-5)
 
 
 def test_the_pitch_changes_the_prediction_and_training_call_matches(

@@ -324,10 +324,13 @@ def test_a_studio_with_the_harmonic_filter_renders_its_own_packs(
     job, _ = finish(client, client.post('/api/renders', json=wanted).json())
     assert job['state'] == 'done', job
     packs.append(job['pack'])
-  # The same settings make two packs: the id of one without the filter is
-  # what it always was, the other's names the filter.
-  assert packs[0] == pack_id(wanted, 'tiny_pitch') != packs[1]
-  assert packs[1] == pack_id(wanted, 'tiny_pitch', 18.0)
+  # The same settings make two packs: only the other's id names the
+  # filter. A pitch-conditioned model's ids name its shifted sources, which
+  # a model without pitch always had.
+  assert packs[0] == pack_id(wanted, 'tiny_pitch',
+                             shifted_sources=True) != packs[1]
+  assert packs[1] == pack_id(wanted, 'tiny_pitch', 18.0, True)
+  assert pack_id(wanted, 'tiny_pitch') not in packs
   assert filtered == [0.0] * 4 + [18.0] * 4
   manifests = [json.loads((workdir / 'packs' / pack / 'manifest.json')
                           .read_text()) for pack in packs]

@@ -13,7 +13,9 @@ original's HNR less the resynthesis's, dB, at the original's harmonics),
 the share of the notes locked to a wrong partial (3 f0, f0 / 2, 3/2
 f0...), and with `--follow_semitones` (a pitch-conditioned model) the share
 of the resyntheses from each note's own code with only the pitch moved that
-play the moved pitch ('-' without it). `--harmonic_filter_db` scores every
+play the moved pitch, and of those from the note shifted to that pitch and
+encoded there, as `instrument`, `mix --pitch` and `generate --pitch` play a
+sound at another pitch ('-' without it). `--harmonic_filter_db` scores every
 resynthesis after the harmonic filter (`harmonics.harmonic_filter`, as
 `generate --harmonic_filter_db`), and the rows name it. Whether a
 resynthesis keeps the pitch depends much on the sampler's luck, so with
@@ -152,7 +154,8 @@ def row_text(model_name, temperature, set_name, means, accuracies):
           f'{evaluation.percent(means["identification"])}{chance} | '
           f'{means["hnr_gap_db"]:.1f} | '
           f'{evaluation.percent(means["locked"])} | '
-          f'{evaluation.percent(means["follows"])} |')
+          f'{evaluation.percent(means["follows"])} | '
+          f'{evaluation.percent(means["follows_shifted"])} |')
 
 
 def _body(flag_values):
@@ -162,9 +165,9 @@ def _body(flag_values):
   results = []
   print('| model | temperature | notes | n | NLL (bits) | STFT distance '
         '| pitch accuracy | identified (chance) | HNR gap (dB) | locked '
-        '| follows |')
+        '| follows | follows shifted |')
   print('| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: '
-        '| ---: |')
+        '| ---: | ---: |')
   for model_name in flag_values.models:
     model = pretrained.load_model(model_name)
     label = model_name + (

@@ -73,7 +73,8 @@ def define_pitch_flag(flag_values):
       'pitch', None,
       'Pitch-conditioned models: the MIDI pitch (0-127) of every code, '
       'appended to 16-channel codes, replacing the pitch of 17-channel '
-      'ones; audio is encoded at it. Default: each input\'s own.',
+      'ones; audio is shifted from its own pitch to it, then encoded. '
+      'Default: each input\'s own.',
       lower_bound=0, upper_bound=127, flag_values=flag_values)
 
 
@@ -133,10 +134,11 @@ def define_note_filter_flags(flag_values, verb):
 def define_follow_flag(flag_values):
   """--follow_semitones, of the commands that score resyntheses."""
   flags.DEFINE_list('follow_semitones', [], 'Pitch moves in semitones (e.g. '
-                    '-12,7): each note is generated once more per move from '
-                    'its own code with only the pitch moved, and scored on '
-                    'whether it plays the moved pitch (a pitch-conditioned '
-                    'model only).', flag_values=flag_values)
+                    '-12,7): each note is generated twice more per move, '
+                    'from its own code with only the pitch moved and from '
+                    'the note shifted to that pitch, and scored on whether '
+                    'it plays the moved pitch (a pitch-conditioned model '
+                    'only).', flag_values=flag_values)
 
 
 def define_harmonic_filter_flag(flag_values, pack=False):

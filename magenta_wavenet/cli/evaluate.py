@@ -26,7 +26,11 @@ the code (`generation.synthesize`), and scored (`training.metrics`):
   is generated once more per move, from its own code with only the pitch
   moved (e.g. -12, an octave down); the share of those that play the moved
   pitch, where a decoder that takes its pitch from the code plays the
-  note's own.
+  note's own;
+* follows shifted: the same share when the note itself is shifted to the
+  moved pitch and encoded there, as `instrument`, `mix --pitch` and
+  `generate --pitch` play a sound at another pitch (one more generation
+  per move).
 
 With --harmonic_filter_db each resynthesis is filtered as `generate`'s
 --harmonic_filter_db filters it before it is scored (and saved).
@@ -78,9 +82,9 @@ def table(scores, means):
   """Markdown table of per-note scores and their mean."""
   lines = ['| note | pitch | NLL (bits) | STFT distance | pitch accuracy | '
            'identified | HNR original / resynthesis (dB) | HNR gap (dB) | '
-           'partial | follows |',
+           'partial | follows | follows shifted |',
            '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | '
-           '---: |']
+           '---: | ---: |']
   for s in scores:
     identified = '-' if np.isnan(s.identified) else (
         'yes' if s.identified else 'no')
@@ -90,7 +94,8 @@ def table(scores, means):
                  f'{evaluation.percent(s.pitch_accuracy)} | {identified} | '
                  f'{s.original_hnr_db:.1f} / {s.hnr_db:.1f} | '
                  f'{s.hnr_gap_db:.1f} | {s.partial}{ratio} | '
-                 f'{evaluation.percent(s.follows)} |')
+                 f'{evaluation.percent(s.follows)} | '
+                 f'{evaluation.percent(s.follows_shifted)} |')
   chance = ('' if np.isnan(means['identification']) else
             f' (chance {evaluation.percent(means["identification_chance"])})')
   lines.append(f'| **mean of {means["notes"]}** | | {means["nll_bits"]:.3f} | '
@@ -100,7 +105,8 @@ def table(scores, means):
                f'{means["original_hnr_db"]:.1f} / {means["hnr_db"]:.1f} | '
                f'{means["hnr_gap_db"]:.1f} | '
                f'{evaluation.percent(means["locked"])} locked | '
-               f'{evaluation.percent(means["follows"])} |')
+               f'{evaluation.percent(means["follows"])} | '
+               f'{evaluation.percent(means["follows_shifted"])} |')
   return '\n'.join(lines)
 
 

@@ -19,8 +19,10 @@ The default model is pitch-conditioned: its codes have 17 channels, the
 last one the MIDI pitch. A 16-channel code (from a model without pitch,
 such as Magenta's h512_bo16 or the shipped h64_bo16) plays on it with
 `--pitch=N`, appended as that channel; `--pitch` also replaces the pitch of
-17-channel codes, and audio inputs are encoded at it instead of their own
-(pYIN's) pitch. Models without pitch refuse `--pitch`.
+17-channel codes, and audio inputs are shifted from their own (pYIN's)
+pitch to it before they are encoded, so that code and pitch agree (the
+model plays a code whose pitch channel alone was moved far less often at
+that pitch). Models without pitch refuse `--pitch`.
 
 Usage:
   # Resynthesize a bundled note with the shipped model (2.5 s):

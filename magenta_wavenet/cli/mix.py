@@ -20,9 +20,11 @@ The default model is pitch-conditioned: its codes have 17 channels, the
 last one the MIDI pitch, mixed like the others. `--pitch=N` plays every
 result at MIDI N: 16-channel codes (from a model without pitch, such as
 Magenta's h512_bo16 or the shipped h64_bo16) get it appended, 17-channel
-ones have theirs replaced, audio is encoded at it, and the results carry
-it. Without it, 16-channel codes mix as they are, but --synthesize refuses
-them on a pitch-conditioned model. Models without pitch refuse `--pitch`.
+ones have theirs replaced, audio is shifted from its own pitch to it
+before it is encoded (so that sounds of different pitches mix at one), and
+the results carry it. Without it, 16-channel codes mix as they are, but
+--synthesize refuses them on a pitch-conditioned model. Models without
+pitch refuse `--pitch`.
 
 Usage:
   # Half the bright E5 note, half the A1 bass, heard through the shipped

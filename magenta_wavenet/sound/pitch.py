@@ -107,6 +107,27 @@ def note_pitch(audio, sample_rate=SAMPLE_RATE, source='audio'):
                       [source])[0]
 
 
+def shift_pitch(audio, semitones, sample_rate=SAMPLE_RATE):
+  """Audio moved by `semitones` at its own length, as a sampler's key does.
+
+  librosa's `effects.pitch_shift` (a phase-vocoder stretch, then
+  resampling); the audio itself for 0.
+
+  Args:
+    audio: float [samples].
+    semitones: The move; fractions fall between semitones.
+    sample_rate: Hz.
+
+  Returns:
+    float32 [samples].
+  """
+  audio = np.asarray(audio, np.float32)
+  if semitones == 0:
+    return audio
+  return import_librosa().effects.pitch_shift(
+      audio, sr=sample_rate, n_steps=float(semitones)).astype(np.float32)
+
+
 def _difference(frames, min_period, max_period):
   """YIN's cumulative mean normalized difference, as pYIN defines it.
 

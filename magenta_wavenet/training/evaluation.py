@@ -5,6 +5,7 @@ import dataclasses
 
 import numpy as np
 
+from magenta_wavenet.codes import encode_shifted
 from magenta_wavenet.data import reader
 from magenta_wavenet.data import schema
 from magenta_wavenet.errors import DataError
@@ -41,6 +42,9 @@ class NoteScore:
     follows: Of the resyntheses from the note's own code with only its
       pitch moved (`follow_semitones`), the share that play the moved
       pitch; NaN when none was asked for.
+    follows_shifted: The same share for the note shifted to each moved
+      pitch and encoded there (`codes.encode_shifted`), as packs, `mix
+      --pitch` and `generate --pitch` play a sound at another pitch.
   """
 
   note_str: str
@@ -54,6 +58,7 @@ class NoteScore:
   partial: str
   f0_ratio: float
   follows: float
+  follows_shifted: float
 
   @property
   def hnr_gap_db(self):
@@ -99,10 +104,11 @@ def evaluate(model, audio, names, pitches, temperature=1.0, seed=0,
     names, pitches: Their NSynth names and MIDI pitches.
     temperature, seed: Sampling of `generation.synthesize`.
     batch_size: Notes generated at once (default all).
-    follow_semitones: Moves of the pitch, in semitones, each resynthesized
-      once more from the unchanged code (a pitch-conditioned model only):
+    follow_semitones: Moves of the pitch, in semitones (a pitch-conditioned
+      model only), each resynthesized twice more: from the unchanged code,
       whether the decoder plays the pitch it is given or the one the code
-      carries (`NoteScore.follows`). Each costs one more generation.
+      carries (`NoteScore.follows`), and from the note shifted there
+      (`NoteScore.follows_shifted`). Each costs two more generations.
 
   A pitch-conditioned model hears the pitch pYIN estimates from each
   original, as when a user encodes a sound, not the label; the partial a
@@ -151,8 +157,9 @@ def evaluate_seeds(model, audio, names, pitches, temperature=1.0,
         harmonic_filter(note, harmonic_filter_db, rate)
         for note in synthesize(model, codes, temperature=temperature,
                                seed=seed, batch_size=batch_size)])
-    follows = _follows(model, codes, follow_semitones, temperature, seed,
-                       batch_size)
+    follows, follows_shifted = _follows(
+        model, originals, codes, follow_semitones, temperature, seed,
+        batch_size)
     distance = metrics.stft_distance(originals, resynthesis)
     identified = metrics.instrument_identification(
         profiles, [metrics.timbre_profile(note, rate) for note in resynthesis],
@@ -168,29 +175,43 @@ def evaluate_seeds(model, audio, names, pitches, temperature=1.0,
                                  estimate_track=track),
           float(identified[i]), original_hnr[i],
           metrics.harmonic_to_noise_db(resynthesis[i], tracks[i][0], rate),
-          label, ratio, float(follows[i])))
+          label, ratio, float(follows[i]), float(follows_shifted[i])))
     results.append((scores, resynthesis))
   return results
 
 
-def _follows(model, codes, semitones, temperature, seed, batch_size):
-  """Per note, the share of `semitones` whose moved pitch its resynthesis
-  from the unchanged code plays (`metrics.partial` on pitch); NaN for
-  none."""
+def _follows(model, originals, codes, semitones, temperature, seed,
+             batch_size):
+  """Per note, the shares of `semitones` whose moved pitch its resynthesis
+  plays: from its unchanged code with the pitch moved, and from the note
+  shifted there from the pitch its code was given
+  (`codes.encode_shifted`); NaN for none."""
   if not semitones:
-    return np.full(len(codes), np.nan)
+    return np.full((2, len(codes)), np.nan)
   column = model.config.bottleneck_width
-  played = []
+  own = codes[:, 0, column]
+  moved, shifted = [], []
   for shift in semitones:
-    moved = codes.copy()
-    moved[..., column] = np.clip(moved[..., column] + shift, 0,
-                                 model.config.pitch_classes - 1)
-    audio = synthesize(model, moved, temperature=temperature, seed=seed,
-                       batch_size=batch_size)
-    played.append([
-        metrics.partial(note, pitch, model.config.sample_rate)[0] ==
-        metrics.ON_PITCH for note, pitch in zip(audio, moved[:, 0, column])])
-  return np.mean(played, axis=0)
+    pitches = np.clip(own + shift, 0, model.config.pitch_classes - 1)
+    recoded = codes.copy()
+    recoded[..., column] = pitches[:, None]
+    moved.append(_plays(model, recoded, pitches, temperature, seed,
+                        batch_size))
+    shifted.append(_plays(
+        model, np.concatenate([
+            encode_shifted(model, note, [pitch], note_pitch)
+            for note, pitch, note_pitch in zip(originals, pitches, own)]),
+        pitches, temperature, seed, batch_size))
+  return np.mean(moved, axis=0), np.mean(shifted, axis=0)
+
+
+def _plays(model, codes, pitches, temperature, seed, batch_size):
+  """Whether each resynthesis of `codes` plays its pitch of `pitches`
+  (`metrics.partial`)."""
+  audio = synthesize(model, codes, temperature=temperature, seed=seed,
+                     batch_size=batch_size)
+  return [metrics.partial(note, pitch, model.config.sample_rate)[0] ==
+          metrics.ON_PITCH for note, pitch in zip(audio, pitches)]
 
 
 def _mean(values):
@@ -208,7 +229,8 @@ def summary(scores):
   mean of 1 / notes of the pitch); `hnr_gap_db`, the mean of the original's
   HNR less the resynthesis's; `locked`, the share of the notes that play a
   wrong partial, and `unvoiced`, of those that play no pitch; `follows`, the
-  share of the resyntheses with a moved pitch that play it.
+  share of the resyntheses with a moved pitch that play it, and
+  `follows_shifted`, of those from notes shifted to it.
   """
   counts = collections.Counter(s.pitch for s in scores)
   return {
@@ -227,6 +249,7 @@ def summary(scores):
       'unvoiced': _mean([float(s.partial == metrics.UNVOICED)
                          for s in scores]),
       'follows': _mean([s.follows for s in scores]),
+      'follows_shifted': _mean([s.follows_shifted for s in scores]),
   }
 
 

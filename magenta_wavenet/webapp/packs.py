@@ -24,7 +24,8 @@ SAMPLE_NAME = re.compile(r'p\d+_\d+_m\d{3}\.wav')
 ZIP_SPOOL_BYTES = 16 * 2**20  # larger zips spill to a temporary file
 
 
-def pack_id(settings, model_name, harmonic_filter_db=0.0):
+def pack_id(settings, model_name, harmonic_filter_db=0.0,
+            shifted_sources=False):
   """The id of the pack of `settings` rendered by `model_name`.
 
   Args:
@@ -32,6 +33,10 @@ def pack_id(settings, model_name, harmonic_filter_db=0.0):
     model_name: The model's name or path.
     harmonic_filter_db: The studio's harmonic filter, dB; part of the id
       when not 0 (so the ids of packs without it stay as they were).
+    shifted_sources: Whether the model is pitch-conditioned, whose packs
+      now encode their sources shifted to each pitch
+      (`sample_pack.note_codes`); part of the id when True, so that a pack
+      rendered before is not taken for one rendered now.
 
   Returns:
     32 hex digits.
@@ -39,6 +44,8 @@ def pack_id(settings, model_name, harmonic_filter_db=0.0):
   decided = {'settings': settings, 'model': model_name}
   if harmonic_filter_db:
     decided['harmonic_filter_db'] = float(harmonic_filter_db)
+  if shifted_sources:
+    decided['shifted_sources'] = True
   text = json.dumps(decided, sort_keys=True)
   return hashlib.sha256(text.encode('utf-8')).hexdigest()[:32]
 

@@ -83,7 +83,8 @@ class Studio:
         request, config.hop_length / config.sample_rate)
     for source in settings['sources']:
       self.sources.path(source)
-    pack = pack_id(settings, self.model_name, self.harmonic_filter_db)
+    pack = pack_id(settings, self.model_name, self.harmonic_filter_db,
+                   shifted_sources=config.pitch_classes > 0)
     notes = self._notes(settings)
     left = len(notes) - self.packs.notes_written(pack, notes)
     weights, _ = batch_choice.best_format(config,
