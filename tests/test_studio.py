@@ -19,6 +19,7 @@ import numpy as np
 import pytest
 import soundfile
 
+import magenta_wavenet as mw
 from magenta_wavenet import sample_pack
 from magenta_wavenet.cli import studio as studio_command
 from magenta_wavenet.webapp import app as app_lib
@@ -157,7 +158,7 @@ def test_a_render_reaches_100_percent_and_downloads_as_zip(client, workdir):
   assert listed == {
       'id': pack, 'complete': True, 'sources': ['a.wav', 'b.wav'],
       'rows': 1, 'cols': 2, 'pitches': [60, 64], 'note_seconds': 0.05,
-      'sample_rate': RATE, 'samples': NOTES}
+      'sample_rate': RATE, 'harmonic_filter_db': 0.0, 'samples': NOTES}
   note = client.get(f'/api/packs/{pack}/samples/p0_1_m064.wav')
   assert note.status_code == 200
   audio, rate = soundfile.read(io.BytesIO(note.content))
@@ -308,7 +309,7 @@ def test_the_command_refuses_a_bad_folder_or_model(workdir, capsys, flag,
   assert len(err) == 1 and re.search(message, err[0]), err
 
 
-def test_a_studio_with_the_harmonic_filter_renders_its_own_packs(
+def test_the_harmonic_filter_is_a_render_setting_with_the_studios_default(
     workdir, model, monkeypatch):
   filtered = []
 
@@ -317,22 +318,46 @@ def test_a_studio_with_the_harmonic_filter_renders_its_own_packs(
     return audio
   monkeypatch.setattr(sample_pack, 'harmonic_filter', spy)
   plain = make_client(workdir, model)
+  assert plain.get('/api/defaults').json() == {'harmonic_filter_db': 0.0}
   wanted = settings(plain)
   clean = make_client(workdir, model, harmonic_filter_db=18.0)
+  assert clean.get('/api/defaults').json() == {'harmonic_filter_db': 18.0}
   packs = []
-  for client in (plain, clean):
-    job, _ = finish(client, client.post('/api/renders', json=wanted).json())
+  # Without the setting each studio takes its own default; a request's
+  # setting overrides it.
+  for client, change in ((plain, {}), (clean, {}),
+                         (plain, {'harmonic_filter_db': 12})):
+    job, _ = finish(client, client.post(
+        '/api/renders', json=dict(wanted, **change)).json())
     assert job['state'] == 'done', job
     packs.append(job['pack'])
-  # The same settings make two packs: only the other's id names the
-  # filter. A pitch-conditioned model's ids name its shifted sources, which
-  # a model without pitch always had.
-  assert packs[0] == pack_id(wanted, 'tiny_pitch',
-                             shifted_sources=True) != packs[1]
-  assert packs[1] == pack_id(wanted, 'tiny_pitch', 18.0, True)
-  assert pack_id(wanted, 'tiny_pitch') not in packs
-  assert filtered == [0.0] * 4 + [18.0] * 4
+  assert filtered == [0.0] * 4 + [18.0] * 4 + [12.0] * 4
+  # One pack each: only the ids of filtered ones name the filter. A
+  # pitch-conditioned model's ids name its shifted sources, which a model
+  # without pitch always had.
+  assert packs[0] == pack_id(wanted, 'tiny_pitch', shifted_sources=True)
+  assert packs[1] == pack_id(dict(wanted, harmonic_filter_db=18.0),
+                             'tiny_pitch', shifted_sources=True)
+  assert packs[2] == pack_id(dict(wanted, harmonic_filter_db=12.0),
+                             'tiny_pitch', shifted_sources=True)
+  assert len(set(packs)) == 3 and pack_id(wanted, 'tiny_pitch') not in packs
   manifests = [json.loads((workdir / 'packs' / pack / 'manifest.json')
                           .read_text()) for pack in packs]
   assert 'harmonic_filter_db' not in manifests[0]
-  assert manifests[1]['harmonic_filter_db'] == 18.0
+  assert [m['harmonic_filter_db'] for m in manifests[1:]] == [18.0, 12.0]
+  listed = {pack['id']: pack['harmonic_filter_db']
+            for pack in plain.get('/api/packs').json()}
+  assert listed == dict(zip(packs, [0.0, 18.0, 12.0]))
+  # Asked of a studio that filters, 0 renders the notes as generated.
+  job, _ = finish(clean, clean.post(
+      '/api/renders', json=dict(wanted, harmonic_filter_db=0)).json())
+  assert job['pack'] == packs[0] and filtered[12:] == []
+  for bad in (-1, 61, '20', True, None):
+    response = plain.post('/api/renders',
+                          json=dict(wanted, harmonic_filter_db=bad))
+    assert response.status_code == 400
+    assert response.json()['detail'] == (
+        'the harmonic filter takes 0 to 60 dB.')
+  with pytest.raises(mw.MagentaWavenetError, match='takes 0 to 60 dB, got '
+                     '70'):
+    make_client(workdir, model, harmonic_filter_db=70.0)

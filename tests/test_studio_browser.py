@@ -35,7 +35,7 @@ def url(tmp_path_factory):
   """The studio served on a free port of 127.0.0.1 for this module."""
   model = tiny_pitch_model()
   app = app_lib.create_app(str(tmp_path_factory.mktemp('studio')),
-                           lambda: model, 'tiny_pitch')
+                           lambda: model, 'tiny_pitch', harmonic_filter_db=6.0)
   server = uvicorn.Server(uvicorn.Config(app, host='127.0.0.1', port=0,
                                          log_level='warning'))
   thread = threading.Thread(target=server.run, daemon=True)
@@ -103,11 +103,19 @@ def test_render_then_drag_the_pad_and_play(browser, url):
   fill(browser, 'points', '2')
   fill(browser, 'pitches', '60, 64')
   fill(browser, 'note-seconds', '0.05')
+  # The studio's default filter, then the one asked for here.
+  field = browser.find_element(By.ID, 'harmonic-filter-db')
+  WebDriverWait(browser, WAIT_SECONDS).until(
+      lambda _: field.get_attribute('value') == '6')
+  fill(browser, 'harmonic-filter-db', '20')
   browser.find_element(By.ID, 'render').click()
   text_of(browser, 'progress-text', '^100%$')
   assert browser.find_element(By.ID, 'progress').get_attribute(
       'value') == '1'
   text_of(browser, 'player-status', '^ready: 4 samples$')
+  assert browser.find_element(
+      By.CSS_SELECTOR, '#pack option:checked').text.endswith(
+          ', 0.05 s, harmonic filter 20 dB')
   pad = browser.find_element(By.ID, 'pad')
   assert pad.get_attribute('class') == 'line'
   width = pad.size['width']

@@ -141,15 +141,17 @@ def define_follow_flag(flag_values):
                     'only).', flag_values=flag_values)
 
 
-def define_harmonic_filter_flag(flag_values, pack=False):
+def define_harmonic_filter_flag(flag_values, pack=False, studio=False):
   """--harmonic_filter_db, of the commands that generate audio; for a
-  sample `pack` its default is the pack's own."""
+  sample `pack` its default is the pack's own, for the `studio` it is the
+  default of its renders."""
+  what = ('The default of the page\'s renders: a' if studio else 'A')
   flags.DEFINE_float(
       'harmonic_filter_db', None if pack else 0.0,
-      'Attenuate the noise between the harmonics of the pitch each output '
-      'plays by this many dB (e.g. 20), frame by frame where pYIN finds an '
-      'f0 and the frame is harmonic; frames of noise or without pitch pass '
-      'unchanged. 0: the audio as the model generated it' + (
+      f'{what}ttenuate the noise between the harmonics of the pitch each '
+      'output plays by this many dB (e.g. 20), frame by frame where pYIN '
+      'finds an f0 and the frame is harmonic; frames of noise or without '
+      'pitch pass unchanged. 0: the audio as the model generated it' + (
           '; default: the pack\'s own, or 0.' if pack else '.'),
       lower_bound=0.0, flag_values=flag_values)
 

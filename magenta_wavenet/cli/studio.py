@@ -72,7 +72,7 @@ flags.DEFINE_boolean('default_pack', True, 'Render the default pack of the '
                      'bundled sounds unless it is there.', flag_values=FLAGS)
 flags.DEFINE_boolean('open', False, 'Open the page in a web browser.',
                      flag_values=FLAGS)
-common.define_harmonic_filter_flag(FLAGS)
+common.define_harmonic_filter_flag(FLAGS, studio=True)
 
 
 def _body(flag_values):

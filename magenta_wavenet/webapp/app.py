@@ -189,7 +189,8 @@ def create_app(workdir, load_model, model_name,
     hosts: Host names the studio answers to (the Host header's name part,
       IPv6 addresses with or without brackets); requests naming another get
       400.
-    harmonic_filter_db: The filter every rendered note gets (`Studio`).
+    harmonic_filter_db: The filter of the renders whose settings do not
+      give one (`Studio`).
 
   Returns:
     A `fastapi.FastAPI`; its `state.studio` is the `service.Studio`.
@@ -258,6 +259,10 @@ def create_app(workdir, load_model, model_name,
   def plot(source_id: str):
     return responses.Response(studio.plot_png(source_id),
                               media_type='image/png')
+
+  @app.get('/api/defaults')
+  def defaults():
+    return studio.defaults()
 
   @app.post('/api/renders', status_code=202)
   async def render(request: fastapi.Request):

@@ -24,15 +24,13 @@ SAMPLE_NAME = re.compile(r'p\d+_\d+_m\d{3}\.wav')
 ZIP_SPOOL_BYTES = 16 * 2**20  # larger zips spill to a temporary file
 
 
-def pack_id(settings, model_name, harmonic_filter_db=0.0,
-            shifted_sources=False):
+def pack_id(settings, model_name, shifted_sources=False):
   """The id of the pack of `settings` rendered by `model_name`.
 
   Args:
-    settings: The checked render settings (`renders.check_settings`).
+    settings: The checked render settings (`renders.check_settings`), the
+      harmonic filter among them.
     model_name: The model's name or path.
-    harmonic_filter_db: The studio's harmonic filter, dB; part of the id
-      when not 0 (so the ids of packs without it stay as they were).
     shifted_sources: Whether the model is pitch-conditioned, whose packs
       now encode their sources shifted to each pitch
       (`sample_pack.note_codes`); part of the id when True, so that a pack
@@ -42,8 +40,6 @@ def pack_id(settings, model_name, harmonic_filter_db=0.0,
     32 hex digits.
   """
   decided = {'settings': settings, 'model': model_name}
-  if harmonic_filter_db:
-    decided['harmonic_filter_db'] = float(harmonic_filter_db)
   if shifted_sources:
     decided['shifted_sources'] = True
   text = json.dumps(decided, sort_keys=True)
@@ -93,8 +89,8 @@ class Packs:
 
     Returns:
       dict: id, complete, sources (shown names), rows, cols, pitches,
-      note_seconds, sample_rate, samples (file names, in `plan_notes`
-      order).
+      note_seconds, sample_rate, harmonic_filter_db (0 for none), samples
+      (file names, in `plan_notes` order).
 
     Raises:
       ids.NotFound: when no pack has that id.
@@ -115,6 +111,7 @@ class Packs:
         'pitches': manifest['pitches'],
         'note_seconds': manifest['note_seconds'],
         'sample_rate': manifest['sample_rate'],
+        'harmonic_filter_db': manifest.get('harmonic_filter_db', 0.0),
         'samples': [os.path.basename(name) for name in manifest['samples']],
     }
 

@@ -41,6 +41,7 @@ MAX_POINTS = 9
 MAX_PITCHES = 25
 MAX_NOTE_SECONDS = 4.0
 MAX_NOTES = 400  # a 4 x 4 grid at 25 pitches
+MAX_HARMONIC_FILTER_DB = 60.0
 
 
 def _integer(value, what):
@@ -52,7 +53,8 @@ def _integer(value, what):
     raise MagentaWavenetError(f'{what} must be a whole number.') from None
 
 
-SETTINGS = ('sources', 'points', 'pitches', 'note_seconds', 'seed')
+SETTINGS = ('sources', 'points', 'pitches', 'note_seconds', 'seed',
+            'harmonic_filter_db')
 
 
 class QueueFull(MagentaWavenetError):
@@ -67,20 +69,26 @@ class Cancelled(Exception):
   """Raised inside a render's progress report to stop a cancelled job."""
 
 
-def check_settings(request, min_note_seconds):
+def check_settings(request, min_note_seconds, harmonic_filter_db=0.0):
   """The render settings of a request's JSON body, checked.
 
   Args:
     request: dict with 'sources' (2 or 4 source ids), 'points' (2 to
       `MAX_POINTS`), 'pitches' (MIDI numbers), 'note_seconds' (at least
       `min_note_seconds`, at most `MAX_NOTE_SECONDS`) and optionally 'seed'
-      (>= 0, default 0); no other key.
+      (>= 0, default 0) and 'harmonic_filter_db' (dB taken off between each
+      note's harmonics, `harmonics.harmonic_filter`; 0 to
+      `MAX_HARMONIC_FILTER_DB`); no other key.
     min_note_seconds: The shortest note, seconds: the model's hop (one frame
       of code), so that no note rounds to nothing.
+    harmonic_filter_db: The filter of a request without one.
 
   Returns:
     dict with the same keys: sources a list of str, points an int, pitches
-    sorted distinct ints, note_seconds a float, seed an int.
+    sorted distinct ints, note_seconds a float, seed an int, and
+    harmonic_filter_db a float only when it is not 0 (so that the settings,
+    and the pack ids made of them, of renders without it stay as they
+    were).
 
   Raises:
     MagentaWavenetError: one line naming the setting at fault.
@@ -118,12 +126,18 @@ def check_settings(request, min_note_seconds):
   seed = _integer(request.get('seed', 0), 'seed')
   if seed < 0:
     raise MagentaWavenetError('seed must be 0 or more.')
+  filter_db = request.get('harmonic_filter_db', harmonic_filter_db)
+  if isinstance(filter_db, bool) or not isinstance(filter_db, (int, float)) or (
+      not 0 <= filter_db <= MAX_HARMONIC_FILTER_DB):
+    raise MagentaWavenetError(
+        f'the harmonic filter takes 0 to {MAX_HARMONIC_FILTER_DB:g} dB.')
   notes = len(pitches) * points ** (1 if len(sources) == 2 else 2)
   if notes > MAX_NOTES:
     raise MagentaWavenetError(
         f'{notes} notes is too many for one pack; at most {MAX_NOTES}.')
+  filtered = {'harmonic_filter_db': float(filter_db)} if filter_db else {}
   return {'sources': sources, 'points': points, 'pitches': pitches,
-          'note_seconds': float(seconds), 'seed': seed}
+          'note_seconds': float(seconds), 'seed': seed, **filtered}
 
 
 @dataclasses.dataclass

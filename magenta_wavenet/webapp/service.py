@@ -12,6 +12,7 @@ import threading
 from magenta_wavenet import codes
 from magenta_wavenet import plotting
 from magenta_wavenet import sample_pack
+from magenta_wavenet.errors import MagentaWavenetError
 from magenta_wavenet.synthesis import batch_choice
 from magenta_wavenet.webapp import renders
 from magenta_wavenet.webapp.packs import Packs
@@ -42,8 +43,8 @@ class Studio:
     max_upload_bytes: Largest upload accepted.
     max_upload_seconds: Longest upload accepted once decoded, seconds.
     harmonic_filter_db: dB taken off the noise between the harmonics of
-      every note rendered (`harmonics.harmonic_filter`); 0: the notes as
-      generated.
+      each note rendered (`harmonics.harmonic_filter`) when a request does
+      not say; 0: the notes as generated.
   """
 
   def __init__(self, workdir, load_model, model_name, max_upload_bytes,
@@ -54,6 +55,10 @@ class Studio:
     self.renders = renders.RenderQueue(
         self._render, os.path.join(workdir, 'renders'), self._progress_so_far)
     self.model_name = model_name
+    if not 0 <= harmonic_filter_db <= renders.MAX_HARMONIC_FILTER_DB:
+      raise MagentaWavenetError(
+          f'the studio\'s harmonic filter takes 0 to '
+          f'{renders.MAX_HARMONIC_FILTER_DB:g} dB, got {harmonic_filter_db}.')
     self.harmonic_filter_db = harmonic_filter_db
     self._load_model = load_model
     self._model = None
@@ -66,6 +71,10 @@ class Studio:
       if self._model is None:
         self._model = self._load_model()
       return self._model
+
+  def defaults(self):
+    """The settings a render request may leave out, as JSON."""
+    return {'harmonic_filter_db': self.harmonic_filter_db}
 
   def submit(self, request):
     """Queues the render a request's JSON asks for; returns its job dict,
@@ -80,10 +89,11 @@ class Studio:
     """
     config = self.model().config
     settings = renders.check_settings(
-        request, config.hop_length / config.sample_rate)
+        request, config.hop_length / config.sample_rate,
+        self.harmonic_filter_db)
     for source in settings['sources']:
       self.sources.path(source)
-    pack = pack_id(settings, self.model_name, self.harmonic_filter_db,
+    pack = pack_id(settings, self.model_name,
                    shifted_sources=config.pitch_classes > 0)
     notes = self._notes(settings)
     left = len(notes) - self.packs.notes_written(pack, notes)
@@ -143,5 +153,5 @@ class Studio:
         self._note_samples(settings), seed=settings['seed'],
         batch_size=sample_pack.DEFAULT_BATCH_SIZE, model_name=self.model_name,
         progress=progress.within_batch, on_batch=progress.on_batch,
-        harmonic_filter_db=self.harmonic_filter_db)
+        harmonic_filter_db=settings.get('harmonic_filter_db', 0.0))
     logger.info('Pack %s rendered.', job.pack)

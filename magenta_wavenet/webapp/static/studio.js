@@ -103,6 +103,7 @@ async function render(event) {
     pitches: $('pitches').value.split(/[\s,]+/).filter(Boolean),
     note_seconds: Number($('note-seconds').value),
     seed: Number($('seed').value),
+    harmonic_filter_db: Number($('harmonic-filter-db').value),
   };
   try {
     let job = await api('/api/renders', {
@@ -176,8 +177,10 @@ async function loadPacks(selected) {
     const option = document.createElement('option');
     option.value = pack.id;
     const grid = pack.rows > 1 ? `${pack.rows} x ${pack.cols}` : `${pack.cols}`;
+    const filter = pack.harmonic_filter_db ?
+        `, harmonic filter ${pack.harmonic_filter_db} dB` : '';
     option.textContent = `${pack.sources.join(' / ')}: ${grid} points, ` +
-        `pitches ${pack.pitches.join(',')}, ${pack.note_seconds} s`;
+        `pitches ${pack.pitches.join(',')}, ${pack.note_seconds} s${filter}`;
     return option;
   }));
   if (!packs.length) {
@@ -367,6 +370,9 @@ function start() {
   });
   document.addEventListener('keydown', computerKey);
   movePoint(state.x, state.y);
+  api('/api/defaults').then((defaults) => {
+    $('harmonic-filter-db').value = defaults.harmonic_filter_db;
+  }).catch((error) => showMessage($('render-message'), error.message, true));
   loadSources().catch((error) =>
       showMessage($('upload-message'), error.message, true));
   loadPacks().catch((error) =>
