@@ -320,7 +320,10 @@ def _viterbi(voiced_probs, bins, frames_per_second):
   final = tf.argmax(tf.reshape(values[-1], [-1, 2 * bins]), axis=-1,
                     output_type=tf.int32)
   earlier = tf.scan(backward, values[:-1], final, reverse=True)
-  return tf.transpose(tf.concat([earlier, final[tf.newaxis]], axis=0))
+  path = tf.concat([earlier, final[tf.newaxis]], axis=0)  # [frames, batch]
+  # oneDNN's transpose takes no integers: it logs an error line on every
+  # run and falls back. As float32 (exact below 2**24 states) it does not.
+  return tf.cast(tf.transpose(tf.cast(path, tf.float32)), tf.int32)
 
 
 def estimate_pitch(audio, sample_rate=SAMPLE_RATE, fmin=PITCH_RANGE_HZ[0],
