@@ -4,13 +4,17 @@ Encodes the note into its code (78 frames x 16 channels for the full
 40,000 samples), saves the code (.npy) and a picture of the waveform above
 the code (.png), resynthesizes the note from the code with the shipped model
 and saves the original and the resynthesis (.wav), then prints where each
-file went.
+file went. With --harmonic_filter_db it also saves the resynthesis with
+that many dB taken off the noise between its harmonics
+(`<sound>_filtered.wav`, `harmonics.harmonic_filter`).
 
 Usage:
   python -m magenta_wavenet demo
   # Another note, a shorter piece (1 s), another folder:
   python -m magenta_wavenet demo --sound=nsynth_a1 --sample_length=16000 \
       --save_path=/tmp/nsynth
+  # Beside the resynthesis, the same with less noise between its harmonics:
+  python -m magenta_wavenet demo --harmonic_filter_db=20
 """
 
 import os
@@ -25,6 +29,7 @@ from magenta_wavenet.sound.audio import bundled_sound
 from magenta_wavenet.sound.audio import load_audio
 from magenta_wavenet.sound.audio import save_wav
 from magenta_wavenet.sound.dsp import trim_for_encoding
+from magenta_wavenet.sound.harmonics import harmonic_filter
 from magenta_wavenet.synthesis import generation
 
 FLAGS = common.new_flags()
@@ -38,9 +43,11 @@ flags.DEFINE_integer('sample_length', 40000, 'Samples of the note to use '
                      'faster.', lower_bound=1, flag_values=FLAGS)
 flags.DEFINE_integer('seed', 0, 'Random seed of the resynthesis.',
                      flag_values=FLAGS)
+common.define_harmonic_filter_flag(FLAGS)
 
 
-def run_demo(model, sound, save_path, sample_length, seed=0):
+def run_demo(model, sound, save_path, sample_length, seed=0,
+             harmonic_filter_db=0.0):
   """Encodes, plots and resynthesizes a bundled sound.
 
   Args:
@@ -49,9 +56,12 @@ def run_demo(model, sound, save_path, sample_length, seed=0):
     save_path: Existing folder for the results.
     sample_length: Most samples of the sound to use.
     seed: Random seed of the resynthesis.
+    harmonic_filter_db: When not 0, the resynthesis is also saved with this
+      many dB taken off between its harmonics (`harmonic_filter`).
 
   Returns:
-    dict {'original', 'code', 'plot', 'resynthesis': path}.
+    dict {'original', 'code', 'plot', 'resynthesis', and with the filter
+    'filtered': path}.
   """
   hop = model.config.hop_length
   audio = load_audio(bundled_sound(sound), model.config.sample_rate,
@@ -60,7 +70,10 @@ def run_demo(model, sound, save_path, sample_length, seed=0):
   code = model.encode(audio[None]).numpy()[0]
   paths = {name: os.path.join(save_path, f'{sound}_{name}{extension}')
            for name, extension in (('original', '.wav'), ('code', '.npy'),
-                                   ('plot', '.png'), ('resynthesis', '.wav'))}
+                                   ('plot', '.png'), ('resynthesis', '.wav'),
+                                   ('filtered', '.wav'))}
+  if not harmonic_filter_db:
+    del paths['filtered']
   save_wav(paths['original'], audio)
   codes.save_code(paths['code'], code)
   plotting.save_plot(paths['plot'], audio, code, sample_rate=
@@ -74,6 +87,9 @@ def run_demo(model, sound, save_path, sample_length, seed=0):
   save_wav(paths['resynthesis'], resynthesis)
   print(f'Resynthesized {len(resynthesis)} samples in '
         f'{time.monotonic() - started:.0f} s.')
+  if harmonic_filter_db:
+    save_wav(paths['filtered'], harmonic_filter(
+        resynthesis, harmonic_filter_db, model.config.sample_rate))
   return paths
 
 
@@ -81,9 +97,12 @@ def _body(flag_values):
   common.make_folder(flag_values.save_path)
   model = common.model_from_flag(flag_values.checkpoint_path)
   paths = run_demo(model, flag_values.sound, flag_values.save_path,
-                   flag_values.sample_length, flag_values.seed)
+                   flag_values.sample_length, flag_values.seed,
+                   flag_values.harmonic_filter_db)
   labels = {'original': 'original audio', 'code': 'code (numpy .npy)',
-            'plot': 'waveform and code (PNG)', 'resynthesis': 'resynthesis'}
+            'plot': 'waveform and code (PNG)', 'resynthesis': 'resynthesis',
+            'filtered': (f'resynthesis, '
+                         f'{flag_values.harmonic_filter_db:g} dB filter')}
   for name, path in paths.items():
     print(f'  {labels[name] + ":":26} {path}')
   return 0
