@@ -23,15 +23,18 @@ Magenta's h512_bo16 or the shipped h64_bo16) get it appended, 17-channel
 ones have theirs replaced, audio is shifted from its own pitch to it
 before it is encoded (so that sounds of different pitches mix at one), and
 the results carry it. Without it, 16-channel codes mix as they are, but
---synthesize refuses them on a pitch-conditioned model. Models without
-pitch refuse `--pitch`.
+--synthesize refuses them on a pitch-conditioned model, and the pitch
+channels of audio and 17-channel codes mix like the rest: for sounds of
+different pitches that is a pitch neither code carries (E5 and A1 half and
+half are told MIDI 54.5 and play an octave above it), so give --pitch.
+Models without pitch refuse `--pitch`.
 
 Usage:
-  # Half the bright E5 note, half the A1 bass, heard through the shipped
-  # model:
+  # Half the bright E5 note, half the A1 bass, both moved to MIDI 60 and
+  # heard through the shipped model:
   cd magenta_wavenet/sounds && python -m magenta_wavenet mix \
-      --mix=nsynth_e5.wav:0.5,nsynth_a1.wav:0.5 --save_path=/tmp/mix \
-      --synthesize
+      --mix=nsynth_e5.wav:0.5,nsynth_a1.wav:0.5 --pitch=60 \
+      --save_path=/tmp/mix --synthesize
 
   # A 5-step morph between two saved codes (from save_embeddings):
   python -m magenta_wavenet mix --save_path=output/morph --steps=5 \
