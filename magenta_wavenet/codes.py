@@ -25,6 +25,7 @@ from magenta_wavenet.model.config import PRESETS
 from magenta_wavenet.sound.audio import load_audio
 from magenta_wavenet.sound.dsp import trim_for_encoding
 from magenta_wavenet.sound.pitch import check_model_pitch
+from magenta_wavenet.sound.pitch import check_pitch
 from magenta_wavenet.sound.pitch import note_pitch
 from magenta_wavenet.sound.pitch import shift_pitch
 
@@ -153,11 +154,14 @@ def encode_shifted(model, audio, pitches, own_pitch=None,
 
   Returns:
     float32 array [len(pitches), frames, code_width].
+
+  Raises:
+    CodeError: for a pitch outside MIDI 0-127, before any work.
   """
   rate = model.config.sample_rate
+  pitches = check_pitch(pitches, np.size(pitches))
   if own_pitch is None:
     own_pitch = note_pitch(audio, rate, source)
-  pitches = np.asarray(pitches, np.float32)
   clips = np.stack([shift_pitch(audio, pitch - own_pitch, rate)
                     for pitch in pitches])
   codes = []

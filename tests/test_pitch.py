@@ -148,6 +148,10 @@ def test_encode_shifted_encodes_the_sound_moved_to_each_pitch(pitch_model):
   # Its own pitch given: moved from there (here as if it were at 50).
   told = mw.encode_shifted(pitch_model, audio, [57], own_pitch=50)[0]
   np.testing.assert_allclose(told, codes[1] - [0, 0, 0, 0, 7], atol=1e-5)
+  # A pitch no model takes is refused before any audio is moved.
+  for bad in ([60, 128], [float('nan')], [-1]):
+    with pytest.raises(mw.CodeError, match='pitch must be one MIDI'):
+      mw.encode_shifted(pitch_model, audio, bad, own_pitch=57)
   # A model without pitch gets the moved sound's code alone.
   plain = mw.NSynthAutoencoder('tiny')
   moved = librosa.effects.pitch_shift(audio, sr=16000, n_steps=7)
