@@ -180,7 +180,7 @@ def encode_files(model, paths, sample_length, on_error=None, pitch=None):
   hops, as the reference does; files of equal trimmed length are encoded
   together, so every code equals the file's code encoded alone. A file that
   cannot be read goes to `on_error` and is skipped. With `pitch`, each file
-  is first shifted from its own pitch to it (`encode_shifted`).
+  is first shifted from its own pitch to it, as `encode_shifted` does.
 
   Args:
     model: An `NSynthAutoencoder`.

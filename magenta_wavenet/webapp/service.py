@@ -73,7 +73,8 @@ class Studio:
       return self._model
 
   def defaults(self):
-    """The settings a render request may leave out, as JSON."""
+    """The render setting whose default is this studio's own (its harmonic
+    filter), as JSON for the page's form."""
     return {'harmonic_filter_db': self.harmonic_filter_db}
 
   def submit(self, request):
