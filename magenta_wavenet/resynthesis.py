@@ -15,28 +15,41 @@ import os
 
 import numpy as np
 
+from magenta_wavenet import pitch_retry
 from magenta_wavenet.codes import encode_files
 from magenta_wavenet.codes import load_code
 from magenta_wavenet.codes import reported
+from magenta_wavenet.errors import MagentaWavenetError
 from magenta_wavenet.sound.audio import load_audio
 from magenta_wavenet.sound.audio import save_wav
 from magenta_wavenet.sound.harmonics import harmonic_filter
 from magenta_wavenet.sound.pitch import check_model_pitch
+from magenta_wavenet.sound.pitch import note_pitch
 from magenta_wavenet.synthesis import generation
 
 logger = logging.getLogger(__name__)
 
 
 def _codes(model, paths, use_npy, sample_length, on_error, pitch):
-  """(path, code) for the inputs that load; failures go to `on_error`."""
+  """(path, code, audio as encoded or None for a code) for the inputs that
+  load; failures go to `on_error`."""
   if not use_npy:
-    return [(path, code) for path, _, code
+    return [(path, code, audio) for path, audio, code
             in encode_files(model, paths, sample_length, on_error, pitch)]
   codes = []
   for path in paths:
     with reported(path, on_error):
-      codes.append((path, load_code(path, model.config, pitch)))
+      codes.append((path, load_code(path, model.config, pitch), None))
   return codes
+
+
+def _played_pitches(model, items):
+  """The MIDI pitch each input's output should play: its code's pitch
+  channel, or for a model without pitch its audio's pYIN pitch."""
+  if model.config.pitch_classes:
+    return [float(code[0, -1]) for _, code, _ in items]
+  return [note_pitch(audio, model.config.sample_rate, path)
+          for path, _, audio in items]
 
 
 def partial_path(output):
@@ -76,7 +89,7 @@ def generate_files(model, paths, outputs, sample_length, batch_size=1,
                    use_npy=False, temperature=1.0, seed=None,
                    save_every=10000, resume=False, progress=None,
                    on_error=None, on_saved=None, weights='float32',
-                   pitch=None, harmonic_filter_db=0.0):
+                   pitch=None, harmonic_filter_db=0.0, retry_off_pitch=False):
   """Generates a WAV for each input, `batch_size` inputs at a time.
 
   Args:
@@ -104,14 +117,23 @@ def generate_files(model, paths, outputs, sample_length, batch_size=1,
       output (`harmonics.harmonic_filter`); the partial files stay as
       generated, so that `resume` primes with the model's own samples. 0:
       none.
+    retry_off_pitch: Audio inputs only: an output that does not play its
+      input's pitch is generated again from the input moved a semitone or
+      two, then moved back (`pitch_retry.retry_off_pitch`), before it is
+      written.
 
   Returns:
     List of the paths whose audio was saved.
 
   Raises:
     CodeError: at once, for a pitch the model cannot take.
+    MagentaWavenetError: at once, for `retry_off_pitch` with codes.
   """
   check_model_pitch(model.config, pitch)
+  if retry_off_pitch and use_npy:
+    raise MagentaWavenetError(
+        'retrying off-pitch notes needs the audio: it moves the input '
+        'notes, and a code cannot be moved.')
   hop = model.config.hop_length
   frames_wanted = math.ceil(sample_length / hop)
   saved = []
@@ -123,23 +145,27 @@ def generate_files(model, paths, outputs, sample_length, batch_size=1,
                    sample_length, on_error, pitch)
     if not items:
       continue
-    codes = [code[:frames_wanted] for _, code in items]
+    codes = [code[:frames_wanted] for _, code, _ in items]
     lengths = [min(sample_length, len(code) * hop) for code in codes]
     frames = max(len(code) for code in codes)
     padded = np.stack([np.pad(code, [[0, frames - len(code)], [0, 0]])
                        for code in codes])
-    names = [outputs[path] for path, _ in items]
+    names = [outputs[path] for path, _, _ in items]
     logger.info('Batch %d: generating %s samples for %s.',
                 start // batch_size + 1, max(lengths), ', '.join(
-                    path for path, _ in items))
+                    path for path, _, _ in items))
     audio = synthesizer.generate(
         padded, temperature=temperature, seed=seed, lengths=lengths,
         prime=_resume_prime(names, lengths) if resume else None,
         progress=progress,
         on_chunk=_partial_writer(names, lengths, save_every))
-    for (path, _), name, length, row in zip(items, names, lengths, audio):
+    audio = [row[:length] for row, length in zip(audio, lengths)]
+    if retry_off_pitch:
+      audio = _retried(model, synthesizer, items, audio, lengths,
+                       temperature, seed)
+    for (path, _, _), name, row in zip(items, names, audio):
       with reported(path, on_error):
-        save_wav(name, harmonic_filter(row[:length], harmonic_filter_db,
+        save_wav(name, harmonic_filter(row, harmonic_filter_db,
                                        model.config.sample_rate))
         if os.path.exists(partial_path(name)):
           os.remove(partial_path(name))
@@ -147,3 +173,20 @@ def generate_files(model, paths, outputs, sample_length, batch_size=1,
           on_saved(path, name)
         saved.append(path)
   return saved
+
+
+def _retried(model, synthesizer, items, audio, lengths, temperature, seed):
+  """A batch's outputs after `pitch_retry.retry_off_pitch`; each move is
+  logged."""
+  def generate(codes, rows):
+    return synthesizer.generate(codes, temperature=temperature, seed=seed,
+                                lengths=[lengths[row] for row in rows])
+
+  kept, moves = pitch_retry.retry_off_pitch(
+      model, [original for _, _, original in items],
+      _played_pitches(model, items), audio, generate)
+  for (path, _, _), move in zip(items, moves):
+    if move:
+      logger.info('%s: played off its pitch; generated again from the note '
+                  'moved %+d semitones, then moved back.', path, move)
+  return kept

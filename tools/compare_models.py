@@ -17,7 +17,8 @@ play the moved pitch, and of those from the note shifted to that pitch and
 encoded there, as `instrument`, `mix --pitch` and `generate --pitch` play a
 sound at another pitch ('-' without it). `--harmonic_filter_db` scores every
 resynthesis after the harmonic filter (`harmonics.harmonic_filter`, as
-`generate --harmonic_filter_db`), and the rows name it. Whether a
+`generate --harmonic_filter_db`), and the rows name it, as they name
+`--retry_off_pitch` (`generate --retry_off_pitch`). Whether a
 resynthesis keeps the pitch depends much on the sampler's luck, so with
 several seeds each row gives the mean over seeds and the pitch accuracy's
 range (lowest-highest seed):
@@ -80,6 +81,7 @@ flags.DEFINE_list('temperatures', ['1.0'], 'Sampling temperatures; each '
                   'model is scored at each.', flag_values=FLAGS)
 common.define_follow_flag(FLAGS)
 common.define_harmonic_filter_flag(FLAGS)
+common.define_retry_flag(FLAGS)
 flags.DEFINE_string('save_path', '', 'Optional JSON of every score.',
                     flag_values=FLAGS)
 
@@ -171,8 +173,9 @@ def _body(flag_values):
   for model_name in flag_values.models:
     model = pretrained.load_model(model_name)
     label = model_name + (
-        f' + harmonic filter {flag_values.harmonic_filter_db:g} dB'
-        if flag_values.harmonic_filter_db else '')
+        ' + retry off pitch' if flag_values.retry_off_pitch else '') + (
+            f' + harmonic filter {flag_values.harmonic_filter_db:g} dB'
+            if flag_values.harmonic_filter_db else '')
     for temperature in map(float, flag_values.temperatures):
       for set_name, (audio, names, pitches) in sets.items():
         runs = [{'seed': seed, 'mean': evaluation.summary(scores),
@@ -180,13 +183,15 @@ def _body(flag_values):
                 for seed, (scores, _) in zip(seeds, evaluation.evaluate_seeds(
                     model, audio, names, pitches, temperature, seeds,
                     follow_semitones=follow,
-                    harmonic_filter_db=flag_values.harmonic_filter_db))]
+                    harmonic_filter_db=flag_values.harmonic_filter_db,
+                    retry_off_pitch=flag_values.retry_off_pitch))]
         means = mean_over_seeds([run['mean'] for run in runs])
         print(row_text(label, temperature, set_name, means,
                        [run['mean']['pitch_accuracy'] for run in runs]),
               flush=True)
         results.append({'model': model_name, 'temperature': temperature,
                         'harmonic_filter_db': flag_values.harmonic_filter_db,
+                        'retry_off_pitch': flag_values.retry_off_pitch,
                         'set': set_name, 'mean': means, 'runs': runs})
   if flag_values.save_path:
     def write(path):

@@ -141,6 +141,17 @@ def define_follow_flag(flag_values):
                     'only).', flag_values=flag_values)
 
 
+def define_retry_flag(flag_values):
+  """--retry_off_pitch, of the commands that resynthesize audio."""
+  flags.DEFINE_boolean(
+      'retry_off_pitch', False,
+      'Generate an output that does not play its input\'s pitch (a wrong '
+      'partial, another pitch, none) again from the input moved 1, then -1, '
+      '2, -2 semitones, and keep the first that plays the pitch once moved '
+      'back; each retry costs one more generation of that note. Audio '
+      'inputs only.', flag_values=flag_values)
+
+
 def define_harmonic_filter_flag(flag_values, pack=False, studio=False):
   """--harmonic_filter_db, of the commands that generate audio; for a
   sample `pack` its default is the pack's own, for the `studio` it is the

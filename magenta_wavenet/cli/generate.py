@@ -39,6 +39,11 @@ Usage:
       --source_path=magenta_wavenet/sounds/nsynth_e5.wav --save_path=output/ \
       --harmonic_filter_db=20
 
+  # Notes that come back at a wrong partial generated again from the note
+  # moved a semitone or two, then moved back:
+  python -m magenta_wavenet generate --source_path=notes/ \
+      --save_path=generated/ --retry_off_pitch
+
   # Continue a run that was interrupted (same flags, plus --resume):
   python -m magenta_wavenet generate --source_path=codes/ --npy_only \
       --save_path=generated/ --seed=7 --resume
@@ -97,6 +102,7 @@ flags.DEFINE_boolean('resume', False, 'Continue from the '
 common.define_weights_flag(FLAGS)
 common.define_pitch_flag(FLAGS)
 common.define_harmonic_filter_flag(FLAGS)
+common.define_retry_flag(FLAGS)
 flags.DEFINE_integer('gpu_number', 0, 'Accepted for compatibility; choose the '
                      'GPU with CUDA_VISIBLE_DEVICES instead.',
                      flag_values=FLAGS)
@@ -132,7 +138,8 @@ def _body(flag_values):
       progress=common.log_progress, on_error=batch.fail,
       on_saved=lambda path, output: print(f'{path} -> {output}'),
       weights=flag_values.weights, pitch=flag_values.pitch,
-      harmonic_filter_db=flag_values.harmonic_filter_db)
+      harmonic_filter_db=flag_values.harmonic_filter_db,
+      retry_off_pitch=flag_values.retry_off_pitch)
   return batch.finish()
 
 

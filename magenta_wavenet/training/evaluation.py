@@ -5,6 +5,7 @@ import dataclasses
 
 import numpy as np
 
+from magenta_wavenet import pitch_retry
 from magenta_wavenet.codes import encode_shifted
 from magenta_wavenet.data import reader
 from magenta_wavenet.data import schema
@@ -95,7 +96,8 @@ def held_out_notes(file_pattern, num_notes, sample_length, note_filter=None):
 
 
 def evaluate(model, audio, names, pitches, temperature=1.0, seed=0,
-             batch_size=None, follow_semitones=(), harmonic_filter_db=0.0):
+             batch_size=None, follow_semitones=(), harmonic_filter_db=0.0,
+             retry_off_pitch=False):
   """Resynthesizes notes from their codes and scores each.
 
   Args:
@@ -109,6 +111,11 @@ def evaluate(model, audio, names, pitches, temperature=1.0, seed=0,
       whether the decoder plays the pitch it is given or the one the code
       carries (`NoteScore.follows`), and from the note shifted there
       (`NoteScore.follows_shifted`). Each costs two more generations.
+    harmonic_filter_db: dB taken off between the harmonics of each
+      resynthesis before it is scored (`harmonics.harmonic_filter`).
+    retry_off_pitch: Whether a resynthesis that does not play its pitch is
+      generated again from the note moved a semitone or two
+      (`pitch_retry.retry_off_pitch`), as `generate --retry_off_pitch`.
 
   A pitch-conditioned model hears the pitch pYIN estimates from each
   original, as when a user encodes a sound, not the label; the partial a
@@ -119,12 +126,13 @@ def evaluate(model, audio, names, pitches, temperature=1.0, seed=0,
     (list of `NoteScore`, resynthesized audio [notes, trimmed samples]).
   """
   return evaluate_seeds(model, audio, names, pitches, temperature, (seed,),
-                        batch_size, follow_semitones, harmonic_filter_db)[0]
+                        batch_size, follow_semitones, harmonic_filter_db,
+                        retry_off_pitch)[0]
 
 
 def evaluate_seeds(model, audio, names, pitches, temperature=1.0,
                    seeds=(0,), batch_size=None, follow_semitones=(),
-                   harmonic_filter_db=0.0):
+                   harmonic_filter_db=0.0, retry_off_pitch=False):
   """`evaluate` with each of several sampling seeds; what does not depend on
   the seed (the codes, the NLL, the originals' pYIN tracks) is computed
   once.
@@ -153,10 +161,16 @@ def evaluate_seeds(model, audio, names, pitches, temperature=1.0,
            if model.config.pitch_classes else np.asarray(pitches, float))
   results = []
   for seed in seeds:
-    resynthesis = np.stack([
-        harmonic_filter(note, harmonic_filter_db, rate)
-        for note in synthesize(model, codes, temperature=temperature,
-                               seed=seed, batch_size=batch_size)])
+    def generate(played, rows=None, seed=seed):
+      del rows  # every note has the same length
+      return synthesize(model, played, temperature=temperature, seed=seed,
+                        batch_size=batch_size)
+    resynthesis = generate(codes)
+    if retry_off_pitch:
+      resynthesis, _ = pitch_retry.retry_off_pitch(
+          model, originals, given, resynthesis, generate)
+    resynthesis = np.stack([harmonic_filter(note, harmonic_filter_db, rate)
+                            for note in resynthesis])
     follows, follows_shifted = _follows(
         model, originals, codes, follow_semitones, temperature, seed,
         batch_size)

@@ -1,0 +1,75 @@
+"""Resyntheses that play their pitch, by moving the notes that do not.
+
+The default model's locking onto a wrong partial depends sharply on the
+exact pitch: the GrandOrgue Hautbois plays 3 and 5 times its pitch at G3
+and G4, and its fundamental when the note is moved a semitone up and
+encoded there; a phase-vocoder round trip at the same pitch changes
+nothing. So a resynthesis that does not play its pitch (a wrong partial,
+another pitch, or none) is generated again from the note shifted a
+semitone or two (`codes.encode_shifted`) and shifted back
+(`pitch.shift_pitch`); the first that then plays the note's own pitch is
+kept. A note that none of the moves fixes keeps its first resynthesis.
+Judged by the median pYIN f0 (`metrics.partial` on `pitch.fast_f0`'s
+track, the same as librosa's).
+"""
+
+import numpy as np
+
+from magenta_wavenet.codes import encode_shifted
+from magenta_wavenet.sound.pitch import fast_f0
+from magenta_wavenet.sound.pitch import shift_pitch
+from magenta_wavenet.training import metrics
+
+NEIGHBOURS = (1, -1, 2, -2)  # semitones tried, in this order
+
+
+def plays_pitch(audio, pitch, sample_rate):
+  """Whether a note (float [samples]) plays MIDI `pitch` (`metrics.partial`
+  within its tolerance)."""
+  return metrics.partial(audio, pitch, sample_rate, track=fast_f0(
+      audio, sample_rate))[0] == metrics.ON_PITCH
+
+
+def retry_off_pitch(model, originals, pitches, resyntheses, generate,
+                    neighbours=NEIGHBOURS):
+  """Replaces the resyntheses that do not play their pitch where a
+  neighbouring pitch does.
+
+  Args:
+    model: The `NSynthAutoencoder` that made them.
+    originals: The encoded notes, float32 [samples] each.
+    pitches: The MIDI pitch each resynthesis should play (a
+      pitch-conditioned model's code channel).
+    resyntheses: The first resyntheses, float32 [length] each.
+    generate: Function (codes float32 [n, frames, code_width], zero-padded
+      to the longest; rows: the indices of those n notes) returning their
+      audio [n, >= length], as the first resyntheses were generated
+      (sampler, seed, lengths).
+    neighbours: Semitone moves tried, in order, while a note is not fixed.
+
+  Returns:
+    (list of float32 [length] resyntheses, int array [notes] of the move
+    each one kept: 0 for its first resynthesis).
+  """
+  rate = model.config.sample_rate
+  kept = [np.asarray(note, np.float32) for note in resyntheses]
+  moves = np.zeros(len(kept), int)
+  todo = [row for row, note in enumerate(kept)
+          if not plays_pitch(note, pitches[row], rate)]
+  for move in neighbours:
+    if not todo:
+      break
+    codes = [encode_shifted(model, originals[row], [pitches[row] + move],
+                            pitches[row])[0] for row in todo]
+    frames = max(len(code) for code in codes)
+    codes = np.stack([np.pad(code, [[0, frames - len(code)], [0, 0]])
+                      for code in codes])
+    left = []
+    for row, audio in zip(todo, generate(codes, todo)):
+      back = shift_pitch(audio, -move, rate)[:len(kept[row])]
+      if plays_pitch(back, pitches[row], rate):
+        kept[row], moves[row] = back, move
+      else:
+        left.append(row)
+    todo = left
+  return kept, moves
