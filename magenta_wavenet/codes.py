@@ -131,6 +131,20 @@ def reported(path, on_error):
     on_error(path, error)
 
 
+def stack_padded(codes):
+  """Codes of different lengths as one batch, each zero-padded at its end.
+
+  Args:
+    codes: float32 arrays [frames_i, code_width].
+
+  Returns:
+    float32 array [len(codes), max frames_i, code_width].
+  """
+  frames = max(len(code) for code in codes)
+  return np.stack([np.pad(code, [[0, frames - len(code)], [0, 0]])
+                   for code in codes])
+
+
 def encode_shifted(model, audio, pitches, own_pitch=None,
                    batch_size=ENCODE_BATCH, source='audio'):
   """Codes of one sound moved to each of `pitches`, as a sampler plays it.

@@ -16,6 +16,7 @@ track, the same as librosa's).
 import numpy as np
 
 from magenta_wavenet.codes import encode_shifted
+from magenta_wavenet.codes import stack_padded
 from magenta_wavenet.sound.pitch import fast_f0
 from magenta_wavenet.sound.pitch import shift_pitch
 from magenta_wavenet.training import metrics
@@ -59,11 +60,9 @@ def retry_off_pitch(model, originals, pitches, resyntheses, generate,
   for move in neighbours:
     if not todo:
       break
-    codes = [encode_shifted(model, originals[row], [pitches[row] + move],
-                            pitches[row])[0] for row in todo]
-    frames = max(len(code) for code in codes)
-    codes = np.stack([np.pad(code, [[0, frames - len(code)], [0, 0]])
-                      for code in codes])
+    codes = stack_padded([
+        encode_shifted(model, originals[row], [pitches[row] + move],
+                       pitches[row])[0] for row in todo])
     left = []
     for row, audio in zip(todo, generate(codes, todo)):
       back = shift_pitch(audio, -move, rate)[:len(kept[row])]

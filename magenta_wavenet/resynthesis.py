@@ -19,6 +19,7 @@ from magenta_wavenet import pitch_retry
 from magenta_wavenet.codes import encode_files
 from magenta_wavenet.codes import load_code
 from magenta_wavenet.codes import reported
+from magenta_wavenet.codes import stack_padded
 from magenta_wavenet.errors import MagentaWavenetError
 from magenta_wavenet.sound.audio import load_audio
 from magenta_wavenet.sound.audio import save_wav
@@ -147,9 +148,7 @@ def generate_files(model, paths, outputs, sample_length, batch_size=1,
       continue
     codes = [code[:frames_wanted] for _, code, _ in items]
     lengths = [min(sample_length, len(code) * hop) for code in codes]
-    frames = max(len(code) for code in codes)
-    padded = np.stack([np.pad(code, [[0, frames - len(code)], [0, 0]])
-                       for code in codes])
+    padded = stack_padded(codes)
     names = [outputs[path] for path, _, _ in items]
     logger.info('Batch %d: generating %s samples for %s.',
                 start // batch_size + 1, max(lengths), ', '.join(
