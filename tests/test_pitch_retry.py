@@ -78,6 +78,27 @@ def test_a_note_no_move_fixes_keeps_its_first_resynthesis(model):
   np.testing.assert_array_equal(kept[0], first[0])
 
 
+def test_moves_outside_the_midi_keys_are_not_tried():
+  tried = []
+
+  def moved_codes(rows, move):
+    tried.append((list(rows), move))
+    return np.zeros((len(rows), 1, 1), np.float32)
+
+  def generate(codes, rows):
+    return np.stack([at(60 + 12)] * len(codes))  # never the pitch
+
+  first = [at(72)] * 3  # off the pitch of each
+  kept, moves = pitch_retry.retry_moved([126, 1, 60], first, generate,
+                                        moved_codes, RATE)
+  # 126 + 2 and 1 - 2 lie outside 0..127: those notes skip that move.
+  assert tried == [([0, 1, 2], 1), ([0, 1, 2], -1), ([1, 2], 2),
+                   ([0, 2], -2)]
+  assert moves.tolist() == [0, 0, 0]
+  for note, before in zip(kept, first):
+    np.testing.assert_array_equal(note, before)
+
+
 def test_notes_of_different_lengths_are_padded_and_cut_back(model):
   originals = [at(57, 4096), at(64, 2048)]
   first = [np.zeros(4096, np.float32), np.zeros(2048, np.float32)]

@@ -22,6 +22,7 @@ logger = logging.getLogger(__name__)
 
 PITCH_RANGE_HZ = (32.7, 4186.0)  # C1 to C8
 FALLBACK_PITCH = 60  # Middle C, for sounds with no voiced frame.
+MIDI_KEYS = 128  # MIDI note numbers 0..127
 FRAME_LENGTH = 2048  # Samples per f0 frame; frames start every quarter.
 # The rest of librosa.pyin's defaults, which `estimate_pitch` follows.
 _BINS_PER_SEMITONE = 10  # its f0 grid: tenths of a semitone above fmin
@@ -367,7 +368,7 @@ def _median_midi(audio, sample_rate=SAMPLE_RATE, fmin=PITCH_RANGE_HZ[0],
   count = tf.reduce_sum(tf.cast(voiced, tf.int32), axis=-1)
   middle = tf.stack([tf.maximum(count - 1, 0) // 2, count // 2], axis=-1)
   median = tf.reduce_mean(tf.gather(ordered, middle, batch_dims=1), axis=-1)
-  midi = tf.clip_by_value(tf.round(hz_to_midi(median)), 0.0, 127.0)
+  midi = tf.clip_by_value(tf.round(hz_to_midi(median)), 0.0, MIDI_KEYS - 1.0)
   return tf.cast(midi, tf.float32), count > 0
 
 
@@ -451,7 +452,7 @@ def check_pitch(pitch, batch):
   if pitch.size == 1:
     pitch = np.repeat(pitch, batch)
   if pitch.size != batch or np.any(~np.isfinite(pitch)) or np.any(
-      (pitch < 0) | (pitch > 127)):
+      (pitch < 0) | (pitch > MIDI_KEYS - 1)):
     raise CodeError(f'pitch must be one MIDI number in [0, 127] or one per '
                     f'clip ({batch}), got {pitch.tolist()}.')
   return pitch
