@@ -22,6 +22,12 @@ pitch-conditioned model's manifest says so (`shifted_sources`), so that a
 pack begun before its sources were shifted is not completed with notes that
 were.
 
+Notes off their pitch: with `retry_off_pitch` a note that does not play its
+pitch (a wrong partial, another pitch or none; `pitch_retry.plays_pitch`)
+is generated again from its sources shifted a semitone or two further
+(`pitch_retry.NEIGHBOURS`), mixed alike, then shifted back, as `generate
+--retry_off_pitch` retries a single note (`pitch_retry.retry_moved`).
+
 Resuming: the manifest is written first, each WAV atomically, the SFZ files
 and the manifest's `complete` flag last; a rerun with the same settings
 renders only the missing notes. The notes are generated in a fixed plan of
@@ -41,6 +47,7 @@ import time
 import numpy as np
 
 from magenta_wavenet import mixing
+from magenta_wavenet import pitch_retry
 from magenta_wavenet.codes import encode_shifted
 from magenta_wavenet.errors import AudioError
 from magenta_wavenet.errors import MagentaWavenetError
@@ -60,7 +67,6 @@ FORMAT_VERSION = 2  # 2: the model entry records decoder_weights
 MANIFEST = 'manifest.json'
 SAMPLES = 'samples'
 DEFAULT_BATCH_SIZE = 16
-MIDI_KEYS = 128
 SOURCE_COUNTS = (2, 4)
 
 
@@ -110,10 +116,10 @@ def check_pitches(pitches):
       midi = int(str(value).strip())
     except ValueError:
       midi = -1
-    if not 0 <= midi < MIDI_KEYS:
+    if not 0 <= midi < pitch_lib.MIDI_KEYS:
       raise MagentaWavenetError(
           f'pitch {str(value).strip()!r} is not a MIDI note number in '
-          f'0..{MIDI_KEYS - 1}.')
+          f'0..{pitch_lib.MIDI_KEYS - 1}.')
     checked.add(midi)
   if not checked:
     raise MagentaWavenetError('give at least one MIDI pitch.')
@@ -185,16 +191,18 @@ def batches_with_codes(manifest, codes):
 
   Args:
     manifest: The pack's manifest (`prepare_pack`).
-    codes: float32 [notes, frames, code_width] in `plan_notes` order.
+    codes: {move: float32 [notes, frames, code_width] in `plan_notes`
+      order}, from `prepare_pack`.
 
   Returns:
-    List of (notes, their codes [len(notes), frames, code_width]): a batch's
-    codes are the consecutive rows of its consecutive notes.
+    List of (notes, {move: their codes [len(notes), frames, code_width]}):
+    a batch's codes are the consecutive rows of its consecutive notes.
   """
   grid = manifest['grid']
   notes = plan_notes(grid['rows'], grid['cols'], manifest['pitches'])
   size = manifest['batch_size']
-  return [(batch, codes[start:start + len(batch)])
+  return [(batch, {move: moved[start:start + len(batch)]
+                   for move, moved in codes.items()})
           for start, batch in zip(range(0, len(notes), size),
                                   plan_batches(notes, size))]
 
@@ -235,7 +243,7 @@ def key_ranges(pitches):
   ranges = []
   for index, midi in enumerate(pitches):
     low = ranges[-1][1] + 1 if ranges else 0
-    high = (MIDI_KEYS - 1 if index == len(pitches) - 1
+    high = (pitch_lib.MIDI_KEYS - 1 if index == len(pitches) - 1
             else (midi + pitches[index + 1]) // 2)
     ranges.append((low, high, midi))
   return ranges
@@ -328,9 +336,42 @@ def note_codes(model, sources, source_pitches, weights, pitches, frames,
   return mixed
 
 
+def pack_moves(manifest):
+  """The semitone moves a pack's codes are made at: 0, then
+  `pitch_retry.NEIGHBOURS` when its notes off their pitch are retried."""
+  return (0,) + (pitch_retry.NEIGHBOURS
+                 if manifest.get('retry_off_pitch') else ())
+
+
+def moved_note_codes(model, sources, source_pitches, weights, pitches,
+                     frames, moves, batch_size=DEFAULT_BATCH_SIZE):
+  """`note_codes` at each pitch moved by each of `moves`, sources encoded
+  once per distinct pitch.
+
+  Args:
+    moves: Semitone moves, 0 among them; a moved pitch outside MIDI 0-127
+      is made at the nearest pitch inside (`pitch_retry.retry_moved` never
+      tries it).
+    Others: As for `note_codes`.
+
+  Returns:
+    {move: float32 [rows * cols * P, frames, code_width] in `plan_notes`
+    order, told each pitch + move}.
+  """
+  last = pitch_lib.MIDI_KEYS - 1
+  moved = {move: [min(max(midi + move, 0), last) for midi in pitches]
+           for move in moves}
+  wanted = sorted({midi for row in moved.values() for midi in row})
+  codes = note_codes(model, sources, source_pitches, weights, wanted, frames,
+                     batch_size)
+  return {move: codes[:, :, [wanted.index(midi) for midi in row]].reshape(
+      (-1,) + codes.shape[3:]) for move, row in moved.items()}
+
+
 def make_manifest(source_names, paths, source_pitches, weights, pitches,
                   samples, model_name, config, seed, batch_size,
-                  decoder_weights, harmonic_filter_db=0.0):
+                  decoder_weights, harmonic_filter_db=0.0,
+                  retry_off_pitch=False):
   """The manifest of a pack, not yet complete.
 
   Args:
@@ -348,6 +389,8 @@ def make_manifest(source_names, paths, source_pitches, weights, pitches,
     harmonic_filter_db: dB taken off between the harmonics of each note
       (`harmonics.harmonic_filter`); recorded only when not 0, so that the
       manifests of packs without it stay as they were.
+    retry_off_pitch: Whether notes off their pitch are generated again
+      from their sources moved (`render_batch`); recorded only when True.
 
   Returns:
     A dict ready for JSON, with `complete` False; `shifted_sources` True
@@ -359,6 +402,7 @@ def make_manifest(source_names, paths, source_pitches, weights, pitches,
   filtered = ({'harmonic_filter_db': float(harmonic_filter_db)}
               if harmonic_filter_db else {})
   shifted = {'shifted_sources': True} if config.pitch_classes else {}
+  retried = {'retry_off_pitch': True} if retry_off_pitch else {}
   return {
       'format_version': FORMAT_VERSION,
       'complete': False,
@@ -383,6 +427,7 @@ def make_manifest(source_names, paths, source_pitches, weights, pitches,
                   for note in plan_notes(rows, cols, pitches)],
       **filtered,
       **shifted,
+      **retried,
   }
 
 
@@ -438,7 +483,8 @@ def _check_same(existing, manifest, path):
 
 def prepare_pack(model, sources, save_path, points, pitches, note_length,
                  seed=None, batch_size=None, model_name=None,
-                 decoder_weights=None, harmonic_filter_db=None, files=LOCAL):
+                 decoder_weights=None, harmonic_filter_db=None,
+                 retry_off_pitch=None, files=LOCAL):
   """Checks a pack's settings, writes its manifest and makes its codes.
 
   The first half of `render_pack`, which a distributed run
@@ -449,8 +495,8 @@ def prepare_pack(model, sources, save_path, points, pitches, note_length,
 
   Returns:
     (the manifest, a dict with `complete` False, as written to
-    `manifest.json`; float32 codes [notes, frames, code_width] in
-    `plan_notes` order).
+    `manifest.json`; {move: float32 codes [notes, frames, code_width] in
+    `plan_notes` order} for each of `pack_moves`).
 
   Raises:
     MagentaWavenetError: as `render_pack`.
@@ -490,21 +536,27 @@ def prepare_pack(model, sources, save_path, points, pitches, note_length,
       harmonic_filter_db, (int, float)) or not harmonic_filter_db >= 0:
     raise MagentaWavenetError(
         f'the harmonic filter takes 0 dB or more, got {harmonic_filter_db}.')
+  if retry_off_pitch is None:
+    retry_off_pitch = existing.get('retry_off_pitch', False)
+  if not isinstance(retry_off_pitch, bool):
+    raise MagentaWavenetError(
+        f'retry_off_pitch is true or false, got {retry_off_pitch!r}.')
   if int(seed) < 0 or int(batch_size) < 1:
     raise MagentaWavenetError(f'seed must be >= 0 and batch size >= 1, got '
                               f'{seed} and {batch_size}.')
   manifest = make_manifest(list(sources), paths, source_pitches, weights,
                            pitches, samples, model_name or config.name,
                            config, int(seed), int(batch_size),
-                           decoder_weights, harmonic_filter_db)
+                           decoder_weights, harmonic_filter_db,
+                           retry_off_pitch)
   files.makedirs(files.join(save_path, SAMPLES))
   if existing:
     _check_same(existing, manifest, manifest_path)
   else:
     _write_manifest(manifest_path, manifest, files)
-  codes = note_codes(model, audio, source_pitches, weights, pitches, frames,
-                     manifest['batch_size'])
-  return manifest, codes.reshape((-1,) + codes.shape[3:])
+  return manifest, moved_note_codes(
+      model, audio, source_pitches, weights, pitches, frames,
+      pack_moves(manifest), manifest['batch_size'])
 
 
 def render_batch(model, notes, codes, manifest, save_path, files=LOCAL,
@@ -514,7 +566,8 @@ def render_batch(model, notes, codes, manifest, save_path, files=LOCAL,
   Args:
     model: An `NSynthAutoencoder`.
     notes: The batch's (row, col, midi) tuples, one of `plan_batches`.
-    codes: float32 [len(notes), frames, code_width], the notes' codes.
+    codes: {move: float32 [len(notes), frames, code_width]}, the notes'
+      codes at each of `pack_moves` (`batches_with_codes`).
     manifest: The pack's manifest (`prepare_pack`).
     save_path: The pack's folder.
     files: Where it is (`files.LocalFiles`, or a distributed run's).
@@ -526,10 +579,19 @@ def render_batch(model, notes, codes, manifest, save_path, files=LOCAL,
   there = written(notes, save_path, files)
   if all(there):
     return []
-  audio = generation.synthesize(
-      model, codes, seed=batch_seed(manifest['seed'], notes),
-      lengths=[manifest['note_samples']] * len(notes), progress=progress,
-      weights=manifest['model']['decoder_weights'])
+  seed = batch_seed(manifest['seed'], notes)
+
+  def generate(batch_codes, rows=None, progress=None):
+    del rows  # every note of a pack has its length
+    return generation.synthesize(
+        model, batch_codes, seed=seed,
+        lengths=[manifest['note_samples']] * len(batch_codes),
+        progress=progress, weights=manifest['model']['decoder_weights'])
+
+  audio = generate(codes[0], progress=progress)
+  if manifest.get('retry_off_pitch'):
+    audio = _retried(notes, audio, generate, codes, save_path,
+                     manifest['sample_rate'])
   for note, row, was_there in zip(notes, audio, there):
     if not was_there:
       save_wav(files.join(save_path, sample_path(*note)),
@@ -537,6 +599,21 @@ def render_batch(model, notes, codes, manifest, save_path, files=LOCAL,
                                manifest['sample_rate']),
                manifest['sample_rate'], files)
   return [note for note, was_there in zip(notes, there) if not was_there]
+
+
+def _retried(notes, audio, generate, codes, save_path, sample_rate):
+  """A batch's notes after `pitch_retry.retry_moved`, every note of the
+  batch judged (so that a resumed batch retries as an uninterrupted one);
+  each note moved is logged."""
+  kept, moves = pitch_retry.retry_moved(
+      [midi for _, _, midi in notes], audio, generate,
+      lambda rows, move: codes[move][rows], sample_rate)
+  for note, move in zip(notes, moves):
+    if move:
+      logger.info('%s: %s played off its pitch; generated again from its '
+                  'sources moved %+d semitones, then moved back.', save_path,
+                  sample_path(*note), move)
+  return kept
 
 
 def finish_pack(manifest, save_path, files=LOCAL):
@@ -567,7 +644,8 @@ def finish_pack(manifest, save_path, files=LOCAL):
 
 def render_pack(model, sources, save_path, points, pitches, note_length,
                 seed=None, batch_size=None, model_name=None, progress=None,
-                on_batch=None, decoder_weights=None, harmonic_filter_db=None):
+                on_batch=None, decoder_weights=None, harmonic_filter_db=None,
+                retry_off_pitch=None):
   """Renders a sample pack into `save_path`, or completes one there.
 
   `prepare_pack`, then each missing batch of `plan_batches` by
@@ -596,6 +674,10 @@ def render_pack(model, sources, save_path, points, pitches, note_length,
     harmonic_filter_db: dB taken off the noise between the harmonics of
       each note as it is written (`harmonics.harmonic_filter`, >= 0); None
       takes the existing pack's, or 0 (the notes as generated).
+    retry_off_pitch: Whether a note that does not play its pitch is
+      generated again from its sources moved a semitone or two, then moved
+      back (the module's docstring); None takes the existing pack's, or
+      False. Each retry costs one more generation of the note.
 
   Returns:
     The complete manifest (a dict, as in `manifest.json`).
@@ -608,7 +690,8 @@ def render_pack(model, sources, save_path, points, pitches, note_length,
   manifest, codes = prepare_pack(
       model, sources, save_path, points, pitches, note_length, seed=seed,
       batch_size=batch_size, model_name=model_name,
-      decoder_weights=decoder_weights, harmonic_filter_db=harmonic_filter_db)
+      decoder_weights=decoder_weights, harmonic_filter_db=harmonic_filter_db,
+      retry_off_pitch=retry_off_pitch)
   _render_notes(model, codes, manifest, save_path, progress, on_batch)
   return finish_pack(manifest, save_path)
 
@@ -617,7 +700,8 @@ def _render_notes(model, codes, manifest, save_path, progress, on_batch):
   """Generates and writes the pack's missing WAVs, batch by batch.
 
   Args:
-    codes: float32 [notes, frames, code_width] in `plan_notes` order.
+    codes: {move: float32 [notes, frames, code_width] in `plan_notes`
+      order}, from `prepare_pack`.
   """
   batches = batches_with_codes(manifest, codes)
   total = sum(len(batch) for batch, _ in batches)

@@ -2,6 +2,7 @@
 --pipeline_options, on Beam's DirectRunner with 2 worker processes, against
 the same commands without Beam."""
 
+import json
 import os
 import signal
 import subprocess
@@ -71,12 +72,17 @@ def test_a_pack_rendered_by_two_beam_workers_equals_the_plain_one(
     tmp_path, tiny_checkpoint, sources, monkeypatch):
   monkeypatch.setenv('MAGENTA_WAVENET_HOME', str(tmp_path / 'home'))
   checkpoint, _ = tiny_checkpoint
+  # Retried too: the notes off their pitch are generated again in the
+  # worker from the moved codes the launcher sent with their batch.
   assert run_instrument(*pack_flags(checkpoint, sources, tmp_path / 'plain',
-                                    '0.05s', 3)) == 0
+                                    '0.05s', 3), '--retry_off_pitch') == 0
   assert run_instrument(*pack_flags(checkpoint, sources, tmp_path / 'beam',
-                                    '0.05s', 3), TWO_WORKERS) == 0
+                                    '0.05s', 3), TWO_WORKERS,
+                        '--retry_off_pitch') == 0
   assert len(os.listdir(tmp_path / 'plain' / 'samples')) == 8
   same_pack(tmp_path / 'beam', tmp_path / 'plain')
+  manifest = json.loads((tmp_path / 'beam' / 'manifest.json').read_text())
+  assert manifest['retry_off_pitch'] is True and manifest['complete']
 
 
 def test_a_killed_beam_pack_completes_when_run_again(

@@ -13,6 +13,7 @@ import soundfile
 
 import magenta_wavenet as mw
 from magenta_wavenet import mixing
+from magenta_wavenet import pitch_retry
 from magenta_wavenet import sample_pack
 from magenta_wavenet.cli import instrument
 from magenta_wavenet.synthesis import batch_choice
@@ -350,6 +351,9 @@ def test_command_renders_bundled_and_file_sources(tmp_path, tiny_checkpoint,
     (['--sources={s0},{s1}', '--seed=4'],
      r'^error: \S+/pack/manifest\.json: the pack there has another seed '
      r'\(3 there, 4 now\)'),
+    (['--sources={s0},{s1}', '--retry_off_pitch'],
+     r'^error: \S+/pack/manifest\.json: the pack there has another '
+     r'retry_off_pitch \(none there, true now\)'),
 ])
 def test_bad_inputs_give_one_line(tmp_path, tiny_checkpoint, sources, capsys,
                                   flags, message):
@@ -425,3 +429,99 @@ def test_the_harmonic_filter_is_a_setting_of_the_pack(
     json.dump(edited, stream)
   with pytest.raises(mw.MagentaWavenetError, match="got loud"):
     sample_pack.render_pack(model, pair, folder, **settings)
+
+
+def test_notes_off_their_pitch_are_retried_from_their_sources_moved(
+    tmp_path, pitch_model, sources, monkeypatch, caplog):
+  calls = []
+
+  def fake(model, encodings, seed, lengths, progress=None, weights=None):
+    # Plays the pitch its code is told, but 60 comes back at 3 f0 and 61
+    # at 2 f0: only a move of -1 fixes a note at 60.
+    calls.append((np.array(encodings), seed))
+    return np.stack([
+        tone(lengths[0], frequency=440.0 * 2**((midi - 69) / 12)
+             * {60: 3, 61: 2}.get(int(midi), 1))
+        for midi in np.array(encodings)[:, 0, -1]])
+  monkeypatch.setattr(generation, 'synthesize', fake)
+  pair = [sources[0], sources[2]]  # MIDI 57 and 69
+  settings = dict(points=2, pitches=[60, 67], note_length=8000, seed=4,
+                  batch_size=4)
+  folder = str(tmp_path / 'retried')
+  with caplog.at_level('INFO', logger='magenta_wavenet.sample_pack'):
+    manifest = sample_pack.render_pack(pitch_model, pair, folder,
+                                       retry_off_pitch=True, **settings)
+  assert manifest['retry_off_pitch'] is True
+  notes = sample_pack.plan_notes(1, 2, (60, 67))
+  (first, seed), *retries = calls
+  # Both notes at 60 are generated again at 61, 59: the same seed, their
+  # sources moved there and mixed alike.
+  assert [(len(codes), int(codes[0, 0, -1]), again) for codes, again
+          in retries] == [(2, 61, seed), (2, 59, seed)]
+  moved = sample_pack.moved_note_codes(
+      pitch_model, [source_clip(path, 125) for path in pair], [57, 69],
+      sample_pack.grid_weights(2, 2), (60, 67), 125, (0, -1))
+  np.testing.assert_allclose(first, moved[0], atol=1e-5)
+  np.testing.assert_allclose(retries[1][0], moved[-1][[0, 2]], atol=1e-5)
+  for note in notes:
+    audio, _ = soundfile.read(os.path.join(folder,
+                                           sample_pack.sample_path(*note)))
+    assert pitch_retry.plays_pitch(audio.astype(np.float32), note[2],
+                                      RATE), note
+  assert caplog.text.count('played off its pitch; generated again from its '
+                           'sources moved -1 semitones') == 2
+  # Without the setting the notes stay as generated, at 3 f0.
+  del calls[:]
+  plain = str(tmp_path / 'plain')
+  manifest = sample_pack.render_pack(pitch_model, pair, plain, **settings)
+  assert 'retry_off_pitch' not in manifest and len(calls) == 1
+  audio, _ = soundfile.read(os.path.join(plain, 'samples/p0_0_m060.wav'))
+  assert not pitch_retry.plays_pitch(audio.astype(np.float32), 60, RATE)
+  # A pack keeps its setting: left out it is the pack's own, and another
+  # is refused.
+  with pytest.raises(mw.MagentaWavenetError,
+                     match=r'another retry_off_pitch \(none there, true '
+                     r'now\)'):
+    sample_pack.render_pack(pitch_model, pair, plain, retry_off_pitch=True,
+                            **settings)
+  assert sample_pack.render_pack(pitch_model, pair, folder,
+                                 **settings)['retry_off_pitch'] is True
+  with pytest.raises(mw.MagentaWavenetError, match='true or false, got 1'):
+    sample_pack.render_pack(pitch_model, pair, str(tmp_path / 'bad'),
+                            retry_off_pitch=1, **settings)
+
+
+@pytest.mark.parametrize('flag, wanted', [
+    ([], None), (['--retry_off_pitch'], True),
+    (['--noretry_off_pitch'], False)])
+def test_the_command_passes_the_retry_setting(tmp_path, tiny_checkpoint,
+                                              sources, monkeypatch, flag,
+                                              wanted):
+  path, _ = tiny_checkpoint
+  seen = []
+
+  def spy(*args, **kwargs):
+    seen.append(kwargs['retry_off_pitch'])
+    return {'samples': [], 'grid': {'points': []}}
+  monkeypatch.setattr(sample_pack, 'render_pack', spy)
+  assert run_instrument(f'--sources={sources[0]},{sources[1]}',
+                        f'--checkpoint_path={path}',
+                        f'--save_path={tmp_path / "pack"}', *flag) == 0
+  assert seen == [wanted]  # left out: the pack's own, or False
+
+
+def test_retries_stay_inside_the_midi_keys(tmp_path, pitch_model, sources,
+                                           monkeypatch):
+  told = []
+
+  def fake(model, encodings, seed, lengths, progress=None, weights=None):
+    told.append(sorted({int(code[0, -1]) for code in encodings}))
+    return np.zeros((len(encodings), lengths[0]), np.float32)  # no pitch
+  monkeypatch.setattr(generation, 'synthesize', fake)
+  manifest = sample_pack.render_pack(
+      pitch_model, sources[:2], str(tmp_path / 'edges'), 2, [0, 127],
+      NOTE, seed=1, retry_off_pitch=True)
+  assert manifest['complete']
+  # First both keys; then 1 (+1), 126 (-1), 2 (+2), 125 (-2): no move
+  # beyond 0..127 is generated.
+  assert told == [[0, 127], [1], [126], [2], [125]]

@@ -36,7 +36,8 @@ class RenderBatches(beam.DoFn):
   """Generates planned batches of a pack and writes their missing WAVs.
 
   Elements: (notes, codes), a batch's (row, col, midi) tuples and their
-  codes float32 [len(notes), frames, code_width]. Outputs the notes written;
+  codes {move: float32 [len(notes), frames, code_width]}
+  (`sample_pack.batches_with_codes`). Outputs the notes written;
   to `pipeline.FAILURES` one line per batch that failed.
   """
 
@@ -74,13 +75,14 @@ class RenderBatches(beam.DoFn):
 
 def render_pack(model, sources, save_path, points, pitches, note_length,
                 pipeline_options, seed=None, batch_size=None, model_name=None,
-                decoder_weights=None, harmonic_filter_db=None):
+                decoder_weights=None, harmonic_filter_db=None,
+                retry_off_pitch=None):
   """`sample_pack.render_pack` as a Beam pipeline.
 
   Args:
     model: The `NSynthAutoencoder` the launcher encodes the sources with.
     sources, save_path, points, pitches, note_length, seed, batch_size,
-      decoder_weights, harmonic_filter_db: As for
+      decoder_weights, harmonic_filter_db, retry_off_pitch: As for
       `sample_pack.render_pack`; paths may be any that Beam's `FileSystems`
       reads (gs://...).
     pipeline_options: Beam's flags, comma-separated
@@ -99,7 +101,7 @@ def render_pack(model, sources, save_path, points, pitches, note_length,
       model, sources, save_path, points, pitches, note_length, seed=seed,
       batch_size=batch_size, model_name=model_name or None,
       decoder_weights=decoder_weights, harmonic_filter_db=harmonic_filter_db,
-      files=BEAM_FILES)
+      retry_off_pitch=retry_off_pitch, files=BEAM_FILES)
   for folder in (save_path, BEAM_FILES.join(save_path, sample_pack.SAMPLES)):
     pipeline.remove_leftovers(folder)
   batches = sample_pack.batches_with_codes(manifest, codes)

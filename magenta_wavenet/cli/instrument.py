@@ -9,13 +9,14 @@ bottom-right). Each point is rendered at every MIDI pitch of --pitches, for
 
     manifest.json                          sources and their pitch, grid
                                            weights, pitches, model, seed
-                                           (and --harmonic_filter_db)
+                                           (and --harmonic_filter_db,
+                                           --retry_off_pitch)
     samples/p{row}_{col}_m{pitch:03d}.wav  one note per point and pitch
     p{row}_{col}.sfz                       one instrument per point: every
                                            MIDI key plays its nearest pitch
 
-A pitch-conditioned model plays the mixed code at each pitch; for the
-others each source is pitch-shifted to the note's pitch before encoding.
+Each source is pitch-shifted to each note's pitch and encoded there, then
+mixed; a pitch-conditioned model also hears the note's pitch.
 Progress and the time left are logged after each batch. After Ctrl-C, run
 the same command again: the notes written are kept and the rest rendered as
 an uninterrupted run would have (keep --seed and --batch_size; left out, a
@@ -23,6 +24,9 @@ rerun takes the pack's own).
 
 --harmonic_filter_db=20 takes 20 dB off the model's noise between each
 note's harmonics as it is written (`harmonics.harmonic_filter`).
+--retry_off_pitch generates a note that comes back off its pitch (locked to
+a wrong partial, or with none) again from its sources shifted a semitone or
+two further, then shifts it back; each retry is logged.
 
 Usage:
   # Two bundled notes, 5 timbres from E5's to A1's, at C3, C4 and C5:
@@ -68,6 +72,7 @@ flags.DEFINE_enum('weights', None, litert.WEIGHT_FORMATS, 'Decoder weights '
 flags.DEFINE_string('save_path', '', 'Folder of the sample pack.',
                     flag_values=FLAGS)
 common.define_harmonic_filter_flag(FLAGS, pack=True)
+common.define_retry_flag(FLAGS, pack=True)
 common.define_pipeline_flag(FLAGS)
 
 
@@ -77,7 +82,8 @@ def _body(flag_values):
   settings = dict(seed=flag_values.seed, batch_size=flag_values.batch_size,
                   model_name=flag_values.checkpoint_path or None,
                   decoder_weights=flag_values.weights,
-                  harmonic_filter_db=flag_values.harmonic_filter_db)
+                  harmonic_filter_db=flag_values.harmonic_filter_db,
+                  retry_off_pitch=flag_values.retry_off_pitch)
   common.make_folder(flag_values.save_path)
   beam_pack = (None if flag_values.pipeline_options is None
                else common.beam_job('pack'))
