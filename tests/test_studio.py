@@ -158,7 +158,8 @@ def test_a_render_reaches_100_percent_and_downloads_as_zip(client, workdir):
   assert listed == {
       'id': pack, 'complete': True, 'sources': ['a.wav', 'b.wav'],
       'rows': 1, 'cols': 2, 'pitches': [60, 64], 'note_seconds': 0.05,
-      'sample_rate': RATE, 'harmonic_filter_db': 0.0, 'samples': NOTES}
+      'sample_rate': RATE, 'harmonic_filter_db': 0.0,
+      'retry_off_pitch': False, 'samples': NOTES}
   note = client.get(f'/api/packs/{pack}/samples/p0_1_m064.wav')
   assert note.status_code == 200
   audio, rate = soundfile.read(io.BytesIO(note.content))
@@ -318,10 +319,10 @@ def test_the_harmonic_filter_is_a_render_setting_with_the_studios_default(
     return audio
   monkeypatch.setattr(sample_pack, 'harmonic_filter', spy)
   plain = make_client(workdir, model)
-  assert plain.get('/api/defaults').json() == {'harmonic_filter_db': 0.0}
+  assert plain.get('/api/defaults').json()['harmonic_filter_db'] == 0.0
   wanted = settings(plain)
   clean = make_client(workdir, model, harmonic_filter_db=18.0)
-  assert clean.get('/api/defaults').json() == {'harmonic_filter_db': 18.0}
+  assert clean.get('/api/defaults').json()['harmonic_filter_db'] == 18.0
   packs = []
   # Without the setting each studio takes its own default; a request's
   # setting overrides it.
@@ -361,3 +362,70 @@ def test_the_harmonic_filter_is_a_render_setting_with_the_studios_default(
   with pytest.raises(mw.MagentaWavenetError, match='takes 0 to 60 dB, got '
                      '70'):
     make_client(workdir, model, harmonic_filter_db=70.0)
+
+
+def test_the_retry_off_pitch_is_a_render_setting_with_the_studios_default(
+    workdir, model, monkeypatch):
+  asked = []
+  render_pack = sample_pack.render_pack
+
+  def spy(*args, **kwargs):
+    asked.append(kwargs['retry_off_pitch'])
+    return render_pack(*args, **kwargs)
+  monkeypatch.setattr(sample_pack, 'render_pack', spy)
+  plain = make_client(workdir, model)
+  assert plain.get('/api/defaults').json() == {
+      'harmonic_filter_db': 0.0, 'retry_off_pitch': False}
+  wanted = settings(plain)
+  retrying = make_client(workdir, model, retry_off_pitch=True)
+  assert retrying.get('/api/defaults').json() == {
+      'harmonic_filter_db': 0.0, 'retry_off_pitch': True}
+  packs = []
+  # Without the setting each studio takes its own default; a request's
+  # setting overrides it, either way.
+  for client, change in ((plain, {}), (retrying, {}),
+                         (plain, {'retry_off_pitch': True, 'seed': 4}),
+                         (retrying, {'retry_off_pitch': False})):
+    job, _ = finish(client, client.post(
+        '/api/renders', json=dict(wanted, **change)).json())
+    assert job['state'] == 'done', job
+    packs.append(job['pack'])
+  # The last is the first pack, already complete: nothing is rendered.
+  assert asked == [False, True, True] and packs[3] == packs[0]
+  # Only the ids of retried packs name the retry: an unretried pack keeps
+  # the id it had before the setting.
+  assert packs[0] == pack_id(wanted, 'tiny_pitch', shifted_sources=True)
+  assert packs[1] == pack_id(dict(wanted, retry_off_pitch=True),
+                             'tiny_pitch', shifted_sources=True)
+  assert packs[2] == pack_id(dict(wanted, retry_off_pitch=True, seed=4),
+                             'tiny_pitch', shifted_sources=True)
+  assert len(set(packs)) == 3
+  manifests = [json.loads((workdir / 'packs' / pack / 'manifest.json')
+                          .read_text()) for pack in packs[:3]]
+  assert 'retry_off_pitch' not in manifests[0]
+  assert [m['retry_off_pitch'] for m in manifests[1:]] == [True, True]
+  listed = {pack['id']: pack['retry_off_pitch']
+            for pack in plain.get('/api/packs').json()}
+  assert listed == dict(zip(packs, [False, True, True]))
+  with pytest.raises(mw.MagentaWavenetError, match='retry_off_pitch must be '
+                     "true or false, got 'yes'"):
+    make_client(workdir, model, retry_off_pitch='yes')
+
+
+@pytest.mark.parametrize('argv, retry', [([], False),
+                                         (['--retry_off_pitch'], True)])
+def test_the_command_gives_the_studio_its_retry_default(workdir, monkeypatch,
+                                                        argv, retry):
+  uvicorn = pytest.importorskip('uvicorn')
+  made = {}
+
+  def create_app(*args, **kwargs):
+    made.update(kwargs)
+    return 'the app'
+  monkeypatch.setattr(app_lib, 'create_app', create_app)
+  monkeypatch.setattr(studio_command.common, 'model_from_flag',
+                      lambda checkpoint_path: 'the model')
+  monkeypatch.setattr(uvicorn, 'run', lambda app, **kwargs: None)
+  assert studio_command.main(['studio', '--log=ERROR', f'--workdir={workdir}',
+                              '--default_pack=false'] + argv) == 0
+  assert made['retry_off_pitch'] is retry

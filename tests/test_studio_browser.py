@@ -1,8 +1,9 @@
 """The studio page in headless Chromium (Debian's chromium and
 chromium-driver, which .ci/run installs), driven by Selenium.
 
-The server runs in a thread with a tiny random model; a render is 2
-bundled sounds, 2 points, 2 pitches of 0.05 s.
+The server runs in a thread with a tiny random model, its renders
+filtered and retried off pitch by default; a render is 2 bundled sounds, 2
+points, 2 pitches of 0.05 s.
 """
 
 import re
@@ -35,7 +36,8 @@ def url(tmp_path_factory):
   """The studio served on a free port of 127.0.0.1 for this module."""
   model = tiny_pitch_model()
   app = app_lib.create_app(str(tmp_path_factory.mktemp('studio')),
-                           lambda: model, 'tiny_pitch', harmonic_filter_db=6.0)
+                           lambda: model, 'tiny_pitch', harmonic_filter_db=6.0,
+                           retry_off_pitch=True)
   server = uvicorn.Server(uvicorn.Config(app, host='127.0.0.1', port=0,
                                          log_level='warning'))
   thread = threading.Thread(target=server.run, daemon=True)
@@ -78,6 +80,20 @@ def fill(browser, element_id, value):
   field.send_keys(value)
 
 
+def retry_box(browser):
+  """The retry box, once the studio's default has ticked it."""
+  box = browser.find_element(By.ID, 'retry-off-pitch')
+  WebDriverWait(browser, WAIT_SECONDS).until(lambda _: box.is_selected())
+  return box
+
+
+def chosen_pack(browser, ending):
+  """Waits until the pack menu's choice ends with `ending`."""
+  WebDriverWait(browser, WAIT_SECONDS).until(
+      lambda b: b.find_element(By.CSS_SELECTOR, '#pack option:checked')
+      .text.endswith(ending))
+
+
 def choose_sounds(browser, url, *names):
   """Opens the page and ticks the bundled sounds `names`, in order."""
   browser.get(url)
@@ -108,14 +124,14 @@ def test_render_then_drag_the_pad_and_play(browser, url):
   WebDriverWait(browser, WAIT_SECONDS).until(
       lambda _: field.get_attribute('value') == '6')
   fill(browser, 'harmonic-filter-db', '20')
+  # The studio's default retry, kept.
+  retry_box(browser)
   browser.find_element(By.ID, 'render').click()
   text_of(browser, 'progress-text', '^100%$')
   assert browser.find_element(By.ID, 'progress').get_attribute(
       'value') == '1'
   text_of(browser, 'player-status', '^ready: 4 samples$')
-  assert browser.find_element(
-      By.CSS_SELECTOR, '#pack option:checked').text.endswith(
-          ', 0.05 s, harmonic filter 20 dB')
+  chosen_pack(browser, ', 0.05 s, harmonic filter 20 dB, retried off pitch')
   pad = browser.find_element(By.ID, 'pad')
   assert pad.get_attribute('class') == 'line'
   width = pad.size['width']
@@ -142,6 +158,19 @@ def test_render_then_drag_the_pad_and_play(browser, url):
   assert text_of(browser, 'played', r'\+0') == (
       'played p0_0_m064 (+0 semitones); mix: p0_0 75%, p0_1 25%')
   text_of(browser, 'player-status', '^ready: 4 samples$')
+
+
+def test_an_untick_of_the_retry_is_sent_with_the_render(browser, url):
+  choose_sounds(browser, url, 'nsynth_e5', 'nsynth_b4')
+  fill(browser, 'points', '2')
+  fill(browser, 'pitches', '60, 64')
+  fill(browser, 'note-seconds', '0.05')
+  fill(browser, 'harmonic-filter-db', '20')
+  retry_box(browser).click()
+  browser.find_element(By.ID, 'render').click()
+  text_of(browser, 'progress-text', '^100%$')
+  # A pack of its own, not retried though the studio retries by default.
+  chosen_pack(browser, ', 0.05 s, harmonic filter 20 dB')
 
 
 def test_a_long_render_can_be_cancelled_from_the_page(browser, url):

@@ -203,6 +203,16 @@ def test_unknown_settings_are_refused(client):
   assert_detail(post_json(client, wanted), 400, "unknown setting 'colour'")
 
 
+@pytest.mark.parametrize('bad', [1, 0, 'yes', 'true', None, [], {}])
+def test_a_retry_that_is_not_true_or_false_is_refused(client, workdir, bad):
+  wanted = dict(LONG_RENDER, sources=['nsynth_e5', 'nsynth_b4'],
+                retry_off_pitch=bad)
+  response = post_json(client, wanted)
+  assert_detail(response, 400, 'retry_off_pitch must be true or false.')
+  assert response.json()['detail'] == 'retry_off_pitch must be true or false.'
+  assert files_under(workdir / 'renders') == []
+
+
 # 7. Unbounded work: a capped queue, cancels, the estimate.
 
 def test_the_queue_is_capped_and_every_render_can_be_cancelled(client,

@@ -5,6 +5,7 @@
     POST   /api/uploads?name=<file name>   the file's bytes as the body, or
                                            an HTML form's multipart upload
     GET    /api/sources/{id}/plot.png      waveform above its code
+    GET    /api/defaults                   the studio's own render defaults
     POST   /api/renders                    JSON settings -> a queued job
     GET    /api/renders/{id}               the job's state and progress
     DELETE /api/renders/{id}               cancels the job
@@ -172,7 +173,8 @@ def parse_settings(data):
 def create_app(workdir, load_model, model_name,
                max_upload_bytes=DEFAULT_MAX_UPLOAD_BYTES,
                max_upload_seconds=DEFAULT_MAX_SECONDS, default_pack=None,
-               hosts=LOOPBACK_NAMES, harmonic_filter_db=0.0):
+               hosts=LOOPBACK_NAMES, harmonic_filter_db=0.0,
+               retry_off_pitch=False):
   """The studio's FastAPI app.
 
   Args:
@@ -191,12 +193,14 @@ def create_app(workdir, load_model, model_name,
       400.
     harmonic_filter_db: The filter of the renders whose settings do not
       give one (`Studio`).
+    retry_off_pitch: Whether the renders whose settings do not say retry
+      their notes off their pitch (`Studio`).
 
   Returns:
     A `fastapi.FastAPI`; its `state.studio` is the `service.Studio`.
   """
   studio = Studio(workdir, load_model, model_name, max_upload_bytes,
-                  max_upload_seconds, harmonic_filter_db)
+                  max_upload_seconds, harmonic_filter_db, retry_off_pitch)
   if default_pack is not None:
     studio.submit(default_pack)
   names = {host.strip('[]').lower() for host in hosts}

@@ -1,11 +1,12 @@
 """The studio's sample packs: `<folder>/<pack id>/`, one per render setting.
 
 A pack's id is a hash of everything that decides its notes (sources,
-points, pitches, note length, seed, model, harmonic filter), so asking again
-for a pack already rendered reuses it, and an interrupted one is completed
-(`sample_pack.render_pack` resumes). Beside the pack's own files, `studio.json`
-records the source names shown on the page. Only regular files are served,
-listed or zipped: a link or folder put in a pack's place is skipped.
+points, pitches, note length, seed, model, harmonic filter, retry of the
+notes off their pitch), so asking again for a pack already rendered reuses
+it, and an interrupted one is completed (`sample_pack.render_pack`
+resumes). Beside the pack's own files, `studio.json` records the source
+names shown on the page. Only regular files are served, listed or zipped: a
+link or folder put in a pack's place is skipped.
 """
 
 import hashlib
@@ -29,7 +30,9 @@ def pack_id(settings, model_name, shifted_sources=False):
 
   Args:
     settings: The checked render settings (`renders.check_settings`), the
-      harmonic filter among them.
+      harmonic filter and the retry of notes off their pitch among them.
+      Only a filter that is not 0 and a retry that is on are there, so
+      that the ids of packs without them stay as they were.
     model_name: The model's name or path.
     shifted_sources: Whether the model is pitch-conditioned, whose packs
       now encode their sources shifted to each pitch
@@ -89,7 +92,8 @@ class Packs:
 
     Returns:
       dict: id, complete, sources (shown names), rows, cols, pitches,
-      note_seconds, sample_rate, harmonic_filter_db (0 for none), samples
+      note_seconds, sample_rate, harmonic_filter_db (0 for none),
+      retry_off_pitch (whether notes off their pitch were retried), samples
       (file names, in `plan_notes` order).
 
     Raises:
@@ -112,6 +116,7 @@ class Packs:
         'note_seconds': manifest['note_seconds'],
         'sample_rate': manifest['sample_rate'],
         'harmonic_filter_db': manifest.get('harmonic_filter_db', 0.0),
+        'retry_off_pitch': manifest.get('retry_off_pitch', False),
         'samples': [os.path.basename(name) for name in manifest['samples']],
     }
 

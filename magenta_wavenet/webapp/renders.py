@@ -54,7 +54,7 @@ def _integer(value, what):
 
 
 SETTINGS = ('sources', 'points', 'pitches', 'note_seconds', 'seed',
-            'harmonic_filter_db')
+            'harmonic_filter_db', 'retry_off_pitch')
 
 
 class QueueFull(MagentaWavenetError):
@@ -69,26 +69,31 @@ class Cancelled(Exception):
   """Raised inside a render's progress report to stop a cancelled job."""
 
 
-def check_settings(request, min_note_seconds, harmonic_filter_db=0.0):
+def check_settings(request, min_note_seconds, harmonic_filter_db=0.0,
+                   retry_off_pitch=False):
   """The render settings of a request's JSON body, checked.
 
   Args:
     request: dict with 'sources' (2 or 4 source ids), 'points' (2 to
       `MAX_POINTS`), 'pitches' (MIDI numbers), 'note_seconds' (at least
       `min_note_seconds`, at most `MAX_NOTE_SECONDS`) and optionally 'seed'
-      (>= 0, default 0) and 'harmonic_filter_db' (dB taken off between each
+      (>= 0, default 0), 'harmonic_filter_db' (dB taken off between each
       note's harmonics, `harmonics.harmonic_filter`; 0 to
-      `MAX_HARMONIC_FILTER_DB`); no other key.
+      `MAX_HARMONIC_FILTER_DB`) and 'retry_off_pitch' (true or false:
+      whether a note that does not play its pitch is generated again from
+      its sources moved a semitone or two, `sample_pack.render_pack`); no
+      other key.
     min_note_seconds: The shortest note, seconds: the model's hop (one frame
       of code), so that no note rounds to nothing.
     harmonic_filter_db: The filter of a request without one.
+    retry_off_pitch: The retry of a request without one.
 
   Returns:
     dict with the same keys: sources a list of str, points an int, pitches
-    sorted distinct ints, note_seconds a float, seed an int, and
-    harmonic_filter_db a float only when it is not 0 (so that the settings,
-    and the pack ids made of them, of renders without it stay as they
-    were).
+    sorted distinct ints, note_seconds a float, seed an int,
+    harmonic_filter_db a float only when it is not 0, and retry_off_pitch
+    True only when it is true (so that the settings, and the pack ids made
+    of them, of renders without them stay as they were).
 
   Raises:
     MagentaWavenetError: one line naming the setting at fault.
@@ -131,13 +136,18 @@ def check_settings(request, min_note_seconds, harmonic_filter_db=0.0):
       not 0 <= filter_db <= MAX_HARMONIC_FILTER_DB):
     raise MagentaWavenetError(
         f'the harmonic filter takes 0 to {MAX_HARMONIC_FILTER_DB:g} dB.')
+  retry = request.get('retry_off_pitch', retry_off_pitch)
+  if not isinstance(retry, bool):
+    raise MagentaWavenetError('retry_off_pitch must be true or false.')
   notes = len(pitches) * points ** (1 if len(sources) == 2 else 2)
   if notes > MAX_NOTES:
     raise MagentaWavenetError(
         f'{notes} notes is too many for one pack; at most {MAX_NOTES}.')
   filtered = {'harmonic_filter_db': float(filter_db)} if filter_db else {}
+  retried = {'retry_off_pitch': True} if retry else {}
   return {'sources': sources, 'points': points, 'pitches': pitches,
-          'note_seconds': float(seconds), 'seed': seed, **filtered}
+          'note_seconds': float(seconds), 'seed': seed, **filtered,
+          **retried}
 
 
 @dataclasses.dataclass

@@ -45,10 +45,14 @@ class Studio:
     harmonic_filter_db: dB taken off the noise between the harmonics of
       each note rendered (`harmonics.harmonic_filter`) when a request does
       not say; 0: the notes as generated.
+    retry_off_pitch: Whether a note that does not play its pitch is
+      generated again from its sources moved a semitone or two, then moved
+      back (`sample_pack.render_pack`), when a request does not say.
   """
 
   def __init__(self, workdir, load_model, model_name, max_upload_bytes,
-               max_upload_seconds, harmonic_filter_db=0.0):
+               max_upload_seconds, harmonic_filter_db=0.0,
+               retry_off_pitch=False):
     self.sources = Sources(os.path.join(workdir, 'uploads'), max_upload_bytes,
                            max_upload_seconds)
     self.packs = Packs(os.path.join(workdir, 'packs'))
@@ -60,6 +64,11 @@ class Studio:
           f'the studio\'s harmonic filter takes 0 to '
           f'{renders.MAX_HARMONIC_FILTER_DB:g} dB, got {harmonic_filter_db}.')
     self.harmonic_filter_db = harmonic_filter_db
+    if not isinstance(retry_off_pitch, bool):
+      raise MagentaWavenetError(
+          f'the studio\'s retry_off_pitch must be true or false, got '
+          f'{retry_off_pitch!r}.')
+    self.retry_off_pitch = retry_off_pitch
     self._load_model = load_model
     self._model = None
     self._model_lock = threading.Lock()
@@ -73,13 +82,17 @@ class Studio:
       return self._model
 
   def defaults(self):
-    """The render setting whose default is this studio's own (its harmonic
-    filter), as JSON for the page's form."""
-    return {'harmonic_filter_db': self.harmonic_filter_db}
+    """The render settings whose defaults are this studio's own (its
+    harmonic filter, and whether notes off their pitch are retried), as
+    JSON for the page's form."""
+    return {'harmonic_filter_db': self.harmonic_filter_db,
+            'retry_off_pitch': self.retry_off_pitch}
 
   def submit(self, request):
     """Queues the render a request's JSON asks for; returns its job dict,
-    with the render's estimated seconds where the benchmark ran here.
+    with the render's estimated seconds where the benchmark ran here (one
+    generation per note: the retries of notes off their pitch are not
+    foreseen).
 
     A pack already complete gives a job that is done at once.
 
@@ -91,7 +104,7 @@ class Studio:
     config = self.model().config
     settings = renders.check_settings(
         request, config.hop_length / config.sample_rate,
-        self.harmonic_filter_db)
+        self.harmonic_filter_db, self.retry_off_pitch)
     for source in settings['sources']:
       self.sources.path(source)
     pack = pack_id(settings, self.model_name,
@@ -154,5 +167,6 @@ class Studio:
         self._note_samples(settings), seed=settings['seed'],
         batch_size=sample_pack.DEFAULT_BATCH_SIZE, model_name=self.model_name,
         progress=progress.within_batch, on_batch=progress.on_batch,
-        harmonic_filter_db=settings.get('harmonic_filter_db', 0.0))
+        harmonic_filter_db=settings.get('harmonic_filter_db', 0.0),
+        retry_off_pitch=settings.get('retry_off_pitch', False))
     logger.info('Pack %s rendered.', job.pack)

@@ -104,6 +104,7 @@ async function render(event) {
     note_seconds: Number($('note-seconds').value),
     seed: Number($('seed').value),
     harmonic_filter_db: Number($('harmonic-filter-db').value),
+    retry_off_pitch: $('retry-off-pitch').checked,
   };
   try {
     let job = await api('/api/renders', {
@@ -179,8 +180,10 @@ async function loadPacks(selected) {
     const grid = pack.rows > 1 ? `${pack.rows} x ${pack.cols}` : `${pack.cols}`;
     const filter = pack.harmonic_filter_db ?
         `, harmonic filter ${pack.harmonic_filter_db} dB` : '';
+    const retry = pack.retry_off_pitch ? ', retried off pitch' : '';
     option.textContent = `${pack.sources.join(' / ')}: ${grid} points, ` +
-        `pitches ${pack.pitches.join(',')}, ${pack.note_seconds} s${filter}`;
+        `pitches ${pack.pitches.join(',')}, ${pack.note_seconds} s` +
+        `${filter}${retry}`;
     return option;
   }));
   if (!packs.length) {
@@ -372,6 +375,7 @@ function start() {
   movePoint(state.x, state.y);
   api('/api/defaults').then((defaults) => {
     $('harmonic-filter-db').value = defaults.harmonic_filter_db;
+    $('retry-off-pitch').checked = defaults.retry_off_pitch;
   }).catch((error) => showMessage($('render-message'), error.message, true));
   loadSources().catch((error) =>
       showMessage($('upload-message'), error.message, true));
