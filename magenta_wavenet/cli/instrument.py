@@ -34,6 +34,10 @@ Usage:
       --points=5 --pitches=48,60,72 --note_length=1s --seed=1 \
       --save_path=packs/e5_a1
 
+  # Sounds the model never heard: retry the notes that lock to a partial.
+  python -m magenta_wavenet instrument --sources=organ.wav,trumpet.wav \
+      --points=3 --pitches=55,67 --retry_off_pitch --save_path=packs/brass
+
   # A 3 x 3 grid of four sounds with the published model, 2 s notes:
   python -m magenta_wavenet instrument --sources=a.wav,b.wav,c.wav,d.wav \
       --points=3 --pitches=36,48,60,72,84 --note_length=2s \
