@@ -4,6 +4,7 @@ import os
 import re
 
 from conftest import randomize
+from conftest import tone
 import librosa
 import numpy as np
 import pytest
@@ -11,6 +12,7 @@ import soundfile
 
 import magenta_wavenet as mw
 from magenta_wavenet import mixing
+from magenta_wavenet import pitch_retry
 from magenta_wavenet.cli import mix
 from magenta_wavenet.sound.pitch import note_pitch
 from magenta_wavenet.synthesis import generation
@@ -132,3 +134,62 @@ def test_pitch_sets_the_pitch_of_every_code_read_and_written(
                  '--pitch=50', f'--interpolate={codes[0]},{codes[1]}') == 1
   assert capsys.readouterr().err.splitlines()[-1] == (
       'error: the tiny model is not pitch-conditioned; it takes no pitch.')
+
+
+def test_a_result_off_its_pitch_is_retried_from_its_sounds_moved(
+    tmp_path, tiny_pitch_checkpoint, monkeypatch, capsys):
+  checkpoint, _ = tiny_pitch_checkpoint
+  for name, frequency in (('x.wav', 220.0), ('y.wav', 330.0)):
+    soundfile.write(tmp_path / name, tone(8000, frequency=frequency), 16000)
+  told = []
+
+  def fake(model, encodings, seed=None, **kwargs):
+    # Plays the pitch its code is told, but 57 at 3 f0.
+    told.append((np.array(encodings), seed))
+    return np.stack([tone(8000, frequency=440.0 * 2**((midi - 69) / 12)
+                          * (3 if midi == 57 else 1))
+                     for midi in np.array(encodings)[:, 0, -1]])
+  monkeypatch.setattr(generation, 'synthesize', fake)
+  mixed = f'--mix={tmp_path / "x.wav"}:0.5,{tmp_path / "y.wav"}:0.5'
+  assert run_mix(tmp_path, f'--checkpoint_path={checkpoint}', mixed,
+                 '--pitch=57', '--synthesize', '--seed=3',
+                 '--retry_off_pitch') == 0
+  (first, seed), (again, seed_again) = told
+  assert seed == seed_again == 3
+  assert first[0, 0, -1] == 57 and again[0, 0, -1] == 58
+  wav, _ = soundfile.read(tmp_path / 'out' / 'mix.wav', dtype='float32')
+  assert pitch_retry.plays_pitch(wav, 57, 16000)
+  assert 'mix: played off its pitch; generated again from its sounds moved ' \
+         '+1 semitones' in capsys.readouterr().err
+  # The retry's code is the mix of the sounds read at 58, as --pitch=58
+  # makes it.
+  assert run_mix(tmp_path, f'--checkpoint_path={checkpoint}', mixed,
+                 '--pitch=58') == 0
+  np.testing.assert_allclose(again[0], saved(tmp_path, 'mix'), atol=1e-5)
+  # Without the flag the result stays at 3 f0.
+  assert run_mix(tmp_path, f'--checkpoint_path={checkpoint}', mixed,
+                 '--pitch=57', '--synthesize') == 0
+  wav, _ = soundfile.read(tmp_path / 'out' / 'mix.wav', dtype='float32')
+  assert not pitch_retry.plays_pitch(wav, 57, 16000)
+
+
+@pytest.mark.parametrize('flags, message', [
+    (['--mix=X:1,Y:1', '--synthesize'], '--retry_off_pitch retries what '
+     '--synthesize generates at --pitch: give both.'),
+    (['--mix=X:1,Y:1', '--pitch=57'], '--retry_off_pitch retries what '
+     '--synthesize generates at --pitch: give both.'),
+    (['--mix=X:1,C:1', '--pitch=57', '--synthesize'], 'retrying off-pitch '
+     'results needs the sounds as audio: it moves them, and a code cannot be '
+     'moved.'),
+])
+def test_a_retry_without_pitch_or_audio_is_refused(
+    tmp_path, codes, tiny_pitch_checkpoint, capsys, flags, message):
+  checkpoint, _ = tiny_pitch_checkpoint
+  for name in ('X.wav', 'Y.wav'):
+    soundfile.write(tmp_path / name, tone(2000), 16000)
+  flags = [f.replace('X', str(tmp_path / 'X.wav')).replace(
+      'Y', str(tmp_path / 'Y.wav')).replace('C', codes[0]) for f in flags]
+  assert run_mix(tmp_path, f'--checkpoint_path={checkpoint}',
+                 '--retry_off_pitch', *flags) == 1
+  assert capsys.readouterr().err.splitlines()[-1] == f'error: {message}'
+  assert not os.path.exists(tmp_path / 'out' / 'mix.wav')

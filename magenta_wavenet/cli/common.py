@@ -141,24 +141,28 @@ def define_follow_flag(flag_values):
                     'only).', flag_values=flag_values)
 
 
-def define_retry_flag(flag_values, pack=False, studio=False):
+def define_retry_flag(flag_values, pack=False, studio=False, mix=False):
   """--retry_off_pitch, of the commands that resynthesize audio; for a
   sample `pack` (a note mixed from its sources) its default is the pack's
-  own, for the `studio` it is the default of its renders."""
-  if pack or studio:
+  own, for the `studio` it is the default of its renders, for `mix` it
+  retries the results of --synthesize by moving their sounds."""
+  moves = ('1, then -1, 2, -2 semitones, and keep the first that plays the '
+           'pitch once moved back; each retry costs one more generation of '
+           'that note')
+  if mix:
+    text = ('Generate a result of --synthesize that does not play --pitch '
+            '(a wrong partial, another pitch, none) again from its sounds '
+            f'moved {moves}. Audio inputs and --pitch only.')
+  elif pack or studio:
     what = ('The default of the page\'s renders: g' if studio else 'G')
     text = (f'{what}enerate a note that does not play its pitch (a wrong '
-            'partial, another pitch, none) again from its sources moved 1, '
-            'then -1, 2, -2 semitones, and keep the first that plays the '
-            'pitch once moved back; each retry costs one more generation of '
-            'that note' + ('; default: the pack\'s own, or false.' if pack
-                            else '.'))
+            f'partial, another pitch, none) again from its sources moved '
+            f'{moves}' + ('; default: the pack\'s own, or false.' if pack
+                          else '.'))
   else:
     text = ('Generate an output that does not play its input\'s pitch (a '
             'wrong partial, another pitch, none) again from the input moved '
-            '1, then -1, 2, -2 semitones, and keep the first that plays the '
-            'pitch once moved back; each retry costs one more generation of '
-            'that note. Audio inputs only.')
+            f'{moves}. Audio inputs only.')
   flags.DEFINE_boolean('retry_off_pitch', None if pack else False, text,
                        flag_values=flag_values)
 

@@ -29,6 +29,12 @@ different pitches that is a pitch neither code carries (E5 and A1 half and
 half are told MIDI 54.5 and play an octave above it), so give --pitch.
 Models without pitch refuse `--pitch`.
 
+`--retry_off_pitch` (with --synthesize and --pitch, audio inputs only)
+generates a result that does not play --pitch (locked to a wrong partial,
+or with none) again from its sounds shifted a semitone or two further and
+mixed alike, then shifts it back, as `instrument --retry_off_pitch` retries
+a pack's notes; each retry is logged.
+
 Usage:
   # Half the bright E5 note, half the A1 bass, both moved to MIDI 60 and
   # heard through the shipped model:
@@ -63,6 +69,7 @@ import numpy as np
 
 from magenta_wavenet import codes as code_files
 from magenta_wavenet import mixing
+from magenta_wavenet import pitch_retry
 from magenta_wavenet.cli import common
 from magenta_wavenet.errors import MagentaWavenetError
 from magenta_wavenet.sound.audio import save_wav
@@ -102,6 +109,7 @@ flags.DEFINE_integer('batch_size', 16, 'Codes synthesized together.',
 common.define_weights_flag(FLAGS)
 common.define_pitch_flag(FLAGS)
 common.define_harmonic_filter_flag(FLAGS)
+common.define_retry_flag(FLAGS, mix=True)
 
 
 def parse_weighted(text):
@@ -157,17 +165,40 @@ def combine(flag_values, load):
 
 
 def synthesize_codes(model, named_codes, save_path, batch_size, temperature,
-                     seed, weights='float32', harmonic_filter_db=0.0):
+                     seed, weights='float32', harmonic_filter_db=0.0,
+                     moved_codes=None):
   """Generates `<name>.wav` for each code, `batch_size` at a time, with
   `harmonic_filter_db` dB taken off between the harmonics of each
-  (`harmonics.harmonic_filter`; 0: as generated)."""
+  (`harmonics.harmonic_filter`; 0: as generated).
+
+  `moved_codes`, when given, is a function (names, move) returning the codes
+  [len(names), frames, channels] of those results made from their sounds
+  moved `move` semitones: a result that does not play its code's pitch is
+  then retried (`pitch_retry.retry_moved`) before it is written.
+  """
   names = list(named_codes)
+
+  def generate(codes, rows=None, progress=None):
+    del rows  # every result of a mix has the same length
+    return generation.synthesize(model, codes, temperature=temperature,
+                                 seed=seed, progress=progress,
+                                 weights=weights)
+
   for start in range(0, len(names), batch_size):
     chunk = names[start:start + batch_size]
     codes = np.stack([named_codes[name] for name in chunk])
-    audio = generation.synthesize(
-        model, codes, temperature=temperature, seed=seed,
-        progress=common.log_progress, weights=weights)
+    audio = generate(codes, progress=common.log_progress)
+    if moved_codes:
+      audio, moves = pitch_retry.retry_moved(
+          codes[:, 0, -1], audio, generate,
+          lambda rows, move, chunk=chunk: moved_codes(
+              [chunk[row] for row in rows], move),
+          model.config.sample_rate)
+      for name, move in zip(chunk, moves):
+        if move:
+          common.logger.info(
+              '%s: played off its pitch; generated again from its sounds '
+              'moved %+d semitones, then moved back.', name, move)
     for name, row in zip(chunk, audio):
       path = os.path.join(save_path, name + '.wav')
       save_wav(path, harmonic_filter(row, harmonic_filter_db,
@@ -187,21 +218,46 @@ def _body(flag_values):
 
   loading = common.Batch('loaded')
   pitch = flag_values.pitch
-  named_codes = combine(flag_values, lambda paths: code_files.read_codes(
-      paths, model, flag_values.sample_length, on_error=loading.fail,
-      fit=flag_values.synthesize, pitch=pitch))
-  if pitch is not None:  # the results too: --mix weights scaled it
-    named_codes = {name: code_files.fit_code(code, model().config, pitch)
-                   for name, code in named_codes.items()}
+  retry = flag_values.retry_off_pitch
+  if retry and (pitch is None or not flag_values.synthesize):
+    raise MagentaWavenetError(
+        '--retry_off_pitch retries what --synthesize generates at --pitch: '
+        'give both.')
+
+  def results_at(midi):
+    """The named results with every sound read at MIDI `midi`."""
+    def read(paths):
+      if retry and any(path.lower().endswith('.npy') for path in paths):
+        raise MagentaWavenetError(
+            'retrying off-pitch results needs the sounds as audio: it moves '
+            'them, and a code cannot be moved.')
+      return code_files.read_codes(
+          paths, model, flag_values.sample_length, on_error=loading.fail,
+          fit=flag_values.synthesize, pitch=midi)
+    results = combine(flag_values, read)
+    if midi is None:
+      return results
+    # The results' pitch too: --mix weights scaled it.
+    return {name: code_files.fit_code(code, model().config, midi)
+            for name, code in results.items()}
+
+  named_codes = results_at(pitch)
   for name, code in named_codes.items():
     path = os.path.join(flag_values.save_path, name + '.npy')
     code_files.save_code(path, code)
     print(f'wrote {path} {list(code.shape)}')
   if flag_values.synthesize:
+    moved = {}
+
+    def moved_codes(names, move):
+      if move not in moved:
+        moved[move] = results_at(pitch + move)
+      return np.stack([moved[move][name] for name in names])
     synthesize_codes(model(), named_codes, flag_values.save_path,
                      flag_values.batch_size, flag_values.temperature,
                      flag_values.seed, flag_values.weights,
-                     flag_values.harmonic_filter_db)
+                     flag_values.harmonic_filter_db,
+                     moved_codes if retry else None)
   return 0
 
 
