@@ -540,7 +540,7 @@ def prepare_pack(model, sources, save_path, points, pitches, note_length,
     retry_off_pitch = existing.get('retry_off_pitch', False)
   if not isinstance(retry_off_pitch, bool):
     raise MagentaWavenetError(
-        f'retry_off_pitch is true or false, got {retry_off_pitch!r}.')
+        f'retry_off_pitch must be true or false, got {retry_off_pitch!r}.')
   if int(seed) < 0 or int(batch_size) < 1:
     raise MagentaWavenetError(f'seed must be >= 0 and batch size >= 1, got '
                               f'{seed} and {batch_size}.')

@@ -486,7 +486,8 @@ def test_notes_off_their_pitch_are_retried_from_their_sources_moved(
                             **settings)
   assert sample_pack.render_pack(pitch_model, pair, folder,
                                  **settings)['retry_off_pitch'] is True
-  with pytest.raises(mw.MagentaWavenetError, match='true or false, got 1'):
+  with pytest.raises(mw.MagentaWavenetError,
+                     match='retry_off_pitch must be true or false, got 1'):
     sample_pack.render_pack(pitch_model, pair, str(tmp_path / 'bad'),
                             retry_off_pitch=1, **settings)
 
