@@ -4,13 +4,21 @@ The default model's locking onto a wrong partial depends sharply on the
 exact pitch: the GrandOrgue Hautbois plays 3 and 5 times its pitch at G3
 and G4, and its fundamental when the note is moved a semitone up and
 encoded there; a phase-vocoder round trip at the same pitch changes
-nothing. So a resynthesis that does not play its pitch (a wrong partial,
-another pitch, or none) is generated again from the note shifted a
-semitone or two (`codes.encode_shifted`) and shifted back
-(`pitch.shift_pitch`); the first that then plays the note's own pitch is
-kept. A note that none of the moves fixes keeps its first resynthesis.
-Judged by the median pYIN f0 (`metrics.partial` on `pitch.fast_f0`'s
-track, the same as librosa's).
+nothing. So a resynthesis that does not play its pitch is generated again
+from the note shifted a semitone or two (`codes.encode_shifted`) and
+shifted back (`pitch.shift_pitch`), each move in turn until one plays it;
+of the first resynthesis and its retries the one that plays the pitch best
+is kept (the first on a tie).
+
+How well a resynthesis plays its pitch: where the original note is at hand
+(`retry_off_pitch`), the share of the original's voiced frames it plays at
+the original's f0 (`frames_on_pitch`, as `metrics.pitch_accuracy` scores
+it), kept from `KEPT_SHARE`, and none when its median f0 is not the pitch
+(`plays_pitch`: so a note locked to a partial for most of its frames never
+wins over one that plays the pitch); a note whose original has no voiced
+frame is not retried. For a mix of several sources (`retry_moved`'s default),
+whether its median f0 is the pitch (`plays_pitch`). Both on
+`pitch.fast_f0`'s track, the same as librosa's.
 """
 
 import numpy as np
@@ -23,6 +31,7 @@ from magenta_wavenet.sound.pitch import shift_pitch
 from magenta_wavenet.training import metrics
 
 NEIGHBOURS = (1, -1, 2, -2)  # semitones tried, in this order
+KEPT_SHARE = 0.9  # of the original's voiced frames on pitch: not retried
 
 
 def plays_pitch(audio, pitch, sample_rate):
@@ -32,11 +41,31 @@ def plays_pitch(audio, pitch, sample_rate):
       audio, sample_rate))[0] == metrics.ON_PITCH
 
 
+def frames_on_pitch(original_track, audio, sample_rate):
+  """Share of the original's voiced frames that a resynthesis plays at the
+  original's f0, within 50 cents (`metrics.pitch_accuracy`).
+
+  Args:
+    original_track: The original's (f0, voiced), `pitch.fast_f0`.
+    audio: float [samples] resynthesis, as long as the original.
+    sample_rate: Hz.
+
+  Returns:
+    Fraction in [0, 1]; NaN when the original has no voiced frame.
+  """
+  return metrics.pitch_accuracy(
+      None, audio, sample_rate, reference_track=original_track,
+      estimate_track=fast_f0(audio, sample_rate))
+
+
 def retry_off_pitch(model, originals, pitches, resyntheses, generate,
                     neighbours=NEIGHBOURS):
-  """Replaces the resyntheses that do not play their pitch where a
-  neighbouring pitch does; each note is moved by shifting its audio there
-  and encoding it (`codes.encode_shifted`).
+  """Replaces the resyntheses that play less than `KEPT_SHARE` of their
+  original's voiced frames at its f0 (`frames_on_pitch`), or whose median
+  f0 is not their pitch, with the one that plays most of them among the
+  note moved to its neighbouring pitches (one whose median is not the
+  pitch scores none); each note is moved by shifting its audio there and
+  encoding it (`codes.encode_shifted`).
 
   Args:
     model: The `NSynthAutoencoder` that made them.
@@ -50,19 +79,29 @@ def retry_off_pitch(model, originals, pitches, resyntheses, generate,
   Returns:
     As `retry_moved`.
   """
+  rate = model.config.sample_rate
+  tracks = [fast_f0(original, rate) for original in originals]
+
   def moved_codes(rows, move):
     return stack_padded([
         encode_shifted(model, originals[row], [pitches[row] + move],
                        pitches[row])[0] for row in rows])
 
-  return retry_moved(pitches, resyntheses, generate, moved_codes,
-                     model.config.sample_rate, neighbours)
+  def score(row, audio):
+    share = frames_on_pitch(tracks[row], audio, rate)
+    if np.isnan(share) or plays_pitch(audio, pitches[row], rate):
+      return share
+    return 0.0
+
+  return retry_moved(pitches, resyntheses, generate, moved_codes, rate,
+                     neighbours, score)
 
 
 def retry_moved(pitches, resyntheses, generate, moved_codes, sample_rate,
-                neighbours=NEIGHBOURS):
-  """`retry_off_pitch` for notes whose moved codes are given: a mix of
-  several sources (a sample pack's note) moves by moving each source.
+                neighbours=NEIGHBOURS, score=None):
+  """Retries the resyntheses that do not play their pitch from their notes
+  moved, and keeps the best; a note mixed from several sources (a sample
+  pack's) moves by moving each source.
 
   Args:
     pitches: The MIDI pitch each resynthesis should play.
@@ -75,17 +114,24 @@ def retry_moved(pitches, resyntheses, generate, moved_codes, sample_rate,
       frames, code_width] of those notes moved `move` semitones, told their
       pitch + move.
     sample_rate: Hz.
-    neighbours: Semitone moves tried, in order, while a note is not fixed;
-      a move that would take a note outside MIDI 0-127 is not tried.
+    neighbours: Semitone moves tried, in order, while a note scores under
+      `KEPT_SHARE`; a move that would take a note outside MIDI 0-127 is not
+      tried.
+    score: Function (row, audio) returning how well `audio` plays note
+      row's pitch, in [0, 1] (NaN: the note has no pitch to keep, and is not
+      retried). Default: 1 when it plays the pitch (`plays_pitch`), else 0.
 
   Returns:
     (list of float32 [length] resyntheses, int array [notes] of the move
     each one kept: 0 for its first resynthesis).
   """
+  if score is None:
+    def score(row, audio):
+      return float(plays_pitch(audio, pitches[row], sample_rate))
   kept = [np.asarray(note, np.float32) for note in resyntheses]
+  scores = [score(row, note) for row, note in enumerate(kept)]
   moves = np.zeros(len(kept), int)
-  todo = [row for row, note in enumerate(kept)
-          if not plays_pitch(note, pitches[row], sample_rate)]
+  todo = [row for row, value in enumerate(scores) if value < KEPT_SHARE]
   for move in neighbours:
     tried = [row for row in todo
              if 0 <= pitches[row] + move < MIDI_KEYS]
@@ -93,7 +139,9 @@ def retry_moved(pitches, resyntheses, generate, moved_codes, sample_rate,
       continue
     for row, audio in zip(tried, generate(moved_codes(tried, move), tried)):
       back = shift_pitch(audio, -move, sample_rate)[:len(kept[row])]
-      if plays_pitch(back, pitches[row], sample_rate):
-        kept[row], moves[row] = back, move
+      value = score(row, back)
+      if value > scores[row]:
+        kept[row], moves[row], scores[row] = back, move, value
+      if scores[row] >= KEPT_SHARE:
         todo.remove(row)
   return kept, moves

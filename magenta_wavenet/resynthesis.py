@@ -118,10 +118,11 @@ def generate_files(model, paths, outputs, sample_length, batch_size=1,
       output (`harmonics.harmonic_filter`); the partial files stay as
       generated, so that `resume` primes with the model's own samples. 0:
       none.
-    retry_off_pitch: Audio inputs only: an output that does not play its
-      input's pitch is generated again from the input moved a semitone or
-      two, then moved back (`pitch_retry.retry_off_pitch`), before it is
-      written.
+    retry_off_pitch: Audio inputs only: an output that plays its input's
+      pitch on less than `pitch_retry.KEPT_SHARE` of the input's voiced
+      frames is generated again from the input moved a semitone or two,
+      then moved back, and the one that plays it most is written
+      (`pitch_retry.retry_off_pitch`).
 
   Returns:
     List of the paths whose audio was saved.

@@ -11,6 +11,7 @@ import magenta_wavenet as mw
 from magenta_wavenet import pitch_retry
 from magenta_wavenet import resynthesis
 from magenta_wavenet.cli import generate
+from magenta_wavenet.sound.pitch import fast_f0
 from magenta_wavenet.sound.pitch import shift_pitch
 from magenta_wavenet.training import evaluation
 
@@ -76,6 +77,77 @@ def test_a_note_no_move_fixes_keeps_its_first_resynthesis(model):
   assert tried == [58, 56, 59, 55]
   assert moves.tolist() == [0]
   np.testing.assert_array_equal(kept[0], first[0])
+
+
+def part_at(midi, share, samples=SAMPLES):
+  """A note at MIDI `midi` for the first `share` of its samples, a fifth up
+  after."""
+  split = int(share * samples)
+  return np.concatenate([at(midi, samples)[:split],
+                         at(midi + 7, samples)[split:]])
+
+
+def test_frames_on_pitch_is_the_share_of_the_originals_voiced_frames():
+  track = fast_f0(at(57), RATE)
+  assert pitch_retry.frames_on_pitch(track, at(57), RATE) == 1.0
+  assert pitch_retry.frames_on_pitch(track, at(69), RATE) == 0.0
+  assert 0.3 < pitch_retry.frames_on_pitch(track, part_at(57, 0.5),
+                                           RATE) < 0.6
+  silence = fast_f0(np.zeros(SAMPLES, np.float32), RATE)
+  assert np.isnan(pitch_retry.frames_on_pitch(silence, at(57), RATE))
+
+
+def test_a_note_partly_off_its_pitch_keeps_the_retry_that_plays_it_most(
+    model):
+  # The first plays its pitch for 70% of the note (62% of pYIN's frames),
+  # which its median calls the pitch; no move reaches 90% once shifted back
+  # (the best, -1, 75%), so all four are tried and the best kept.
+  shares = {58: 0.5, 56: 0.9, 59: 0.0, 55: 0.6}
+  first = part_at(57, 0.7)
+  assert pitch_retry.plays_pitch(first, 57, RATE)
+  tried = []
+
+  def generate(codes, rows):
+    told = round(float(codes[0, 0, -1]))
+    tried.append(told)
+    return np.stack([part_at(told, shares[told])])
+
+  kept, moves = pitch_retry.retry_off_pitch(model, [at(57)], [57], [first],
+                                            generate)
+  assert tried == [58, 56, 59, 55]
+  assert moves.tolist() == [-1]
+  np.testing.assert_allclose(kept[0], shift_pitch(part_at(56, 0.9), 1, RATE),
+                             atol=1e-3)
+  # A candidate whose median is another pitch scores none, though some of
+  # its frames are on pitch: it does not replace a first with none.
+  silent = np.zeros(SAMPLES, np.float32)
+  assert pitch_retry.frames_on_pitch(
+      fast_f0(at(57), RATE), shift_pitch(part_at(58, 0.4), -1, RATE),
+      RATE) > 0.2
+  shares.update({58: 0.4, 56: 0.0})
+  _, moves = pitch_retry.retry_off_pitch(model, [at(57)], [57], [silent],
+                                         generate)
+  assert moves.tolist() == [0]
+  shares[56] = 0.9
+  # One that reaches 90% ends the retries.
+  shares[58] = 1.0
+  tried.clear()
+  _, moves = pitch_retry.retry_off_pitch(model, [at(57)], [57], [first],
+                                         generate)
+  assert tried == [58] and moves.tolist() == [1]
+
+
+def test_a_note_whose_original_has_no_pitch_is_not_retried(model):
+  silence = np.zeros(SAMPLES, np.float32)  # no voiced frame: no pitch
+  noise = np.random.default_rng(1).normal(0, 0.3, SAMPLES).astype(np.float32)
+
+  def generate(codes, rows):
+    raise AssertionError('nothing to retry')
+
+  kept, moves = pitch_retry.retry_off_pitch(model, [silence], [60], [noise],
+                                            generate)
+  assert moves.tolist() == [0]
+  np.testing.assert_array_equal(kept[0], noise)
 
 
 def test_moves_outside_the_midi_keys_are_not_tried():

@@ -160,9 +160,12 @@ def define_retry_flag(flag_values, pack=False, studio=False, mix=False):
             f'{moves}' + ('; default: the pack\'s own, or false.' if pack
                           else '.'))
   else:
-    text = ('Generate an output that does not play its input\'s pitch (a '
-            'wrong partial, another pitch, none) again from the input moved '
-            f'{moves}. Audio inputs only.')
+    text = ('Generate an output that plays its input\'s pitch on fewer than '
+            '90% of the input\'s voiced frames (a wrong partial, another '
+            'pitch, none) again from the input moved 1, then -1, 2, -2 '
+            'semitones until one reaches 90% once moved back, and keep the '
+            'one that plays it most; each retry costs one more generation of '
+            'that note. Audio inputs only.')
   flags.DEFINE_boolean('retry_off_pitch', None if pack else False, text,
                        flag_values=flag_values)
 

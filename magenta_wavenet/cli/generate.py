@@ -39,7 +39,8 @@ Usage:
       --source_path=magenta_wavenet/sounds/nsynth_e5.wav --save_path=output/ \
       --harmonic_filter_db=20
 
-  # Notes that come back at a wrong partial generated again from the note
+  # Notes that come back off their pitch (a wrong partial, or on fewer
+  # than 90% of the input's voiced frames) generated again from the note
   # moved a semitone or two, then moved back:
   python -m magenta_wavenet generate --source_path=notes/ \
       --save_path=generated/ --retry_off_pitch
