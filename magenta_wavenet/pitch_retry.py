@@ -21,6 +21,8 @@ whether its median f0 is the pitch (`plays_pitch`). Both on
 `pitch.fast_f0`'s track, the same as librosa's.
 """
 
+import logging
+
 import numpy as np
 
 from magenta_wavenet.codes import encode_shifted
@@ -30,18 +32,22 @@ from magenta_wavenet.sound.pitch import fast_f0
 from magenta_wavenet.sound.pitch import shift_pitch
 from magenta_wavenet.training import metrics
 
+logger = logging.getLogger(__name__)
+
 NEIGHBOURS = (1, -1, 2, -2)  # semitones tried, in this order
 KEPT_SHARE = 0.9  # of the original's voiced frames on pitch: not retried
 
 
-def plays_pitch(audio, pitch, sample_rate):
+def plays_pitch(audio, pitch, sample_rate, track=None):
   """Whether a note (float [samples]) plays MIDI `pitch` (`metrics.partial`
-  within its tolerance)."""
-  return metrics.partial(audio, pitch, sample_rate, track=fast_f0(
-      audio, sample_rate))[0] == metrics.ON_PITCH
+  within its tolerance); `track` is its `pitch.fast_f0`, when known."""
+  if track is None:
+    track = fast_f0(audio, sample_rate)
+  return metrics.partial(audio, pitch, sample_rate,
+                         track=track)[0] == metrics.ON_PITCH
 
 
-def frames_on_pitch(original_track, audio, sample_rate):
+def frames_on_pitch(original_track, audio, sample_rate, track=None):
   """Share of the original's voiced frames that a resynthesis plays at the
   original's f0, within 50 cents (`metrics.pitch_accuracy`).
 
@@ -49,13 +55,30 @@ def frames_on_pitch(original_track, audio, sample_rate):
     original_track: The original's (f0, voiced), `pitch.fast_f0`.
     audio: float [samples] resynthesis, as long as the original.
     sample_rate: Hz.
+    track: The resynthesis's `pitch.fast_f0`, when known.
 
   Returns:
     Fraction in [0, 1]; NaN when the original has no voiced frame.
   """
-  return metrics.pitch_accuracy(
-      None, audio, sample_rate, reference_track=original_track,
-      estimate_track=fast_f0(audio, sample_rate))
+  if track is None:
+    track = fast_f0(audio, sample_rate)
+  return metrics.pitch_accuracy(None, audio, sample_rate,
+                                reference_track=original_track,
+                                estimate_track=track)
+
+
+def log_moves(names, moves, moved):
+  """Logs one line for each note kept from a retry.
+
+  Args:
+    names: What to call each note (a file, a pack sample, a mix result).
+    moves: The move each kept (`retry_moved`); 0 is not logged.
+    moved: What was moved: 'the note', 'its sources', 'its sounds'.
+  """
+  for name, move in zip(names, moves):
+    if move:
+      logger.info('%s: played off its pitch; generated again from %s moved '
+                  '%+d semitones, then moved back.', name, moved, move)
 
 
 def retry_off_pitch(model, originals, pitches, resyntheses, generate,
@@ -88,8 +111,9 @@ def retry_off_pitch(model, originals, pitches, resyntheses, generate,
                        pitches[row])[0] for row in rows])
 
   def score(row, audio):
-    share = frames_on_pitch(tracks[row], audio, rate)
-    if np.isnan(share) or plays_pitch(audio, pitches[row], rate):
+    track = fast_f0(audio, rate)
+    share = frames_on_pitch(tracks[row], audio, rate, track)
+    if np.isnan(share) or plays_pitch(audio, pitches[row], rate, track):
       return share
     return 0.0
 

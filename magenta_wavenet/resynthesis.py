@@ -177,7 +177,7 @@ def generate_files(model, paths, outputs, sample_length, batch_size=1,
 
 def _retried(model, synthesizer, items, audio, lengths, temperature, seed):
   """A batch's outputs after `pitch_retry.retry_off_pitch`; each move is
-  logged."""
+  logged (`pitch_retry.log_moves`)."""
   def generate(codes, rows):
     return synthesizer.generate(codes, temperature=temperature, seed=seed,
                                 lengths=[lengths[row] for row in rows])
@@ -185,8 +185,5 @@ def _retried(model, synthesizer, items, audio, lengths, temperature, seed):
   kept, moves = pitch_retry.retry_off_pitch(
       model, [original for _, _, original in items],
       _played_pitches(model, items), audio, generate)
-  for (path, _, _), move in zip(items, moves):
-    if move:
-      logger.info('%s: played off its pitch; generated again from the note '
-                  'moved %+d semitones, then moved back.', path, move)
+  pitch_retry.log_moves([path for path, _, _ in items], moves, 'the note')
   return kept

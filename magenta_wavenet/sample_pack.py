@@ -604,15 +604,12 @@ def render_batch(model, notes, codes, manifest, save_path, files=LOCAL,
 def _retried(notes, audio, generate, codes, save_path, sample_rate):
   """A batch's notes after `pitch_retry.retry_moved`, every note of the
   batch judged (so that a resumed batch retries as an uninterrupted one);
-  each note moved is logged."""
+  each note moved is logged (`pitch_retry.log_moves`)."""
   kept, moves = pitch_retry.retry_moved(
       [midi for _, _, midi in notes], audio, generate,
       lambda rows, move: codes[move][rows], sample_rate)
-  for note, move in zip(notes, moves):
-    if move:
-      logger.info('%s: %s played off its pitch; generated again from its '
-                  'sources moved %+d semitones, then moved back.', save_path,
-                  sample_path(*note), move)
+  pitch_retry.log_moves([f'{save_path}: {sample_path(*note)}'
+                         for note in notes], moves, 'its sources')
   return kept
 
 

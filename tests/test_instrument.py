@@ -448,7 +448,7 @@ def test_notes_off_their_pitch_are_retried_from_their_sources_moved(
   settings = dict(points=2, pitches=[60, 67], note_length=8000, seed=4,
                   batch_size=4)
   folder = str(tmp_path / 'retried')
-  with caplog.at_level('INFO', logger='magenta_wavenet.sample_pack'):
+  with caplog.at_level('INFO', logger='magenta_wavenet.pitch_retry'):
     manifest = sample_pack.render_pack(pitch_model, pair, folder,
                                        retry_off_pitch=True, **settings)
   assert manifest['retry_off_pitch'] is True

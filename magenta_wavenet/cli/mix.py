@@ -194,11 +194,7 @@ def synthesize_codes(model, named_codes, save_path, batch_size, temperature,
           lambda rows, move, chunk=chunk: moved_codes(
               [chunk[row] for row in rows], move),
           model.config.sample_rate)
-      for name, move in zip(chunk, moves):
-        if move:
-          common.logger.info(
-              '%s: played off its pitch; generated again from its sounds '
-              'moved %+d semitones, then moved back.', name, move)
+      pitch_retry.log_moves(chunk, moves, 'its sounds')
     for name, row in zip(chunk, audio):
       path = os.path.join(save_path, name + '.wav')
       save_wav(path, harmonic_filter(row, harmonic_filter_db,
