@@ -19,6 +19,7 @@ except ImportError as error:
       '(or "[cuda]" on a machine with an NVIDIA GPU), or pip install -r '
       'requirements.txt.') from error
 
+from magenta_wavenet.codes import encode_at_level
 from magenta_wavenet.codes import encode_shifted
 from magenta_wavenet.errors import AudioError
 from magenta_wavenet.errors import CheckpointError

@@ -23,6 +23,7 @@ from magenta_wavenet.files import LOCAL
 from magenta_wavenet.model.autoencoder import check_code
 from magenta_wavenet.model.config import PRESETS
 from magenta_wavenet.sound.audio import load_audio
+from magenta_wavenet.sound.dsp import level_gain
 from magenta_wavenet.sound.dsp import trim_for_encoding
 from magenta_wavenet.sound.pitch import check_model_pitch
 from magenta_wavenet.sound.pitch import check_pitch
@@ -145,17 +146,45 @@ def stack_padded(codes):
                    for code in codes])
 
 
+def encode_at_level(model, clips, pitch=None):
+  """Codes of clips at the level the model hears best.
+
+  Each clip quieter than the model's `input_peak` is raised to it first
+  (`dsp.level_gain`); `model.encode` itself takes audio as it is, as the
+  reference does. Every command that encodes audio encodes it here.
+
+  Args:
+    model: An `NSynthAutoencoder`.
+    clips: float32 [batch, samples] at the model's rate, whole hops.
+    pitch: None, or MIDI pitches ([1] or [batch]) for a pitch-conditioned
+      model (`model.encode`).
+
+  Returns:
+    float32 array [batch, samples // hop_length, code_width].
+  """
+  clips = np.asarray(clips, np.float32)
+  return model.encode(clips * input_gain(model, clips)[:, None],
+                      pitch).numpy()
+
+
+def input_gain(model, audio):
+  """How much `encode_at_level` raises audio for `model` (`dsp.level_gain`
+  at its `input_peak`): float32 [batch] for [batch, samples], a scalar for
+  [samples]."""
+  return level_gain(audio, model.config.input_peak).numpy()
+
+
 def encode_shifted(model, audio, pitches, own_pitch=None,
                    batch_size=ENCODE_BATCH, source='audio'):
   """Codes of one sound moved to each of `pitches`, as a sampler plays it.
 
   The audio is shifted from its own pitch to each pitch (`shift_pitch`,
-  length kept) and then encoded; a pitch-conditioned model's code is told
-  that pitch too. Code and pitch input then agree, and the decoder plays
-  the pitch far more often than from the sound's own code with only its
-  pitch channel moved, which leaves the pitch the code carries to compete
-  with it (`python -m tools.compare_models --follow_semitones` measures
-  both).
+  length kept) and then encoded (`encode_at_level`); a pitch-conditioned
+  model's code is told that pitch too. Code and pitch input then agree,
+  and the decoder plays the pitch far more often than from the sound's own
+  code with only its pitch channel moved, which leaves the pitch the code
+  carries to compete with it (`python -m tools.compare_models
+  --follow_semitones` measures both).
 
   Args:
     model: An `NSynthAutoencoder`.
@@ -181,9 +210,9 @@ def encode_shifted(model, audio, pitches, own_pitch=None,
   codes = []
   for start in range(0, len(clips), batch_size):
     stop = start + batch_size
-    codes.append(model.encode(
-        clips[start:stop],
-        pitches[start:stop] if model.config.pitch_classes else None).numpy())
+    codes.append(encode_at_level(
+        model, clips[start:stop],
+        pitches[start:stop] if model.config.pitch_classes else None))
   return np.concatenate(codes)
 
 
@@ -192,9 +221,10 @@ def encode_files(model, paths, sample_length, on_error=None, pitch=None):
 
   Each file is cut to at most `sample_length` samples and then to whole
   hops, as the reference does; files of equal trimmed length are encoded
-  together, so every code equals the file's code encoded alone. A file that
-  cannot be read goes to `on_error` and is skipped. With `pitch`, each file
-  is first shifted from its own pitch to it, as `encode_shifted` does.
+  together (`encode_at_level`), so every code equals the file's code encoded
+  alone. A file that cannot be read goes to `on_error` and is skipped.
+  With `pitch`, each file is first shifted from its own pitch to it, as
+  `encode_shifted` does.
 
   Args:
     model: An `NSynthAutoencoder`.
@@ -205,9 +235,9 @@ def encode_files(model, paths, sample_length, on_error=None, pitch=None):
       at; None: each file's own, unshifted.
 
   Returns:
-    List of (path, audio float32 [samples] as encoded (shifted with
-    `pitch`), code float32 [frames, channels]) for the files that loaded,
-    in input order.
+    List of (path, audio float32 [samples] as read (shifted with `pitch`),
+    before `encode_at_level` raises a quiet one, code float32 [frames,
+    channels]) for the files that loaded, in input order.
   """
   hop = model.config.hop_length
   rate = model.config.sample_rate
@@ -226,8 +256,8 @@ def encode_files(model, paths, sample_length, on_error=None, pitch=None):
     by_length[audio.shape[0]].append(path)
   codes = {}
   for group in by_length.values():
-    group_codes = model.encode(np.stack([loaded[p] for p in group]),
-                               pitch).numpy()
+    group_codes = encode_at_level(model, np.stack([loaded[p] for p in group]),
+                               pitch)
     codes.update(zip(group, group_codes))
   return [(path, loaded[path], codes[path]) for path in paths if path in codes]
 

@@ -1,7 +1,10 @@
 """Generates audio files from audio or code files, in batches, resumably.
 
 Each input (an audio file, encoded first, or a `.npy` code) gives one WAV
-of at most `sample_length` samples at 16 kHz. While generating, the audio so
+of at most `sample_length` samples at 16 kHz. An audio file that was
+raised to the model's level to be encoded (`codes.encode_at_level`) is
+lowered back, so its resynthesis is as loud as it; a code plays at the
+model's level. While generating, the audio so
 far is rewritten every `save_every` samples to the output's partial file
 (`partial_path`), which survives a crash or Ctrl-C; the finished file
 replaces it. `resume=True` primes the model with those partial files by
@@ -17,6 +20,7 @@ import numpy as np
 
 from magenta_wavenet import pitch_retry
 from magenta_wavenet.codes import encode_files
+from magenta_wavenet.codes import input_gain
 from magenta_wavenet.codes import load_code
 from magenta_wavenet.codes import reported
 from magenta_wavenet.codes import stack_padded
@@ -51,6 +55,11 @@ def _played_pitches(model, items):
     return [float(code[0, -1]) for _, code, _ in items]
   return [note_pitch(audio, model.config.sample_rate, path)
           for path, _, audio in items]
+
+
+def _gain(model, original):
+  """How much `codes.encode_at_level` raised an input: 1 for a code."""
+  return 1.0 if original is None else float(input_gain(model, original))
 
 
 def partial_path(output):
@@ -163,6 +172,8 @@ def generate_files(model, paths, outputs, sample_length, batch_size=1,
     if retry_off_pitch:
       audio = _retried(model, synthesizer, items, audio, lengths,
                        temperature, seed)
+    audio = [row / _gain(model, original) for row, (_, _, original)
+             in zip(audio, items)]
     for (path, _, _), name, row in zip(items, names, audio):
       with reported(path, on_error):
         save_wav(name, harmonic_filter(row, harmonic_filter_db,

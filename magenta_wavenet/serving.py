@@ -3,7 +3,10 @@ r"""Exports a model as a TensorFlow SavedModel for serving without this package.
 Signatures (inspect them with `saved_model_cli show --dir <path> --all`):
 
 * `encode(audio)`: audio float32 [batch, samples] at 16 kHz -> `code`
-  float32 [batch, samples // hop, channels] (trimmed to whole hops). A
+  float32 [batch, samples // hop, channels] (trimmed to whole hops); a clip
+  quieter than the model's `input_peak` is raised to it first, as
+  `codes.encode_at_level` does (0.9 for the shipped models, none for
+  Magenta's). A
   pitch-conditioned model's code ends with each clip's MIDI pitch (17
   channels for h64_bo16_pitch), estimated here as `model.encode` does:
   the median pYIN f0 of the clip's voiced frames, rounded (60 when none),
@@ -86,8 +89,10 @@ class ServingModule(tf.Module):
     return signatures
 
   def _encode(self, audio, pitch=None):
-    trimmed = audio[:, :dsp.trimmed_length(tf.shape(audio)[1],
-                                           self.config.hop_length)]
+    length = dsp.trimmed_length(tf.shape(audio)[1], self.config.hop_length)
+    audio *= dsp.level_gain(audio[:, :length],
+                            self.config.input_peak)[:, tf.newaxis]
+    trimmed = audio[:, :length]
     code = self.encoder(dsp.to_network_input(dsp.mu_law_encode(trimmed)))
     if not self.config.pitch_classes:
       return {'code': code}

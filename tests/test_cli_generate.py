@@ -5,6 +5,7 @@ import os
 import subprocess
 import sys
 
+from conftest import randomize
 from conftest import tone
 import numpy as np
 import soundfile
@@ -12,6 +13,8 @@ import soundfile
 import magenta_wavenet as mw
 from magenta_wavenet import resynthesis
 from magenta_wavenet.cli import generate
+from magenta_wavenet.codes import encode_files
+from magenta_wavenet.sound import dsp
 from magenta_wavenet.synthesis import generation
 
 RATE = 16000
@@ -168,3 +171,34 @@ def test_pitch_plays_codes_on_a_pitch_conditioned_model(
   assert generate.main(common + [f'--source_path={tmp_path}', '--pitch=128',
                                  f'--save_path={tmp_path / "high"}']) == 2
   assert 'not a number in the range [0, 127]' in capsys.readouterr().err
+
+
+def test_quiet_audio_is_raised_to_the_models_level_and_lowered_back(
+    tmp_path):
+  model = randomize(mw.NSynthAutoencoder(
+      mw.get_config('tiny').replace(input_peak=dsp.NOTE_PEAK)), seed=6)
+  mw.save_model(model, tmp_path / 'model')
+  loud = tone(640)
+  loud *= np.float32(dsp.NOTE_PEAK) / np.abs(loud).max()
+  loud[np.argmax(np.abs(loud))] = np.float32(dsp.NOTE_PEAK)
+  quiet = loud / 8  # raised by exactly 8 to the model's peak
+  for name, audio in (('loud', loud), ('quiet', quiet)):
+    soundfile.write(tmp_path / f'{name}.wav', audio, RATE, subtype='FLOAT')
+  # Taken as it is, the quiet note has another code.
+  assert not np.allclose(model.encode(quiet[None]), model.encode(loud[None]),
+                         atol=1e-3)
+  encoded = encode_files(model, [str(tmp_path / 'loud.wav'),
+                                 str(tmp_path / 'quiet.wav')], 640)
+  np.testing.assert_array_equal(encoded[1][2], encoded[0][2])
+  np.testing.assert_array_equal(encoded[1][1], quiet)  # the audio as read
+  assert generate.main([
+      'generate', f'--checkpoint_path={tmp_path / "model"}',
+      f'--source_path={tmp_path}/*.wav', f'--save_path={tmp_path / "out"}',
+      '--sample_length=640', '--seed=1', '--batch_size=1']) == 0
+  saved = {name: soundfile.read(tmp_path / 'out' / f'gen_{name}.wav',
+                                dtype='float32')[0]
+           for name in ('loud', 'quiet')}
+  # The same samples, the quiet one's as loud as its input.
+  assert np.abs(saved['loud']).max() > 0.1
+  np.testing.assert_allclose(saved['quiet'] * 8, saved['loud'],
+                             atol=8 / 32768)

@@ -25,10 +25,23 @@ def test_frozen():
     (dict(decoder_width=0), 'decoder_width must be a positive integer'),
     (dict(filter_length=2), 'filter_length must be 3'),
     (dict(hop_length=100), 'multiple of the largest dilation'),
-    (dict(encoder_filter_length=4), 'must be odd')])
+    (dict(encoder_filter_length=4), 'must be odd'),
+    (dict(input_peak=1.5), 'input_peak must be a number from 0'),
+    (dict(input_peak=-0.1), 'input_peak must be a number from 0'),
+    (dict(input_peak=True), 'input_peak must be a number from 0'),
+    (dict(input_peak='loud'), 'input_peak must be a number from 0')])
 def test_invalid_values_say_what_to_change(changes, message):
   with pytest.raises(mw.ConfigError, match=message):
     mw.get_config('h512_bo16').replace(**changes)
+
+
+def test_the_level_a_model_hears():
+  # The published model takes audio as it is, as Magenta's tools do; the
+  # shipped ones were trained on notes at a peak of 0.9 and ask for it.
+  assert mw.get_config('h512_bo16').input_peak == 0.0
+  assert mw.get_config('h64_bo16').input_peak == 0.9
+  assert mw.get_config('h64_bo16_pitch').input_peak == 0.9
+  assert mw.load_model('h64_bo16_pitch').config.input_peak == 0.9
 
 
 def test_unknown_preset():

@@ -75,3 +75,18 @@ def test_trim(length, expected):
 
 def test_trim_respects_sample_length():
   assert dsp.trimmed_length(64000, 512, sample_length=40000) == 39936
+
+
+def test_level_gain_raises_only_quiet_sound():
+  ramp = np.linspace(-1, 1, 101, dtype=np.float32)
+  clips = np.stack([0.09 * ramp, 0.9 * ramp, ramp, 5e-5 * ramp,
+                    np.zeros(101, np.float32)])
+  gain = dsp.level_gain(clips, dsp.NOTE_PEAK)
+  assert gain.shape == (5,) and gain.dtype == np.float32
+  # A tenth of the peak is raised tenfold; at or above it, or silence
+  # (below SILENT_PEAK), stays.
+  np.testing.assert_allclose(gain, [10, 1, 1, 1, 1], rtol=1e-6)
+  np.testing.assert_allclose(np.abs(clips[0] * gain[0]).max(), 0.9,
+                             rtol=1e-6)
+  assert dsp.level_gain(clips[0], dsp.NOTE_PEAK).shape == ()
+  np.testing.assert_array_equal(dsp.level_gain(clips, 0.0), np.ones(5))

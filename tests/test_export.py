@@ -143,16 +143,20 @@ def test_default_model_export_runs_with_tensorflow_alone(default_export,
                  timeout=300, env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL='3'))
   out = np.load(tmp_path / 'out.npz')
   # The pitch estimated in the graph is the library's (pYIN's): E5, A1.
-  expected = model.encode(audio).numpy()
+  # Raised to the model's level first, as every command encodes.
+  assert mw.get_config('h64_bo16_pitch').input_peak > np.abs(audio).max()
+  expected = mw.encode_at_level(model, audio)
   assert out['estimated'].shape == (2, 4, 17)
   np.testing.assert_array_equal(out['estimated'][:, :, -1], [[76] * 4,
                                                              [33] * 4])
   np.testing.assert_allclose(out['estimated'], expected, atol=1e-5)
-  np.testing.assert_allclose(out['at_pitch'], model.encode(audio, pitch),
+  np.testing.assert_allclose(out['at_pitch'],
+                             mw.encode_at_level(model, audio, pitch),
                              atol=1e-5)
   # One pitch for every clip.
   np.testing.assert_allclose(out['signature_at_pitch'],
-                             model.encode(audio, pitch[1]), atol=1e-5)
+                             mw.encode_at_level(model, audio, pitch[1:]),
+                             atol=1e-5)
   assert 'pitch must be MIDI numbers in [0, 127]' in str(out['refused'])
   np.testing.assert_array_equal(out['audio'], generation.synthesize(
       model, code, seed=5, temperature=0.9, chunk_size=CHUNK, runtime='xla'))
@@ -181,4 +185,5 @@ def test_unconditioned_shipped_model_export(tmp_path):
   audio = mw.load_audio(mw.bundled_sound('nsynth_b4'))[None, :2048]
   code = loaded.signatures['encode'](audio=tf.constant(audio))['code']
   assert code.shape == (1, 4, 16)
-  np.testing.assert_allclose(code, model.encode(audio), atol=1e-5)
+  np.testing.assert_allclose(code, mw.encode_at_level(model, audio),
+                             atol=1e-5)

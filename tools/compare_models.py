@@ -29,10 +29,13 @@ range (lowest-highest seed):
   SoundFont);
 * `--real_notes`: an .npy [notes, samples] of real recorded notes; each
   is cut to `--sample_length` samples after the first `--real_offset` (past
-  the attack) and scaled to a peak of 0.8. Without `--real_labels` (NSynth's
-  unlabelled notes) they are named real_00, ... and pitched by pYIN; with
-  it, the JSON that `python -m tools.real_sets` writes beside the .npy
-  gives the set's name and each note's name and MIDI pitch.
+  the attack) and scaled to a peak of `--real_peak` (`REAL_PEAK`; a model
+  raises quieter notes to its `input_peak` before it encodes them, and
+  lowers the resynthesis back, as the commands do). Without
+  `--real_labels` (NSynth's unlabelled notes) they are named real_00, ...
+  and pitched by pYIN; with it, the JSON that `python -m tools.real_sets`
+  writes beside the .npy gives the set's name and each note's name and
+  MIDI pitch.
 
 Usage:
   python -m tools.compare_models --models h64_bo16,runs/pitch \
@@ -57,6 +60,8 @@ from magenta_wavenet.model import pretrained
 from magenta_wavenet.sound.pitch import note_pitch
 from magenta_wavenet.training import evaluation
 
+REAL_PEAK = 0.8
+
 FLAGS = common.new_flags()
 flags.DEFINE_list('models', ['h64_bo16'], 'Model names or checkpoint paths.',
                   flag_values=FLAGS)
@@ -71,6 +76,9 @@ flags.DEFINE_string('real_labels', '', 'JSON of the --real_notes\' set '
                     flag_values=FLAGS)
 flags.DEFINE_integer('real_offset', 2048, 'Samples skipped at the start of '
                      'each real note.', flag_values=FLAGS)
+flags.DEFINE_float('real_peak', REAL_PEAK, 'Peak each real note is scaled '
+                   'to.', lower_bound=1e-4, upper_bound=1.0,
+                   flag_values=FLAGS)
 flags.DEFINE_integer('num_notes', 16, 'Notes per TFRecord set.',
                      flag_values=FLAGS)
 flags.DEFINE_integer('sample_length', 16000, 'Samples per note.',
@@ -85,11 +93,10 @@ common.define_retry_flag(FLAGS)
 flags.DEFINE_string('save_path', '', 'Optional JSON of every score.',
                     flag_values=FLAGS)
 
-REAL_PEAK = 0.8
 REAL_SET = 'real NSynth notes'
 
 
-def real_notes(path, offset, length, labels=''):
+def real_notes(path, offset, length, labels='', peak=REAL_PEAK):
   """Real notes as (audio [notes, length], names, MIDI pitches, set name).
 
   Args:
@@ -98,9 +105,10 @@ def real_notes(path, offset, length, labels=''):
     labels: Optional JSON of `tools.real_sets` (the set's name, and each
       note's name and MIDI pitch); without it the notes are named real_00,
       ..., pitched by pYIN, and the set is `REAL_SET`.
+    peak: The peak each note is scaled to.
   """
   audio = np.load(path, allow_pickle=False)[:, offset:offset + length]
-  audio = (audio * REAL_PEAK / np.max(np.abs(audio), axis=1, keepdims=True)
+  audio = (audio * peak / np.max(np.abs(audio), axis=1, keepdims=True)
            ).astype(np.float32)
   if labels:
     with open(labels) as handle:
@@ -127,7 +135,8 @@ def note_sets(flag_values):
   if flag_values.real_notes:
     *notes, name = real_notes(
         flag_values.real_notes, flag_values.real_offset,
-        flag_values.sample_length, flag_values.real_labels)
+        flag_values.sample_length, flag_values.real_labels,
+        flag_values.real_peak)
     sets[name] = tuple(notes)
   if not sets:
     raise MagentaWavenetError(

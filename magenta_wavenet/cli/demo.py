@@ -67,7 +67,7 @@ def run_demo(model, sound, save_path, sample_length, seed=0,
   audio = load_audio(bundled_sound(sound), model.config.sample_rate,
                      min_samples=hop)
   audio = trim_for_encoding(audio, hop, sample_length)
-  code = model.encode(audio[None]).numpy()[0]
+  code = codes.encode_at_level(model, audio[None])[0]
   paths = {name: os.path.join(save_path, f'{sound}_{name}{extension}')
            for name, extension in (('original', '.wav'), ('code', '.npy'),
                                    ('plot', '.png'), ('resynthesis', '.wav'),
@@ -84,6 +84,7 @@ def run_demo(model, sound, save_path, sample_length, seed=0,
   started = time.monotonic()
   resynthesis = generation.synthesize(model, code[None], seed=seed,
                                       progress=True)[0]
+  resynthesis /= codes.input_gain(model, audio)  # as loud as the sound
   save_wav(paths['resynthesis'], resynthesis)
   print(f'Resynthesized {len(resynthesis)} samples in '
         f'{time.monotonic() - started:.0f} s.')

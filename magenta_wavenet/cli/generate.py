@@ -2,8 +2,10 @@ r"""Synthesizes audio from NSynth codes, or resynthesizes audio files.
 
 Takes the flags of Magenta's `nsynth_generate`, so an existing command line
 works with the program name swapped. `--source_path` is an audio file, a
-`.npy` code, a folder or a quoted glob: audio files are encoded first; a
-folder with no audio (or `--npy_only`) uses its `.npy` codes. Each input
+`.npy` code, a folder or a quoted glob: audio files are encoded first (one
+quieter than the model's training notes raised to their level, and its
+resynthesis lowered back: `codes.encode_at_level`); a folder with no audio
+(or `--npy_only`) uses its `.npy` codes. Each input
 `<stem>.wav` / `<stem>.npy` gives `<save_path>/gen_<stem>.wav`, for every
 file of every batch. While generating, the audio so far is rewritten every
 `--save_every` samples to `gen_<stem>.partial.wav` (listen while it runs;

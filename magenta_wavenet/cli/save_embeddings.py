@@ -4,7 +4,9 @@ Takes the flags of Magenta's `nsynth_save_embeddings`, so an existing command
 line works with the program name swapped. Each input `<stem>.wav` gives
 `<save_path>/<stem>_embeddings.npy`, float32 [frames, 16] (31.25 frames per
 second), for every file of every batch; a file that fails is reported on one
-line and the others are still encoded.
+line and the others are still encoded. A file quieter than the notes the
+model was trained on is raised to their level first (`input_peak`: 0.9 for
+the shipped models; Magenta's model takes every file as it is).
 
 Usage:
   # One file, with the shipped model:

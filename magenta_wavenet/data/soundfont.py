@@ -17,6 +17,7 @@ import numpy as np
 
 from magenta_wavenet.data import schema
 from magenta_wavenet.errors import DataError
+from magenta_wavenet.sound import dsp
 from magenta_wavenet.sound.audio import load_audio
 
 DEFAULT_SOUNDFONT = '/usr/share/sounds/sf2/FluidR3_GM.sf2'
@@ -208,8 +209,9 @@ def render_notes(program, notes, soundfont=DEFAULT_SOUNDFONT, gain=0.5,
     notes: Sequence of (pitch, velocity).
     soundfont: Path of the .sf2 file.
     gain: FluidSynth's master gain.
-    normalize: Scale each note so its peak is 0.9 (NSynth's notes use the
-      full range); silent notes are left as they are.
+    normalize: Scale each note so its peak is `dsp.NOTE_PEAK` (NSynth's
+      notes use the full range); silent notes (`dsp.SILENT_PEAK`) are left
+      as they are.
 
   Returns:
     float32 array [len(notes), 64000], 16 kHz mono.
@@ -244,6 +246,6 @@ def render_notes(program, notes, soundfont=DEFAULT_SOUNDFONT, gain=0.5,
                     for i in range(len(notes))])
   if normalize:
     peaks = np.abs(clips).max(axis=1, keepdims=True)
-    clips = np.where(peaks > 1e-4, clips * (0.9 / np.maximum(peaks, 1e-4)),
-                     clips)
+    raised = clips * (dsp.NOTE_PEAK / np.maximum(peaks, dsp.SILENT_PEAK))
+    clips = np.where(peaks >= dsp.SILENT_PEAK, raised, clips)
   return np.clip(clips, -1.0, 1.0).astype(np.float32)

@@ -1,4 +1,5 @@
-"""Signal maths of NSynth: 8-bit mu-law and trimming to whole code frames.
+"""Signal maths of NSynth: 8-bit mu-law, trimming to whole code frames and
+the level a model hears.
 
 Pure functions, no Keras. The mu-law functions take numpy arrays or tensors
 and run the same float32 TensorFlow ops, in the same order, as the reference
@@ -10,6 +11,8 @@ import tensorflow as tf
 
 MU = 255
 _LOG_1_PLUS_MU = np.log(1.0 + MU)  # float64, cast to float32 like the reference
+NOTE_PEAK = 0.9  # Peak of the notes `make_dataset` renders (NSynth's: full)
+SILENT_PEAK = 1e-4  # Audio with a lower peak is silence: never scaled up
 
 
 def mu_law_encode(audio):
@@ -90,3 +93,27 @@ def trim_for_encoding(audio, hop_length, sample_length=None):
   audio = np.asarray(audio)
   length = trimmed_length(audio.shape[-1], hop_length, sample_length)
   return audio[..., :length]
+
+
+def level_gain(audio, peak):
+  """The factor that raises quieter audio to a peak of `peak`.
+
+  A model hears sounds best at the level of its training notes: the shipped
+  models' pitch and spectra fall apart below a peak of about 0.1 (see
+  `WaveNetConfig.input_peak`). Audio whose peak is `peak` or more, or
+  below `SILENT_PEAK` (silence, whose noise must not be raised), keeps its
+  level: the factor is 1, and 1 for every clip when `peak` is 0. Float32
+  TensorFlow ops, so that a SavedModel's graph raises audio as the library
+  does.
+
+  Args:
+    audio: float array or tensor [samples] or [batch, samples].
+    peak: The peak quieter audio is raised to, in (0, 1]; 0 for none.
+
+  Returns:
+    float32 tensor, scalar for [samples] or [batch] for [batch, samples]:
+    each clip's factor, >= 1.
+  """
+  loudest = tf.reduce_max(tf.abs(tf.cast(audio, tf.float32)), axis=-1)
+  quiet = (loudest < peak) & (loudest >= SILENT_PEAK)
+  return tf.where(quiet, peak / tf.maximum(loudest, SILENT_PEAK), 1.0)

@@ -6,7 +6,9 @@ import dataclasses
 import numpy as np
 
 from magenta_wavenet import pitch_retry
+from magenta_wavenet.codes import encode_at_level
 from magenta_wavenet.codes import encode_shifted
+from magenta_wavenet.codes import input_gain
 from magenta_wavenet.data import reader
 from magenta_wavenet.data import schema
 from magenta_wavenet.errors import DataError
@@ -117,7 +119,11 @@ def evaluate(model, audio, names, pitches, temperature=1.0, seed=0,
       generated again from the note moved a semitone or two
       (`pitch_retry.retry_off_pitch`), as `generate --retry_off_pitch`.
 
-  A pitch-conditioned model hears the pitch pYIN estimates from each
+  Each note is encoded as a command encodes it (`codes.encode_at_level`,
+  which raises a note quieter than the model's `input_peak`), its NLL is
+  that of the note so raised, and its resynthesis is lowered back before
+  it is scored. A pitch-conditioned model hears the pitch pYIN estimates
+  from each
   original, as when a user encodes a sound, not the label; the partial a
   resynthesis plays is judged against that pitch (the label for a model
   without pitch). Instruments are told apart among the notes of one label.
@@ -149,8 +155,9 @@ def evaluate_seeds(model, audio, names, pitches, temperature=1.0,
         'no pitch to move for follow_semitones.')
   length = dsp.trimmed_length(audio.shape[1], model.config.hop_length)
   originals = np.asarray(audio[:, :length], np.float32)
-  codes = model.encode(originals).numpy()
-  nll = metrics.nll_bits(model, originals, codes)
+  gain = input_gain(model, originals)[:, None]
+  codes = encode_at_level(model, originals)
+  nll = metrics.nll_bits(model, originals * gain, codes)
   rate = model.config.sample_rate
   tracks = [f0(original, rate) for original in originals]
   original_hnr = [metrics.harmonic_to_noise_db(original, track[0], rate)
@@ -170,7 +177,7 @@ def evaluate_seeds(model, audio, names, pitches, temperature=1.0,
       resynthesis, _ = pitch_retry.retry_off_pitch(
           model, originals, given, resynthesis, generate)
     resynthesis = np.stack([harmonic_filter(note, harmonic_filter_db, rate)
-                            for note in resynthesis])
+                            for note in resynthesis / gain])
     follows, follows_shifted = _follows(
         model, originals, codes, follow_semitones, temperature, seed,
         batch_size)
