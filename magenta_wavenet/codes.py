@@ -23,7 +23,7 @@ from magenta_wavenet.files import LOCAL
 from magenta_wavenet.model.autoencoder import check_code
 from magenta_wavenet.model.config import PRESETS
 from magenta_wavenet.sound.audio import load_audio
-from magenta_wavenet.sound.dsp import level_gain
+from magenta_wavenet.sound.dsp import to_level
 from magenta_wavenet.sound.dsp import trim_for_encoding
 from magenta_wavenet.sound.pitch import check_model_pitch
 from magenta_wavenet.sound.pitch import check_pitch
@@ -147,11 +147,10 @@ def stack_padded(codes):
 
 
 def encode_at_level(model, clips, pitch=None):
-  """Codes of clips at the level the model hears best.
+  """Codes of clips at the level the model hears best (`at_level`).
 
-  Each clip quieter than the model's `input_peak` is raised to it first
-  (`dsp.level_gain`); `model.encode` itself takes audio as it is, as the
-  reference does. Every command that encodes audio encodes it here.
+  `model.encode` itself takes audio as it is, as the reference does; every
+  command that encodes audio encodes it here.
 
   Args:
     model: An `NSynthAutoencoder`.
@@ -162,16 +161,20 @@ def encode_at_level(model, clips, pitch=None):
   Returns:
     float32 array [batch, samples // hop_length, code_width].
   """
-  clips = np.asarray(clips, np.float32)
-  return model.encode(clips * input_gain(model, clips)[:, None],
-                      pitch).numpy()
+  return model.encode(at_level(model, clips)[0], pitch).numpy()
 
 
-def input_gain(model, audio):
-  """How much `encode_at_level` raises audio for `model` (`dsp.level_gain`
-  at its `input_peak`): float32 [batch] for [batch, samples], a scalar for
-  [samples]."""
-  return level_gain(audio, model.config.input_peak).numpy()
+def at_level(model, audio):
+  """Audio as `model` hears it best (`dsp.to_level` at its `input_peak`:
+  centred and, when quiet, raised) and the gain by which each clip was
+  raised, which a resynthesis is divided by to be as loud as its input.
+
+  Returns:
+    (float32 array like `audio`, float32 gain [batch] for [batch,
+    samples] or a scalar for [samples]).
+  """
+  levelled, gain = to_level(audio, model.config.input_peak)
+  return levelled.numpy(), gain.numpy()
 
 
 def encode_shifted(model, audio, pitches, own_pitch=None,
@@ -236,8 +239,8 @@ def encode_files(model, paths, sample_length, on_error=None, pitch=None):
 
   Returns:
     List of (path, audio float32 [samples] as read (shifted with `pitch`),
-    before `encode_at_level` raises a quiet one, code float32 [frames,
-    channels]) for the files that loaded, in input order.
+    before `encode_at_level` levels it, code float32 [frames, channels])
+    for the files that loaded, in input order.
   """
   hop = model.config.hop_length
   rate = model.config.sample_rate

@@ -19,8 +19,8 @@ import os
 import numpy as np
 
 from magenta_wavenet import pitch_retry
+from magenta_wavenet.codes import at_level
 from magenta_wavenet.codes import encode_files
-from magenta_wavenet.codes import input_gain
 from magenta_wavenet.codes import load_code
 from magenta_wavenet.codes import reported
 from magenta_wavenet.codes import stack_padded
@@ -59,7 +59,7 @@ def _played_pitches(model, items):
 
 def _gain(model, original):
   """How much `codes.encode_at_level` raised an input: 1 for a code."""
-  return 1.0 if original is None else float(input_gain(model, original))
+  return 1.0 if original is None else float(at_level(model, original)[1])
 
 
 def partial_path(output):

@@ -3,10 +3,10 @@ r"""Exports a model as a TensorFlow SavedModel for serving without this package.
 Signatures (inspect them with `saved_model_cli show --dir <path> --all`):
 
 * `encode(audio)`: audio float32 [batch, samples] at 16 kHz -> `code`
-  float32 [batch, samples // hop, channels] (trimmed to whole hops); a clip
-  quieter than the model's `input_peak` is raised to it first, as
-  `codes.encode_at_level` does (0.9 for the shipped models, none for
-  Magenta's). A
+  float32 [batch, samples // hop, channels] (trimmed to whole hops); each
+  clip is first centred and, when quieter than the model's `input_peak`,
+  raised to it, as `codes.encode_at_level` does (0.9 for the shipped
+  models; Magenta's takes audio as it is). A
   pitch-conditioned model's code ends with each clip's MIDI pitch (17
   channels for h64_bo16_pitch), estimated here as `model.encode` does:
   the median pYIN f0 of the clip's voiced frames, rounded (60 when none),
@@ -90,14 +90,13 @@ class ServingModule(tf.Module):
 
   def _encode(self, audio, pitch=None):
     length = dsp.trimmed_length(tf.shape(audio)[1], self.config.hop_length)
-    audio *= dsp.level_gain(audio[:, :length],
-                            self.config.input_peak)[:, tf.newaxis]
-    trimmed = audio[:, :length]
-    code = self.encoder(dsp.to_network_input(dsp.mu_law_encode(trimmed)))
+    # The clip as `codes.encode_at_level` hands it to model.encode.
+    heard, _ = dsp.to_level(audio[:, :length], self.config.input_peak)
+    code = self.encoder(dsp.to_network_input(dsp.mu_law_encode(heard)))
     if not self.config.pitch_classes:
       return {'code': code}
     if pitch is None:  # from the whole clip, as model.encode
-      pitch = estimate_pitch(audio, self.config.sample_rate)
+      pitch = estimate_pitch(heard, self.config.sample_rate)
     else:
       tf.debugging.assert_less_equal(
           tf.abs(pitch - 63.5), 63.5,

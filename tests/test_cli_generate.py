@@ -175,13 +175,12 @@ def test_pitch_plays_codes_on_a_pitch_conditioned_model(
 
 def test_quiet_audio_is_raised_to_the_models_level_and_lowered_back(
     tmp_path):
+  # Centred and raised to the peak of the notes the model was trained on.
   model = randomize(mw.NSynthAutoencoder(
       mw.get_config('tiny').replace(input_peak=dsp.NOTE_PEAK)), seed=6)
   mw.save_model(model, tmp_path / 'model')
-  loud = tone(640)
-  loud *= np.float32(dsp.NOTE_PEAK) / np.abs(loud).max()
-  loud[np.argmax(np.abs(loud))] = np.float32(dsp.NOTE_PEAK)
-  quiet = loud / 8  # raised by exactly 8 to the model's peak
+  loud = tone(640) * np.float32(1.5)  # peak 0.75: raised a little
+  quiet = loud / 8  # raised by exactly 8 times as much
   for name, audio in (('loud', loud), ('quiet', quiet)):
     soundfile.write(tmp_path / f'{name}.wav', audio, RATE, subtype='FLOAT')
   # Taken as it is, the quiet note has another code.
@@ -191,6 +190,13 @@ def test_quiet_audio_is_raised_to_the_models_level_and_lowered_back(
                                  str(tmp_path / 'quiet.wav')], 640)
   np.testing.assert_array_equal(encoded[1][2], encoded[0][2])
   np.testing.assert_array_equal(encoded[1][1], quiet)  # the audio as read
+  # An offset (DC) is taken out before the model hears the sound.
+  offset = loud + np.float32(0.05)
+  assert not np.allclose(model.encode(offset[None]), model.encode(loud[None]),
+                         atol=1e-3)
+  np.testing.assert_allclose(mw.encode_at_level(model, offset[None]),
+                             mw.encode_at_level(model, loud[None]),
+                             atol=1e-4)
   assert generate.main([
       'generate', f'--checkpoint_path={tmp_path / "model"}',
       f'--source_path={tmp_path}/*.wav', f'--save_path={tmp_path / "out"}',

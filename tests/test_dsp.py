@@ -90,3 +90,20 @@ def test_level_gain_raises_only_quiet_sound():
                              rtol=1e-6)
   assert dsp.level_gain(clips[0], dsp.NOTE_PEAK).shape == ()
   np.testing.assert_array_equal(dsp.level_gain(clips, 0.0), np.ones(5))
+
+
+def test_to_level_centres_then_raises():
+  sine = np.sin(np.linspace(0, 40 * np.pi, 800, endpoint=False))
+  clips = np.stack([0.05 * sine + 0.02, 0.9 * sine - 0.3]).astype(np.float32)
+  heard, gain = dsp.to_level(clips, dsp.NOTE_PEAK)
+  heard, gain = heard.numpy(), gain.numpy()
+  # The offset goes; the quiet clip is raised to the peak, the loud one
+  # (peak 0.9 once centred) keeps its level.
+  np.testing.assert_allclose(heard.mean(axis=1), 0, atol=1e-6)
+  np.testing.assert_allclose(gain, [18, 1], rtol=1e-4)
+  np.testing.assert_allclose(heard, np.stack([0.9 * sine, 0.9 * sine]),
+                             atol=1e-5)
+  # A model that takes audio as it is gets it unchanged.
+  as_is, ones = dsp.to_level(clips, 0.0)
+  np.testing.assert_array_equal(as_is, clips)
+  np.testing.assert_array_equal(ones, [1, 1])

@@ -84,7 +84,7 @@ def run_demo(model, sound, save_path, sample_length, seed=0,
   started = time.monotonic()
   resynthesis = generation.synthesize(model, code[None], seed=seed,
                                       progress=True)[0]
-  resynthesis /= codes.input_gain(model, audio)  # as loud as the sound
+  resynthesis /= codes.at_level(model, audio)[1]  # as loud as the sound
   save_wav(paths['resynthesis'], resynthesis)
   print(f'Resynthesized {len(resynthesis)} samples in '
         f'{time.monotonic() - started:.0f} s.')

@@ -46,13 +46,14 @@ class WaveNetConfig:
       NSynth paper's pitch-conditioned one, whose conditioning is the code
       with a one-hot MIDI pitch appended. Such a model's codes carry the
       pitch as one more channel (`code_width` = bottleneck_width + 1).
-    input_peak: The peak that quieter audio is raised to before it is
-      encoded (`dsp.level_gain`; a resynthesis is lowered back): the level
-      of the notes the model was trained on. 0 encodes audio as it is, as
-      Magenta's tools do. The shipped models, trained on notes at a peak of
-      0.9, lose pitch and spectrum on quiet sounds otherwise (the real
-      NSynth notes at a peak of 0.05 kept their pitch on 52% of their
-      frames, against 79% at 0.8).
+    input_peak: The peak that quieter audio is raised to, once centred,
+      before it is encoded (`dsp.to_level`; a resynthesis is lowered
+      back): the level of the notes the model was trained on. 0 encodes
+      audio as it is (not centred either), as Magenta's tools do. The
+      shipped models, trained on notes at a peak of 0.9, lose pitch and
+      spectrum on quiet sounds otherwise (the real NSynth notes at a peak
+      of 0.05 kept their pitch on 52% of their frames, against 79% at
+      0.8).
   """
 
   name: str = 'custom'

@@ -1,5 +1,5 @@
 """Signal maths of NSynth: 8-bit mu-law, trimming to whole code frames and
-the level a model hears.
+the level a model hears (centred, quiet clips raised).
 
 Pure functions, no Keras. The mu-law functions take numpy arrays or tensors
 and run the same float32 TensorFlow ops, in the same order, as the reference
@@ -117,3 +117,27 @@ def level_gain(audio, peak):
   loudest = tf.reduce_max(tf.abs(tf.cast(audio, tf.float32)), axis=-1)
   quiet = (loudest < peak) & (loudest >= SILENT_PEAK)
   return tf.where(quiet, peak / tf.maximum(loudest, SILENT_PEAK), 1.0)
+
+
+def to_level(audio, peak):
+  """Audio as a model trained on notes at a peak of `peak` hears it best.
+
+  With `peak` > 0 each clip is centred (its mean, a DC offset, removed: the
+  shipped model keeps the pitch of the real NSynth notes on 78% of their
+  frames, on 58% with an offset of 0.02) and, when quieter than `peak`,
+  raised to it (`level_gain`). With `peak` 0 the audio is as it was.
+
+  Args:
+    audio: float array or tensor [samples] or [batch, samples].
+    peak: The model's `input_peak`, in [0, 1].
+
+  Returns:
+    (float32 tensor shaped like `audio`, the gain: float32 tensor, scalar
+    or [batch], by which each centred clip was raised).
+  """
+  audio = tf.cast(audio, tf.float32)
+  if not peak:
+    return audio, tf.ones(tf.shape(audio)[:-1])
+  centred = audio - tf.reduce_mean(audio, axis=-1, keepdims=True)
+  gain = level_gain(centred, peak)
+  return centred * gain[..., tf.newaxis], gain

@@ -6,9 +6,9 @@ import dataclasses
 import numpy as np
 
 from magenta_wavenet import pitch_retry
+from magenta_wavenet.codes import at_level
 from magenta_wavenet.codes import encode_at_level
 from magenta_wavenet.codes import encode_shifted
-from magenta_wavenet.codes import input_gain
 from magenta_wavenet.data import reader
 from magenta_wavenet.data import schema
 from magenta_wavenet.errors import DataError
@@ -155,9 +155,9 @@ def evaluate_seeds(model, audio, names, pitches, temperature=1.0,
         'no pitch to move for follow_semitones.')
   length = dsp.trimmed_length(audio.shape[1], model.config.hop_length)
   originals = np.asarray(audio[:, :length], np.float32)
-  gain = input_gain(model, originals)[:, None]
+  heard, gain = at_level(model, originals)
   codes = encode_at_level(model, originals)
-  nll = metrics.nll_bits(model, originals * gain, codes)
+  nll = metrics.nll_bits(model, heard, codes)
   rate = model.config.sample_rate
   tracks = [f0(original, rate) for original in originals]
   original_hnr = [metrics.harmonic_to_noise_db(original, track[0], rate)
@@ -177,7 +177,7 @@ def evaluate_seeds(model, audio, names, pitches, temperature=1.0,
       resynthesis, _ = pitch_retry.retry_off_pitch(
           model, originals, given, resynthesis, generate)
     resynthesis = np.stack([harmonic_filter(note, harmonic_filter_db, rate)
-                            for note in resynthesis / gain])
+                            for note in resynthesis / gain[:, None]])
     follows, follows_shifted = _follows(
         model, originals, codes, follow_semitones, temperature, seed,
         batch_size)
