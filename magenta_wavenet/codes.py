@@ -166,7 +166,7 @@ def encode_at_level(model, clips, pitch=None):
 
 def at_level(model, audio):
   """Audio as `model` hears it best (`dsp.to_level` at its `input_peak`:
-  centred and, when quiet, raised) and the gain by which each clip was
+  its offset out and, when quiet, raised) and the gain by which each clip was
   raised, which a resynthesis is divided by to be as loud as its input.
 
   Returns:

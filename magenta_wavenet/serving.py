@@ -4,9 +4,9 @@ Signatures (inspect them with `saved_model_cli show --dir <path> --all`):
 
 * `encode(audio)`: audio float32 [batch, samples] at 16 kHz -> `code`
   float32 [batch, samples // hop, channels] (trimmed to whole hops); each
-  clip is first centred and, when quieter than the model's `input_peak`,
-  raised to it, as `codes.encode_at_level` does (0.9 for the shipped
-  models; Magenta's takes audio as it is). A
+  clip's offset is first taken out and, when quieter than the model's
+  `input_peak`, the clip raised to it, as `codes.encode_at_level` does
+  (0.9 for the shipped models; Magenta's takes audio as it is). A
   pitch-conditioned model's code ends with each clip's MIDI pitch (17
   channels for h64_bo16_pitch), estimated here as `model.encode` does:
   the median pYIN f0 of the clip's voiced frames, rounded (60 when none),

@@ -179,7 +179,8 @@ def test_quiet_audio_is_raised_to_the_models_level_and_lowered_back(
   model = randomize(mw.NSynthAutoencoder(
       mw.get_config('tiny').replace(input_peak=dsp.NOTE_PEAK)), seed=6)
   mw.save_model(model, tmp_path / 'model')
-  loud = tone(640) * np.float32(1.5)  # peak 0.75: raised a little
+  # Two whole periods in each eighth: no offset of its own.
+  loud = tone(640, frequency=400.0) * np.float32(1.5)  # peak 0.75: raised
   quiet = loud / 8  # raised by exactly 8 times as much
   for name, audio in (('loud', loud), ('quiet', quiet)):
     soundfile.write(tmp_path / f'{name}.wav', audio, RATE, subtype='FLOAT')
@@ -193,10 +194,11 @@ def test_quiet_audio_is_raised_to_the_models_level_and_lowered_back(
   # An offset (DC) is taken out before the model hears the sound.
   offset = loud + np.float32(0.05)
   assert not np.allclose(model.encode(offset[None]), model.encode(loud[None]),
-                         atol=1e-3)
+                         atol=1e-2)
+  # (adding and taking out 0.05 moves a few samples by a mu-law class)
   np.testing.assert_allclose(mw.encode_at_level(model, offset[None]),
                              mw.encode_at_level(model, loud[None]),
-                             atol=1e-4)
+                             atol=2e-3)
   assert generate.main([
       'generate', f'--checkpoint_path={tmp_path / "model"}',
       f'--source_path={tmp_path}/*.wav', f'--save_path={tmp_path / "out"}',

@@ -92,14 +92,14 @@ def test_level_gain_raises_only_quiet_sound():
   np.testing.assert_array_equal(dsp.level_gain(clips, 0.0), np.ones(5))
 
 
-def test_to_level_centres_then_raises():
-  sine = np.sin(np.linspace(0, 40 * np.pi, 800, endpoint=False))
+def test_to_level_takes_the_offset_out_then_raises():
+  sine = np.sin(np.linspace(0, 80 * np.pi, 800, endpoint=False))
   clips = np.stack([0.05 * sine + 0.02, 0.9 * sine - 0.3]).astype(np.float32)
   heard, gain = dsp.to_level(clips, dsp.NOTE_PEAK)
   heard, gain = heard.numpy(), gain.numpy()
   # The offset goes; the quiet clip is raised to the peak, the loud one
-  # (peak 0.9 once centred) keeps its level.
-  np.testing.assert_allclose(heard.mean(axis=1), 0, atol=1e-6)
+  # (peak 0.9 once the offset is out) keeps its level.
+  np.testing.assert_allclose(dsp.dc_offset(clips), [0.02, -0.3], atol=1e-6)
   np.testing.assert_allclose(gain, [18, 1], rtol=1e-4)
   np.testing.assert_allclose(heard, np.stack([0.9 * sine, 0.9 * sine]),
                              atol=1e-5)
@@ -107,3 +107,16 @@ def test_to_level_centres_then_raises():
   as_is, ones = dsp.to_level(clips, 0.0)
   np.testing.assert_array_equal(as_is, clips)
   np.testing.assert_array_equal(ones, [1, 1])
+
+
+def test_a_lopsided_attack_is_no_offset():
+  # A pluck whose first moments lean one way, then silence: its mean is
+  # not an offset, and its silence stays silent.
+  pluck = np.zeros(8000, np.float32)
+  pluck[:1000] = -np.exp(-np.arange(1000) / 200) * (
+      1.2 + np.sin(np.arange(1000) / 3))
+  assert abs(pluck.mean()) > 0.01
+  assert dsp.dc_offset(pluck).numpy() == 0
+  heard, gain = dsp.to_level(pluck, dsp.NOTE_PEAK)
+  np.testing.assert_array_equal(heard.numpy()[1000:], 0)
+  np.testing.assert_allclose(heard, pluck * gain.numpy(), rtol=1e-6)

@@ -46,10 +46,10 @@ class WaveNetConfig:
       NSynth paper's pitch-conditioned one, whose conditioning is the code
       with a one-hot MIDI pitch appended. Such a model's codes carry the
       pitch as one more channel (`code_width` = bottleneck_width + 1).
-    input_peak: The peak that quieter audio is raised to, once centred,
+    input_peak: The peak that quieter audio is raised to, its offset out,
       before it is encoded (`dsp.to_level`; a resynthesis is lowered
       back): the level of the notes the model was trained on. 0 encodes
-      audio as it is (not centred either), as Magenta's tools do. The
+      audio as it is (offset and all), as Magenta's tools do. The
       shipped models, trained on notes at a peak of 0.9, lose pitch and
       spectrum on quiet sounds otherwise (the real NSynth notes at a peak
       of 0.05 kept their pitch on 52% of their frames, against 79% at
