@@ -1,6 +1,7 @@
 """The pitch-conditioned preset: pitch as a code channel, pYIN, one-hots."""
 
 from conftest import TINY_PITCH
+from conftest import randomize
 from conftest import tiny_pitch_model
 from conftest import tone
 import librosa
@@ -199,3 +200,17 @@ def test_save_load_and_inference_from_shapes(pitch_model, tmp_path):
     np.testing.assert_array_equal(got.numpy(), want.numpy())
   with pytest.raises(mw.CheckpointError, match='cond_map_1/W has shape'):
     mw.load_model(tmp_path / 'm', config='h64_bo16')
+
+
+def test_encode_shifted_hears_a_quiet_sound_at_the_models_level():
+  # Packs, the studio and the retry encode their moved sounds as every
+  # command does: raised to the level of the notes the model trained on.
+  model = randomize(mw.NSynthAutoencoder(
+      TINY_PITCH.replace(input_peak=0.9)), seed=8)
+  audio = tone(4096, frequency=220.0)  # peak 0.5
+  loud, quiet = (mw.encode_shifted(model, clip, [64], own_pitch=57)[0]
+                 for clip in (audio, audio / 16))
+  np.testing.assert_allclose(quiet, loud, atol=1e-6)
+  moved = librosa.effects.pitch_shift(audio / 16, sr=16000, n_steps=7)
+  assert not np.allclose(quiet[:, :4], model.encode(moved[None])[0, :, :4],
+                         atol=1e-2)
