@@ -259,8 +259,8 @@ def encode_files(model, paths, sample_length, on_error=None, pitch=None):
     by_length[audio.shape[0]].append(path)
   codes = {}
   for group in by_length.values():
-    group_codes = encode_at_level(model, np.stack([loaded[p] for p in group]),
-                               pitch)
+    group_codes = encode_at_level(
+        model, np.stack([loaded[p] for p in group]), pitch)
     codes.update(zip(group, group_codes))
   return [(path, loaded[path], codes[path]) for path in paths if path in codes]
 

@@ -4,12 +4,11 @@ Each input (an audio file, encoded first, or a `.npy` code) gives one WAV
 of at most `sample_length` samples at 16 kHz. An audio file that was
 raised to the model's level to be encoded (`codes.encode_at_level`) is
 lowered back, so its resynthesis is as loud as it; a code plays at the
-model's level. While generating, the audio so
-far is rewritten every `save_every` samples to the output's partial file
-(`partial_path`), which survives a crash or Ctrl-C; the finished file
-replaces it. `resume=True` primes the model with those partial files by
-teacher forcing, so with the same seed the result equals an uninterrupted
-run.
+model's level. While generating, the audio so far is rewritten every
+`save_every` samples to the output's partial file (`partial_path`), which
+survives a crash or Ctrl-C; the finished file replaces it. `resume=True`
+primes the model with those partial files by teacher forcing, so with the
+same seed the result equals an uninterrupted run.
 """
 
 import logging

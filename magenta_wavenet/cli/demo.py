@@ -67,7 +67,8 @@ def run_demo(model, sound, save_path, sample_length, seed=0,
   audio = load_audio(bundled_sound(sound), model.config.sample_rate,
                      min_samples=hop)
   audio = trim_for_encoding(audio, hop, sample_length)
-  code = codes.encode_at_level(model, audio[None])[0]
+  heard, gain = codes.at_level(model, audio[None])  # as encode_at_level
+  code = model.encode(heard).numpy()[0]
   paths = {name: os.path.join(save_path, f'{sound}_{name}{extension}')
            for name, extension in (('original', '.wav'), ('code', '.npy'),
                                    ('plot', '.png'), ('resynthesis', '.wav'),
@@ -84,7 +85,7 @@ def run_demo(model, sound, save_path, sample_length, seed=0,
   started = time.monotonic()
   resynthesis = generation.synthesize(model, code[None], seed=seed,
                                       progress=True)[0]
-  resynthesis /= codes.at_level(model, audio)[1]  # as loud as the sound
+  resynthesis /= gain[0]  # as loud as the sound
   save_wav(paths['resynthesis'], resynthesis)
   print(f'Resynthesized {len(resynthesis)} samples in '
         f'{time.monotonic() - started:.0f} s.')

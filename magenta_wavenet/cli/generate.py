@@ -5,9 +5,9 @@ works with the program name swapped. `--source_path` is an audio file, a
 `.npy` code, a folder or a quoted glob: audio files are encoded first (one
 quieter than the model's training notes raised to their level, and its
 resynthesis lowered back: `codes.encode_at_level`); a folder with no audio
-(or `--npy_only`) uses its `.npy` codes. Each input
-`<stem>.wav` / `<stem>.npy` gives `<save_path>/gen_<stem>.wav`, for every
-file of every batch. While generating, the audio so far is rewritten every
+(or `--npy_only`) uses its `.npy` codes. Each input `<stem>.wav` /
+`<stem>.npy` gives `<save_path>/gen_<stem>.wav`, for every file of every
+batch. While generating, the audio so far is rewritten every
 `--save_every` samples to `gen_<stem>.partial.wav` (listen while it runs;
 it survives a crash or Ctrl-C); the finished file replaces it. `--resume`
 continues from those partial files: the model is primed with them by

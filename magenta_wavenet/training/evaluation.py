@@ -7,7 +7,6 @@ import numpy as np
 
 from magenta_wavenet import pitch_retry
 from magenta_wavenet.codes import at_level
-from magenta_wavenet.codes import encode_at_level
 from magenta_wavenet.codes import encode_shifted
 from magenta_wavenet.data import reader
 from magenta_wavenet.data import schema
@@ -123,10 +122,10 @@ def evaluate(model, audio, names, pitches, temperature=1.0, seed=0,
   which raises a note quieter than the model's `input_peak`), its NLL is
   that of the note so raised, and its resynthesis is lowered back before
   it is scored. A pitch-conditioned model hears the pitch pYIN estimates
-  from each
-  original, as when a user encodes a sound, not the label; the partial a
-  resynthesis plays is judged against that pitch (the label for a model
-  without pitch). Instruments are told apart among the notes of one label.
+  from each original, as when a user encodes a sound, not the label; the
+  partial a resynthesis plays is judged against that pitch (the label for
+  a model without pitch). Instruments are told apart among the notes of
+  one label.
 
   Returns:
     (list of `NoteScore`, resynthesized audio [notes, trimmed samples]).
@@ -155,8 +154,8 @@ def evaluate_seeds(model, audio, names, pitches, temperature=1.0,
         'no pitch to move for follow_semitones.')
   length = dsp.trimmed_length(audio.shape[1], model.config.hop_length)
   originals = np.asarray(audio[:, :length], np.float32)
-  heard, gain = at_level(model, originals)
-  codes = encode_at_level(model, originals)
+  heard, gain = at_level(model, originals)  # as `encode_at_level` hears them
+  codes = model.encode(heard).numpy()
   nll = metrics.nll_bits(model, heard, codes)
   rate = model.config.sample_rate
   tracks = [f0(original, rate) for original in originals]
