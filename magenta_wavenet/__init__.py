@@ -39,6 +39,7 @@ from magenta_wavenet.sound.audio import bundled_sound
 from magenta_wavenet.sound.audio import load_audio
 from magenta_wavenet.sound.audio import save_wav
 from magenta_wavenet.sound.harmonics import harmonic_filter
+from magenta_wavenet.synthesis.expectation import expected_audio
 from magenta_wavenet.synthesis.generation import Synthesizer
 from magenta_wavenet.synthesis.generation import incremental_logits
 from magenta_wavenet.synthesis.generation import synthesize

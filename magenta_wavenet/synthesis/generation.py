@@ -33,6 +33,7 @@ from magenta_wavenet.sound import dsp
 from magenta_wavenet.synthesis import host_loop
 from magenta_wavenet.synthesis import litert
 from magenta_wavenet.synthesis import numba_loop
+from magenta_wavenet.synthesis.expectation import expected_audio
 from magenta_wavenet.synthesis.incremental import IncrementalDecoder
 from magenta_wavenet.synthesis.incremental import feedback_tables
 
@@ -142,6 +143,9 @@ class Synthesizer:
     check_runtime(runtime, weights)
     self.weights = weights
     self.runtime = runtime
+    # The Keras decoder, for `expected_value` (None: a LiteRT decoder alone).
+    self.keras_decoder = (None if isinstance(model, litert.LiteRTDecoder)
+                          else model.decoder)
     if isinstance(model, litert.LiteRTDecoder):
       self.decoder = model
     elif runtime == 'xla':
@@ -252,10 +256,14 @@ class Synthesizer:
                                state, x_prev, keep_logits=True)[2]
 
   def generate(self, codes, temperature=1.0, seed=None, prime=None,
-               lengths=None, progress=None, on_chunk=None):
+               lengths=None, progress=None, on_chunk=None,
+               expected_value=False):
     """See `synthesize` (one batch, no splitting)."""
     codes = np.asarray(codes, np.float32)
     check_code(codes, self.config)
+    if expected_value and self.keras_decoder is None:
+      raise ConfigError('The expected value of each sample needs the Keras '
+                        'model\'s decoder; a LiteRT decoder alone has none.')
     batch, frames = codes.shape[:2]
     total = frames * self.config.hop_length
     lengths = _check_lengths(lengths, batch, total)
@@ -283,6 +291,8 @@ class Synthesizer:
         report(done - start)
       if on_chunk:
         on_chunk(_trimmed(audio[:, :done], lengths), done)
+    if expected_value:
+      audio = expected_audio(self.keras_decoder, codes, audio, temperature)
     return _trimmed(audio, lengths)
 
 
@@ -365,7 +375,8 @@ def _progress_reporter(progress, total):
 
 def synthesize(model, codes, *, temperature=1.0, seed=None, prime=None,
                lengths=None, batch_size=None, progress=None, on_chunk=None,
-               weights='float32', runtime=None, chunk_size=DEFAULT_CHUNK):
+               weights='float32', runtime=None, chunk_size=DEFAULT_CHUNK,
+               expected_value=False):
   """Generates audio from codes, one sample at a time.
 
   Calls with the same model, weights, runtime and chunk_size share one
@@ -393,6 +404,11 @@ def synthesize(model, codes, *, temperature=1.0, seed=None, prime=None,
     weights: 'float32' (exact), 'float16' or 'int8' (see `Synthesizer`).
     runtime: One of `RUNTIMES`; None picks `default_runtime`.
     chunk_size: Samples per loop call.
+    expected_value: Return each sample's expected value under the
+      distribution it was drawn from instead of the draw
+      (`expectation.expected_audio`, the prime's samples too, so that a run
+      resumed from its partial audio returns what the whole run would):
+      the draws still drive each next step, and `on_chunk` gets them.
 
   Returns:
     float32 numpy array [batch, frames * hop_length] in [-1, 1] (or
@@ -410,7 +426,7 @@ def synthesize(model, codes, *, temperature=1.0, seed=None, prime=None,
         codes[rows], temperature=temperature, seed=seed,
         prime=None if prime is None else np.asarray(prime)[rows],
         lengths=None if lengths is None else list(lengths)[rows],
-        progress=progress, on_chunk=on_chunk))
+        progress=progress, on_chunk=on_chunk, expected_value=expected_value))
   width = max(output.shape[1] for output in outputs)
   return np.concatenate(
       [np.pad(o, [[0, 0], [0, width - o.shape[1]]]) for o in outputs])
