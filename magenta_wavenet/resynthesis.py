@@ -98,7 +98,8 @@ def generate_files(model, paths, outputs, sample_length, batch_size=1,
                    use_npy=False, temperature=1.0, seed=None,
                    save_every=10000, resume=False, progress=None,
                    on_error=None, on_saved=None, weights='float32',
-                   pitch=None, harmonic_filter_db=0.0, retry_off_pitch=False):
+                   pitch=None, harmonic_filter_db=0.0, retry_off_pitch=False,
+                   expected_value=False):
   """Generates a WAV for each input, `batch_size` inputs at a time.
 
   Args:
@@ -131,6 +132,9 @@ def generate_files(model, paths, outputs, sample_length, batch_size=1,
       frames is generated again from the input moved a semitone or two,
       then moved back, and the one that plays it most is written
       (`pitch_retry.retry_off_pitch`).
+    expected_value: Write each sample's expected value under the
+      distribution it was drawn from (`expectation.expected_audio`); the
+      partial files stay the draws, so that `resume` primes with them.
 
   Returns:
     List of the paths whose audio was saved.
@@ -166,11 +170,12 @@ def generate_files(model, paths, outputs, sample_length, batch_size=1,
         padded, temperature=temperature, seed=seed, lengths=lengths,
         prime=_resume_prime(names, lengths) if resume else None,
         progress=progress,
-        on_chunk=_partial_writer(names, lengths, save_every))
+        on_chunk=_partial_writer(names, lengths, save_every),
+        expected_value=expected_value)
     audio = [row[:length] for row, length in zip(audio, lengths)]
     if retry_off_pitch:
       audio = _retried(model, synthesizer, items, audio, lengths,
-                       temperature, seed)
+                       temperature, seed, expected_value)
     audio = [row / _gain(model, original) for row, (_, _, original)
              in zip(audio, items)]
     for (path, _, _), name, row in zip(items, names, audio):
@@ -185,12 +190,14 @@ def generate_files(model, paths, outputs, sample_length, batch_size=1,
   return saved
 
 
-def _retried(model, synthesizer, items, audio, lengths, temperature, seed):
+def _retried(model, synthesizer, items, audio, lengths, temperature, seed,
+             expected_value):
   """A batch's outputs after `pitch_retry.retry_off_pitch`; each move is
   logged (`pitch_retry.log_moves`)."""
   def generate(codes, rows):
     return synthesizer.generate(codes, temperature=temperature, seed=seed,
-                                lengths=[lengths[row] for row in rows])
+                                lengths=[lengths[row] for row in rows],
+                                expected_value=expected_value)
 
   kept, moves = pitch_retry.retry_off_pitch(
       model, [original for _, _, original in items],

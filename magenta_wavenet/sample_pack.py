@@ -371,7 +371,7 @@ def moved_note_codes(model, sources, source_pitches, weights, pitches,
 def make_manifest(source_names, paths, source_pitches, weights, pitches,
                   samples, model_name, config, seed, batch_size,
                   decoder_weights, harmonic_filter_db=0.0,
-                  retry_off_pitch=False):
+                  retry_off_pitch=False, expected_value=False):
   """The manifest of a pack, not yet complete.
 
   Args:
@@ -391,6 +391,8 @@ def make_manifest(source_names, paths, source_pitches, weights, pitches,
       manifests of packs without it stay as they were.
     retry_off_pitch: Whether notes off their pitch are generated again
       from their sources moved (`render_batch`); recorded only when True.
+    expected_value: Whether each note is its samples' expected values
+      (`expectation.expected_audio`); recorded only when True.
 
   Returns:
     A dict ready for JSON, with `complete` False; `shifted_sources` True
@@ -403,6 +405,7 @@ def make_manifest(source_names, paths, source_pitches, weights, pitches,
               if harmonic_filter_db else {})
   shifted = {'shifted_sources': True} if config.pitch_classes else {}
   retried = {'retry_off_pitch': True} if retry_off_pitch else {}
+  expected = {'expected_value': True} if expected_value else {}
   return {
       'format_version': FORMAT_VERSION,
       'complete': False,
@@ -428,6 +431,7 @@ def make_manifest(source_names, paths, source_pitches, weights, pitches,
       **filtered,
       **shifted,
       **retried,
+      **expected,
   }
 
 
@@ -484,7 +488,7 @@ def _check_same(existing, manifest, path):
 def prepare_pack(model, sources, save_path, points, pitches, note_length,
                  seed=None, batch_size=None, model_name=None,
                  decoder_weights=None, harmonic_filter_db=None,
-                 retry_off_pitch=None, files=LOCAL):
+                 retry_off_pitch=None, expected_value=None, files=LOCAL):
   """Checks a pack's settings, writes its manifest and makes its codes.
 
   The first half of `render_pack`, which a distributed run
@@ -541,6 +545,11 @@ def prepare_pack(model, sources, save_path, points, pitches, note_length,
   if not isinstance(retry_off_pitch, bool):
     raise MagentaWavenetError(
         f'retry_off_pitch must be true or false, got {retry_off_pitch!r}.')
+  if expected_value is None:
+    expected_value = existing.get('expected_value', False)
+  if not isinstance(expected_value, bool):
+    raise MagentaWavenetError(
+        f'expected_value must be true or false, got {expected_value!r}.')
   if int(seed) < 0 or int(batch_size) < 1:
     raise MagentaWavenetError(f'seed must be >= 0 and batch size >= 1, got '
                               f'{seed} and {batch_size}.')
@@ -548,7 +557,7 @@ def prepare_pack(model, sources, save_path, points, pitches, note_length,
                            pitches, samples, model_name or config.name,
                            config, int(seed), int(batch_size),
                            decoder_weights, harmonic_filter_db,
-                           retry_off_pitch)
+                           retry_off_pitch, expected_value)
   files.makedirs(files.join(save_path, SAMPLES))
   if existing:
     _check_same(existing, manifest, manifest_path)
@@ -586,7 +595,8 @@ def render_batch(model, notes, codes, manifest, save_path, files=LOCAL,
     return generation.synthesize(
         model, batch_codes, seed=seed,
         lengths=[manifest['note_samples']] * len(batch_codes),
-        progress=progress, weights=manifest['model']['decoder_weights'])
+        progress=progress, weights=manifest['model']['decoder_weights'],
+        expected_value=manifest.get('expected_value', False))
 
   audio = generate(codes[0], progress=progress)
   if manifest.get('retry_off_pitch'):
@@ -642,7 +652,7 @@ def finish_pack(manifest, save_path, files=LOCAL):
 def render_pack(model, sources, save_path, points, pitches, note_length,
                 seed=None, batch_size=None, model_name=None, progress=None,
                 on_batch=None, decoder_weights=None, harmonic_filter_db=None,
-                retry_off_pitch=None):
+                retry_off_pitch=None, expected_value=None):
   """Renders a sample pack into `save_path`, or completes one there.
 
   `prepare_pack`, then each missing batch of `plan_batches` by
@@ -675,6 +685,9 @@ def render_pack(model, sources, save_path, points, pitches, note_length,
       generated again from its sources moved a semitone or two, then moved
       back (the module's docstring); None takes the existing pack's, or
       False. Each retry costs one more generation of the note.
+    expected_value: Whether each note is written as its samples' expected
+      values (`expectation.expected_audio`); None takes the existing
+      pack's, or False (the draws).
 
   Returns:
     The complete manifest (a dict, as in `manifest.json`).
@@ -688,7 +701,7 @@ def render_pack(model, sources, save_path, points, pitches, note_length,
       model, sources, save_path, points, pitches, note_length, seed=seed,
       batch_size=batch_size, model_name=model_name,
       decoder_weights=decoder_weights, harmonic_filter_db=harmonic_filter_db,
-      retry_off_pitch=retry_off_pitch)
+      retry_off_pitch=retry_off_pitch, expected_value=expected_value)
   _render_notes(model, codes, manifest, save_path, progress, on_batch)
   return finish_pack(manifest, save_path)
 

@@ -86,6 +86,27 @@ def test_audio_input_is_encoded_and_partial_wavs_are_written(
   np.testing.assert_allclose(saved, expected[0], atol=1 / 32768)
 
 
+def test_expected_value_writes_the_means_of_the_draws(tiny_checkpoint,
+                                                      tmp_path):
+  checkpoint, model = tiny_checkpoint
+  code = np.random.default_rng(2).normal(size=(5, 4)).astype(np.float32)
+  np.save(tmp_path / 'code.npy', code)
+  common = ['generate', f'--checkpoint_path={checkpoint}', '--npy_only',
+            f'--source_path={tmp_path / "code.npy"}', '--seed=6']
+  written = {}
+  for name, extra in (('drawn', []), ('means', ['--expected_value'])):
+    assert generate.main(common + [f'--save_path={tmp_path / name}'] +
+                         extra) == 0
+    written[name], _ = soundfile.read(tmp_path / name / 'gen_code.wav',
+                                      dtype='float32')
+  drawn = generation.synthesize(model, code[None], seed=6)
+  np.testing.assert_allclose(written['drawn'], drawn[0], atol=1 / 32768)
+  np.testing.assert_allclose(
+      written['means'], mw.expected_audio(model.decoder, code[None], drawn)[0],
+      atol=1 / 32768)
+  assert not np.allclose(written['means'], written['drawn'], atol=1e-3)
+
+
 def test_npy_only_and_bad_audio_in_a_real_process(tiny_checkpoint, tmp_path):
   checkpoint, _ = tiny_checkpoint
   (tmp_path / 'text.wav').write_text('not audio')

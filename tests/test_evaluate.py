@@ -272,6 +272,21 @@ def test_evaluate_command_refuses_a_move_that_is_not_a_number(capsys):
       capsys.readouterr().err)
 
 
+def test_evaluate_scores_expected_values_when_asked(monkeypatch):
+  asked = []
+
+  def fake(model, codes, **kwargs):
+    asked.append(kwargs['expected_value'])
+    return np.zeros([len(codes), 16000], np.float32)
+  monkeypatch.setattr(evaluation, 'synthesize', fake)
+  originals = np.stack([harmonic_tone(220.0, ENVELOPES[0], seconds=1.0)])
+  model = mw.NSynthAutoencoder('tiny')
+  for expected_value in (False, True):
+    evaluation.evaluate(model, originals, ['a'], [57],
+                        expected_value=expected_value)
+  assert asked == [False, True]
+
+
 def test_evaluate_can_score_the_resyntheses_after_the_harmonic_filter(
     monkeypatch):
   originals = np.stack([harmonic_tone(220.0, ENVELOPES[0], seconds=1.0),

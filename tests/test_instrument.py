@@ -374,6 +374,42 @@ def test_bad_inputs_give_one_line(tmp_path, tiny_checkpoint, sources, capsys,
   assert len(err) == 1 and re.search(message, err[0]), err
 
 
+def test_expected_values_are_a_setting_of_the_pack(
+    tmp_path, tiny_checkpoint, sources, monkeypatch):
+  _, model = tiny_checkpoint
+  asked = []
+  synthesize = generation.synthesize
+
+  def spy(*args, **kwargs):
+    asked.append(kwargs['expected_value'])
+    return synthesize(*args, **kwargs)
+  monkeypatch.setattr(generation, 'synthesize', spy)
+  pair = [sources[0], sources[2]]
+  settings = dict(points=2, pitches=[60], note_length=NOTE, seed=9,
+                  batch_size=4)
+  means = str(tmp_path / 'means')
+  manifest = sample_pack.render_pack(model, pair, means, expected_value=True,
+                                     **settings)
+  assert manifest['expected_value'] is True and asked == [True]
+  plain = str(tmp_path / 'plain')
+  manifest = sample_pack.render_pack(model, pair, plain, **settings)
+  assert 'expected_value' not in manifest and asked == [True, False]
+  for name in pack_files(plain):
+    if name.endswith('.wav'):
+      drawn = soundfile.read(os.path.join(plain, name))[0]
+      assert not np.allclose(soundfile.read(os.path.join(means, name))[0],
+                             drawn, atol=1e-3)
+  with pytest.raises(mw.MagentaWavenetError,
+                     match=r'another expected_value \(true there, none '
+                     r'now\)'):
+    sample_pack.render_pack(model, pair, means, expected_value=False,
+                            **settings)
+  with pytest.raises(mw.MagentaWavenetError,
+                     match='expected_value must be true or false, got 1'):
+    sample_pack.render_pack(model, pair, str(tmp_path / 'bad'),
+                            expected_value=1, **settings)
+
+
 def test_the_harmonic_filter_is_a_setting_of_the_pack(
     tmp_path, tiny_checkpoint, sources, monkeypatch):
   _, model = tiny_checkpoint
@@ -435,9 +471,11 @@ def test_notes_off_their_pitch_are_retried_from_their_sources_moved(
     tmp_path, pitch_model, sources, monkeypatch, caplog):
   calls = []
 
-  def fake(model, encodings, seed, lengths, progress=None, weights=None):
+  def fake(model, encodings, seed, lengths, progress=None, weights=None,
+           expected_value=None):
     # Plays the pitch its code is told, but 60 comes back at 3 f0 and 61
     # at 2 f0: only a move of -1 fixes a note at 60.
+    assert expected_value is False  # the draws, unless the pack says
     calls.append((np.array(encodings), seed))
     return np.stack([
         tone(lengths[0], frequency=440.0 * 2**((midi - 69) / 12)
@@ -493,15 +531,15 @@ def test_notes_off_their_pitch_are_retried_from_their_sources_moved(
 
 
 @pytest.mark.parametrize('flag, wanted', [
-    ([], None), (['--retry_off_pitch'], True),
-    (['--noretry_off_pitch'], False)])
-def test_the_command_passes_the_retry_setting(tmp_path, tiny_checkpoint,
-                                              sources, monkeypatch, flag,
-                                              wanted):
+    ([], None), (['--retry_off_pitch', '--expected_value'], True),
+    (['--noretry_off_pitch', '--noexpected_value'], False)])
+def test_the_command_passes_the_retry_and_expected_value_settings(
+    tmp_path, tiny_checkpoint, sources, monkeypatch, flag, wanted):
   path, _ = tiny_checkpoint
   seen = []
 
   def spy(*args, **kwargs):
+    assert kwargs['expected_value'] is wanted
     seen.append(kwargs['retry_off_pitch'])
     return {'samples': [], 'grid': {'points': []}}
   monkeypatch.setattr(sample_pack, 'render_pack', spy)
@@ -515,7 +553,8 @@ def test_retries_stay_inside_the_midi_keys(tmp_path, pitch_model, sources,
                                            monkeypatch):
   told = []
 
-  def fake(model, encodings, seed, lengths, progress=None, weights=None):
+  def fake(model, encodings, seed, lengths, progress=None, weights=None,
+           expected_value=False):
     told.append(sorted({int(code[0, -1]) for code in encodings}))
     return np.zeros((len(encodings), lengths[0]), np.float32)  # no pitch
   monkeypatch.setattr(generation, 'synthesize', fake)

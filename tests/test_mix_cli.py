@@ -97,6 +97,13 @@ def test_audio_inputs_are_encoded_and_synthesized(tmp_path, capsys):
   reference = generation.synthesize(model, expected[None], seed=4)[0]
   np.testing.assert_allclose(wav, reference, atol=1 / 32768)
   assert f'wrote {tmp_path / "out" / "mix.wav"}' in capsys.readouterr().out
+  assert run_mix(tmp_path, f'--checkpoint_path={tmp_path / "model"}',
+                 f'--mix={tmp_path / "x.wav"}:0.5,{tmp_path / "y.wav"}:0.5',
+                 '--synthesize', '--seed=4', '--expected_value') == 0
+  wav, _ = soundfile.read(tmp_path / 'out' / 'mix.wav', dtype='float32')
+  np.testing.assert_allclose(wav, generation.synthesize(
+      model, expected[None], seed=4, expected_value=True)[0], atol=1 / 32768)
+  assert not np.allclose(wav, reference, atol=1e-3)
 
 
 def test_pitch_sets_the_pitch_of_every_code_read_and_written(

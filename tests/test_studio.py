@@ -159,7 +159,7 @@ def test_a_render_reaches_100_percent_and_downloads_as_zip(client, workdir):
       'id': pack, 'complete': True, 'sources': ['a.wav', 'b.wav'],
       'rows': 1, 'cols': 2, 'pitches': [60, 64], 'note_seconds': 0.05,
       'sample_rate': RATE, 'harmonic_filter_db': 0.0,
-      'retry_off_pitch': False, 'samples': NOTES}
+      'retry_off_pitch': False, 'expected_value': False, 'samples': NOTES}
   note = client.get(f'/api/packs/{pack}/samples/p0_1_m064.wav')
   assert note.status_code == 200
   audio, rate = soundfile.read(io.BytesIO(note.content))
@@ -375,11 +375,13 @@ def test_the_retry_off_pitch_is_a_render_setting_with_the_studios_default(
   monkeypatch.setattr(sample_pack, 'render_pack', spy)
   plain = make_client(workdir, model)
   assert plain.get('/api/defaults').json() == {
-      'harmonic_filter_db': 0.0, 'retry_off_pitch': False}
+      'harmonic_filter_db': 0.0, 'retry_off_pitch': False,
+      'expected_value': False}
   wanted = settings(plain)
   retrying = make_client(workdir, model, retry_off_pitch=True)
   assert retrying.get('/api/defaults').json() == {
-      'harmonic_filter_db': 0.0, 'retry_off_pitch': True}
+      'harmonic_filter_db': 0.0, 'retry_off_pitch': True,
+      'expected_value': False}
   packs = []
   # Without the setting each studio takes its own default; a request's
   # setting overrides it, either way.
@@ -412,8 +414,46 @@ def test_the_retry_off_pitch_is_a_render_setting_with_the_studios_default(
     make_client(workdir, model, retry_off_pitch='yes')
 
 
-@pytest.mark.parametrize('argv, retry', [([], False),
-                                         (['--retry_off_pitch'], True)])
+def test_expected_values_are_a_render_setting_with_the_studios_default(
+    workdir, model, monkeypatch):
+  asked = []
+  render_pack = sample_pack.render_pack
+
+  def spy(*args, **kwargs):
+    asked.append(kwargs['expected_value'])
+    return render_pack(*args, **kwargs)
+  monkeypatch.setattr(sample_pack, 'render_pack', spy)
+  plain = make_client(workdir, model)
+  wanted = settings(plain)
+  means = make_client(workdir, model, expected_value=True)
+  assert means.get('/api/defaults').json()['expected_value'] is True
+  packs = []
+  for client, change in ((plain, {}), (means, {}),
+                         (means, {'expected_value': False})):
+    job, _ = finish(client, client.post(
+        '/api/renders', json=dict(wanted, **change)).json())
+    assert job['state'] == 'done', job
+    packs.append(job['pack'])
+  # The last is the first pack, already complete: nothing is rendered.
+  assert asked == [False, True] and packs[2] == packs[0]
+  assert packs[1] == pack_id(dict(wanted, expected_value=True),
+                             'tiny_pitch', shifted_sources=True)
+  manifest = json.loads((workdir / 'packs' / packs[1] / 'manifest.json')
+                        .read_text())
+  assert manifest['expected_value'] is True
+  listed = {pack['id']: pack['expected_value']
+            for pack in plain.get('/api/packs').json()}
+  assert listed == {packs[0]: False, packs[1]: True}
+  refused = plain.post('/api/renders', json=dict(wanted, expected_value=1))
+  assert refused.status_code == 400
+  assert refused.json()['detail'] == 'expected_value must be true or false.'
+  with pytest.raises(mw.MagentaWavenetError, match='expected_value must be '
+                     "true or false, got 'yes'"):
+    make_client(workdir, model, expected_value='yes')
+
+
+@pytest.mark.parametrize('argv, retry', [
+    ([], False), (['--retry_off_pitch', '--expected_value'], True)])
 def test_the_command_gives_the_studio_its_retry_default(workdir, monkeypatch,
                                                         argv, retry):
   uvicorn = pytest.importorskip('uvicorn')
@@ -429,3 +469,4 @@ def test_the_command_gives_the_studio_its_retry_default(workdir, monkeypatch,
   assert studio_command.main(['studio', '--log=ERROR', f'--workdir={workdir}',
                               '--default_pack=false'] + argv) == 0
   assert made['retry_off_pitch'] is retry
+  assert made['expected_value'] is retry

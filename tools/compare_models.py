@@ -18,7 +18,8 @@ encoded there, as `instrument`, `mix --pitch` and `generate --pitch` play a
 sound at another pitch ('-' without it). `--harmonic_filter_db` scores every
 resynthesis after the harmonic filter (`harmonics.harmonic_filter`, as
 `generate --harmonic_filter_db`), and the rows name it, as they name
-`--retry_off_pitch` (`generate --retry_off_pitch`). Whether a
+`--retry_off_pitch` (`generate --retry_off_pitch`) and `--expected_value`
+(`generate --expected_value`). Whether a
 resynthesis keeps the pitch depends much on the sampler's luck, so with
 several seeds each row gives the mean over seeds and the pitch accuracy's
 range (lowest-highest seed):
@@ -90,6 +91,7 @@ flags.DEFINE_list('temperatures', ['1.0'], 'Sampling temperatures; each '
 common.define_follow_flag(FLAGS)
 common.define_harmonic_filter_flag(FLAGS)
 common.define_retry_flag(FLAGS)
+common.define_expected_value_flag(FLAGS)
 flags.DEFINE_string('save_path', '', 'Optional JSON of every score.',
                     flag_values=FLAGS)
 
@@ -182,9 +184,10 @@ def _body(flag_values):
   for model_name in flag_values.models:
     model = pretrained.load_model(model_name)
     label = model_name + (
-        ' + retry off pitch' if flag_values.retry_off_pitch else '') + (
-            f' + harmonic filter {flag_values.harmonic_filter_db:g} dB'
-            if flag_values.harmonic_filter_db else '')
+        ' + expected value' if flag_values.expected_value else '') + (
+            ' + retry off pitch' if flag_values.retry_off_pitch else '') + (
+                f' + harmonic filter {flag_values.harmonic_filter_db:g} dB'
+                if flag_values.harmonic_filter_db else '')
     for temperature in map(float, flag_values.temperatures):
       for set_name, (audio, names, pitches) in sets.items():
         runs = [{'seed': seed, 'mean': evaluation.summary(scores),
@@ -193,7 +196,8 @@ def _body(flag_values):
                     model, audio, names, pitches, temperature, seeds,
                     follow_semitones=follow,
                     harmonic_filter_db=flag_values.harmonic_filter_db,
-                    retry_off_pitch=flag_values.retry_off_pitch))]
+                    retry_off_pitch=flag_values.retry_off_pitch,
+                    expected_value=flag_values.expected_value))]
         means = mean_over_seeds([run['mean'] for run in runs])
         print(row_text(label, temperature, set_name, means,
                        [run['mean']['pitch_accuracy'] for run in runs]),
@@ -201,6 +205,7 @@ def _body(flag_values):
         results.append({'model': model_name, 'temperature': temperature,
                         'harmonic_filter_db': flag_values.harmonic_filter_db,
                         'retry_off_pitch': flag_values.retry_off_pitch,
+                        'expected_value': flag_values.expected_value,
                         'set': set_name, 'mean': means, 'runs': runs})
   if flag_values.save_path:
     def write(path):

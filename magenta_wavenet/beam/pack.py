@@ -76,15 +76,15 @@ class RenderBatches(beam.DoFn):
 def render_pack(model, sources, save_path, points, pitches, note_length,
                 pipeline_options, seed=None, batch_size=None, model_name=None,
                 decoder_weights=None, harmonic_filter_db=None,
-                retry_off_pitch=None):
+                retry_off_pitch=None, expected_value=None):
   """`sample_pack.render_pack` as a Beam pipeline.
 
   Args:
     model: The `NSynthAutoencoder` the launcher encodes the sources with.
     sources, save_path, points, pitches, note_length, seed, batch_size,
-      decoder_weights, harmonic_filter_db, retry_off_pitch: As for
-      `sample_pack.render_pack`; paths may be any that Beam's `FileSystems`
-      reads (gs://...).
+      decoder_weights, harmonic_filter_db, retry_off_pitch, expected_value:
+      As for `sample_pack.render_pack`; paths may be any that Beam's
+      `FileSystems` reads (gs://...).
     pipeline_options: Beam's flags, comma-separated
       ('--runner=DirectRunner,--direct_num_workers=2').
     model_name: What each worker loads (`pretrained.load_model`): a shipped
@@ -101,7 +101,8 @@ def render_pack(model, sources, save_path, points, pitches, note_length,
       model, sources, save_path, points, pitches, note_length, seed=seed,
       batch_size=batch_size, model_name=model_name or None,
       decoder_weights=decoder_weights, harmonic_filter_db=harmonic_filter_db,
-      retry_off_pitch=retry_off_pitch, files=BEAM_FILES)
+      retry_off_pitch=retry_off_pitch, expected_value=expected_value,
+      files=BEAM_FILES)
   for folder in (save_path, BEAM_FILES.join(save_path, sample_pack.SAMPLES)):
     pipeline.remove_leftovers(folder)
   batches = sample_pack.batches_with_codes(manifest, codes)

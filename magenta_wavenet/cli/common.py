@@ -185,6 +185,21 @@ def define_harmonic_filter_flag(flag_values, pack=False, studio=False):
       lower_bound=0.0, flag_values=flag_values)
 
 
+def define_expected_value_flag(flag_values, pack=False, studio=False):
+  """--expected_value, of the commands that generate audio; for a sample
+  `pack` its default is the pack's own, for the `studio` it is the default
+  of its renders."""
+  what = ('The default of the page\'s renders: w' if studio else 'W')
+  flags.DEFINE_boolean(
+      'expected_value', None if pack else False,
+      f'{what}rite each sample as the expected value of the distribution it '
+      'was drawn from instead of the draw (the draws still drive the next '
+      'steps): takes the unpredictable part of each sample, much of the '
+      'noise between the harmonics, out of a pitched note' + (
+          '; default: the pack\'s own, or false (the draws).' if pack else
+          '. False: the draws, as Magenta\'s.'), flag_values=flag_values)
+
+
 def follow_semitones(flag_values):
   """The integers of --follow_semitones."""
   try:

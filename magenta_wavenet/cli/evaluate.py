@@ -35,7 +35,9 @@ the code (`generation.synthesize`), and scored (`training.metrics`):
 With --harmonic_filter_db each resynthesis is filtered as `generate`'s
 --harmonic_filter_db filters it before it is scored (and saved); with
 --retry_off_pitch the notes that do not play their pitch are retried as
-`generate --retry_off_pitch` retries them.
+`generate --retry_off_pitch` retries them; with --expected_value each
+resynthesis is its samples' expected values, as `generate --expected_value`
+writes them.
 
 Prints a Markdown table, one row per note and the mean.
 
@@ -76,6 +78,7 @@ flags.DEFINE_integer('seed', 0, 'Sampling seed.', flag_values=FLAGS)
 common.define_follow_flag(FLAGS)
 common.define_harmonic_filter_flag(FLAGS)
 common.define_retry_flag(FLAGS)
+common.define_expected_value_flag(FLAGS)
 common.define_note_filter_flags(FLAGS, 'scored')
 flags.DEFINE_string('save_path', '', 'Optional folder for scores.json and '
                     'the original and resynthesized WAVs.', flag_values=FLAGS)
@@ -126,7 +129,7 @@ def _body(flag_values):
   scores, resynthesis = evaluation.evaluate(
       model, audio, names, pitches, flag_values.temperature, flag_values.seed,
       flag_values.batch_size, follow, flag_values.harmonic_filter_db,
-      flag_values.retry_off_pitch)
+      flag_values.retry_off_pitch, flag_values.expected_value)
   means = evaluation.summary(scores)
   print(table(scores, means))
   if flag_values.save_path:

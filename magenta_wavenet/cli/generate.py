@@ -41,6 +41,12 @@ Usage:
       --source_path=magenta_wavenet/sounds/nsynth_e5.wav --save_path=output/ \
       --harmonic_filter_db=20
 
+  # Each sample's expected value instead of the draw (the unpredictable
+  # part of each sample out; the draws still drive the next steps):
+  python -m magenta_wavenet generate \
+      --source_path=magenta_wavenet/sounds/nsynth_e5.wav --save_path=output/ \
+      --expected_value
+
   # Notes that come back off their pitch (a wrong partial, or on fewer
   # than 90% of the input's voiced frames) generated again from the note
   # moved a semitone or two, then moved back:
@@ -105,6 +111,7 @@ flags.DEFINE_boolean('resume', False, 'Continue from the '
 common.define_weights_flag(FLAGS)
 common.define_pitch_flag(FLAGS)
 common.define_harmonic_filter_flag(FLAGS)
+common.define_expected_value_flag(FLAGS)
 common.define_retry_flag(FLAGS)
 flags.DEFINE_integer('gpu_number', 0, 'Accepted for compatibility; choose the '
                      'GPU with CUDA_VISIBLE_DEVICES instead.',
@@ -142,7 +149,8 @@ def _body(flag_values):
       on_saved=lambda path, output: print(f'{path} -> {output}'),
       weights=flag_values.weights, pitch=flag_values.pitch,
       harmonic_filter_db=flag_values.harmonic_filter_db,
-      retry_off_pitch=flag_values.retry_off_pitch)
+      retry_off_pitch=flag_values.retry_off_pitch,
+      expected_value=flag_values.expected_value)
   return batch.finish()
 
 

@@ -10,7 +10,8 @@ bottom-right). Each point is rendered at every MIDI pitch of --pitches, for
     manifest.json                          sources and their pitch, grid
                                            weights, pitches, model, seed
                                            (and --harmonic_filter_db,
-                                           --retry_off_pitch)
+                                           --retry_off_pitch,
+                                           --expected_value)
     samples/p{row}_{col}_m{pitch:03d}.wav  one note per point and pitch
     p{row}_{col}.sfz                       one instrument per point: every
                                            MIDI key plays its nearest pitch
@@ -26,7 +27,9 @@ rerun takes the pack's own).
 note's harmonics as it is written (`harmonics.harmonic_filter`).
 --retry_off_pitch generates a note that comes back off its pitch (locked to
 a wrong partial, or with none) again from its sources shifted a semitone or
-two further, then shifts it back; each retry is logged.
+two further, then shifts it back; each retry is logged. --expected_value
+writes each note's samples as the expected values of the distributions they
+were drawn from (`expectation.expected_audio`).
 
 Usage:
   # Two bundled notes, 5 timbres from E5's to A1's, at C3, C4 and C5:
@@ -77,6 +80,7 @@ flags.DEFINE_string('save_path', '', 'Folder of the sample pack.',
                     flag_values=FLAGS)
 common.define_harmonic_filter_flag(FLAGS, pack=True)
 common.define_retry_flag(FLAGS, pack=True)
+common.define_expected_value_flag(FLAGS, pack=True)
 common.define_pipeline_flag(FLAGS)
 
 
@@ -87,7 +91,8 @@ def _body(flag_values):
                   model_name=flag_values.checkpoint_path or None,
                   decoder_weights=flag_values.weights,
                   harmonic_filter_db=flag_values.harmonic_filter_db,
-                  retry_off_pitch=flag_values.retry_off_pitch)
+                  retry_off_pitch=flag_values.retry_off_pitch,
+                  expected_value=flag_values.expected_value)
   common.make_folder(flag_values.save_path)
   beam_pack = (None if flag_values.pipeline_options is None
                else common.beam_job('pack'))

@@ -110,6 +110,7 @@ common.define_weights_flag(FLAGS)
 common.define_pitch_flag(FLAGS)
 common.define_harmonic_filter_flag(FLAGS)
 common.define_retry_flag(FLAGS, mix=True)
+common.define_expected_value_flag(FLAGS)
 
 
 def parse_weighted(text):
@@ -166,10 +167,11 @@ def combine(flag_values, load):
 
 def synthesize_codes(model, named_codes, save_path, batch_size, temperature,
                      seed, weights='float32', harmonic_filter_db=0.0,
-                     moved_codes=None):
+                     moved_codes=None, expected_value=False):
   """Generates `<name>.wav` for each code, `batch_size` at a time, with
   `harmonic_filter_db` dB taken off between the harmonics of each
-  (`harmonics.harmonic_filter`; 0: as generated).
+  (`harmonics.harmonic_filter`; 0: as generated), of its samples' expected
+  values when `expected_value` (`expectation.expected_audio`).
 
   `moved_codes`, when given, is a function (names, move) returning the codes
   [len(names), frames, channels] of those results made from their sounds
@@ -182,7 +184,8 @@ def synthesize_codes(model, named_codes, save_path, batch_size, temperature,
     del rows  # every result of a mix has the same length
     return generation.synthesize(model, codes, temperature=temperature,
                                  seed=seed, progress=progress,
-                                 weights=weights)
+                                 weights=weights,
+                                 expected_value=expected_value)
 
   for start in range(0, len(names), batch_size):
     chunk = names[start:start + batch_size]
@@ -253,7 +256,8 @@ def _body(flag_values):
                      flag_values.batch_size, flag_values.temperature,
                      flag_values.seed, flag_values.weights,
                      flag_values.harmonic_filter_db,
-                     moved_codes if retry else None)
+                     moved_codes if retry else None,
+                     flag_values.expected_value)
   return 0
 
 

@@ -74,6 +74,7 @@ flags.DEFINE_boolean('open', False, 'Open the page in a web browser.',
                      flag_values=FLAGS)
 common.define_harmonic_filter_flag(FLAGS, studio=True)
 common.define_retry_flag(FLAGS, studio=True)
+common.define_expected_value_flag(FLAGS, studio=True)
 
 
 def _body(flag_values):
@@ -97,7 +98,8 @@ def _body(flag_values):
       max_upload_seconds=flag_values.max_upload_seconds,
       default_pack=service.DEFAULT_PACK if flag_values.default_pack else None,
       hosts=hosts, harmonic_filter_db=flag_values.harmonic_filter_db,
-      retry_off_pitch=flag_values.retry_off_pitch)
+      retry_off_pitch=flag_values.retry_off_pitch,
+      expected_value=flag_values.expected_value)
   if flag_values.host not in app.LOOPBACK_NAMES:
     logger.warning('Serving on %s: anyone who reaches it can upload and '
                    'render.', flag_values.host)

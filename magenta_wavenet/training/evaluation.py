@@ -98,7 +98,7 @@ def held_out_notes(file_pattern, num_notes, sample_length, note_filter=None):
 
 def evaluate(model, audio, names, pitches, temperature=1.0, seed=0,
              batch_size=None, follow_semitones=(), harmonic_filter_db=0.0,
-             retry_off_pitch=False):
+             retry_off_pitch=False, expected_value=False):
   """Resynthesizes notes from their codes and scores each.
 
   Args:
@@ -117,6 +117,9 @@ def evaluate(model, audio, names, pitches, temperature=1.0, seed=0,
     retry_off_pitch: Whether a resynthesis that does not play its pitch is
       generated again from the note moved a semitone or two
       (`pitch_retry.retry_off_pitch`), as `generate --retry_off_pitch`.
+    expected_value: Whether each resynthesis (and each of
+      `follow_semitones`) is its samples' expected values
+      (`expectation.expected_audio`), as `generate --expected_value`.
 
   Each note is encoded as a command encodes it (`codes.encode_at_level`,
   which raises a note quieter than the model's `input_peak`), its NLL is
@@ -132,12 +135,13 @@ def evaluate(model, audio, names, pitches, temperature=1.0, seed=0,
   """
   return evaluate_seeds(model, audio, names, pitches, temperature, (seed,),
                         batch_size, follow_semitones, harmonic_filter_db,
-                        retry_off_pitch)[0]
+                        retry_off_pitch, expected_value)[0]
 
 
 def evaluate_seeds(model, audio, names, pitches, temperature=1.0,
                    seeds=(0,), batch_size=None, follow_semitones=(),
-                   harmonic_filter_db=0.0, retry_off_pitch=False):
+                   harmonic_filter_db=0.0, retry_off_pitch=False,
+                   expected_value=False):
   """`evaluate` with each of several sampling seeds; what does not depend on
   the seed (the codes, the NLL, the originals' pYIN tracks) is computed
   once.
@@ -170,7 +174,7 @@ def evaluate_seeds(model, audio, names, pitches, temperature=1.0,
     def generate(played, rows=None, seed=seed):
       del rows  # every note has the same length
       return synthesize(model, played, temperature=temperature, seed=seed,
-                        batch_size=batch_size)
+                        batch_size=batch_size, expected_value=expected_value)
     resynthesis = generate(codes)
     if retry_off_pitch:
       resynthesis, _ = pitch_retry.retry_off_pitch(
@@ -179,7 +183,7 @@ def evaluate_seeds(model, audio, names, pitches, temperature=1.0,
                             for note in resynthesis / gain[:, None]])
     follows, follows_shifted = _follows(
         model, originals, codes, follow_semitones, temperature, seed,
-        batch_size)
+        batch_size, expected_value)
     distance = metrics.stft_distance(originals, resynthesis)
     identified = metrics.instrument_identification(
         profiles, [metrics.timbre_profile(note, rate) for note in resynthesis],
@@ -201,7 +205,7 @@ def evaluate_seeds(model, audio, names, pitches, temperature=1.0,
 
 
 def _follows(model, originals, codes, semitones, temperature, seed,
-             batch_size):
+             batch_size, expected_value):
   """Per note, the shares of `semitones` whose moved pitch its resynthesis
   plays: from its unchanged code with the pitch moved, and from the note
   shifted there from the pitch its code was given
@@ -216,20 +220,21 @@ def _follows(model, originals, codes, semitones, temperature, seed,
     recoded = codes.copy()
     recoded[..., column] = pitches[:, None]
     moved.append(_plays(model, recoded, pitches, temperature, seed,
-                        batch_size))
+                        batch_size, expected_value))
     shifted.append(_plays(
         model, np.concatenate([
             encode_shifted(model, note, [pitch], note_pitch)
             for note, pitch, note_pitch in zip(originals, pitches, own)]),
-        pitches, temperature, seed, batch_size))
+        pitches, temperature, seed, batch_size, expected_value))
   return np.mean(moved, axis=0), np.mean(shifted, axis=0)
 
 
-def _plays(model, codes, pitches, temperature, seed, batch_size):
+def _plays(model, codes, pitches, temperature, seed, batch_size,
+           expected_value):
   """Whether each resynthesis of `codes` plays its pitch of `pitches`
   (`metrics.partial`)."""
   audio = synthesize(model, codes, temperature=temperature, seed=seed,
-                     batch_size=batch_size)
+                     batch_size=batch_size, expected_value=expected_value)
   return [metrics.partial(note, pitch, model.config.sample_rate)[0] ==
           metrics.ON_PITCH for note, pitch in zip(audio, pitches)]
 

@@ -174,7 +174,7 @@ def create_app(workdir, load_model, model_name,
                max_upload_bytes=DEFAULT_MAX_UPLOAD_BYTES,
                max_upload_seconds=DEFAULT_MAX_SECONDS, default_pack=None,
                hosts=LOOPBACK_NAMES, harmonic_filter_db=0.0,
-               retry_off_pitch=False):
+               retry_off_pitch=False, expected_value=False):
   """The studio's FastAPI app.
 
   Args:
@@ -195,12 +195,15 @@ def create_app(workdir, load_model, model_name,
       give one (`Studio`).
     retry_off_pitch: Whether the renders whose settings do not say retry
       their notes off their pitch (`Studio`).
+    expected_value: Whether the renders whose settings do not say write
+      their samples' expected values (`Studio`).
 
   Returns:
     A `fastapi.FastAPI`; its `state.studio` is the `service.Studio`.
   """
   studio = Studio(workdir, load_model, model_name, max_upload_bytes,
-                  max_upload_seconds, harmonic_filter_db, retry_off_pitch)
+                  max_upload_seconds, harmonic_filter_db, retry_off_pitch,
+                  expected_value)
   if default_pack is not None:
     studio.submit(default_pack)
   names = {host.strip('[]').lower() for host in hosts}

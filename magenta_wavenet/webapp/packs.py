@@ -2,11 +2,12 @@
 
 A pack's id is a hash of everything that decides its notes (sources,
 points, pitches, note length, seed, model, harmonic filter, retry of the
-notes off their pitch), so asking again for a pack already rendered reuses
-it, and an interrupted one is completed (`sample_pack.render_pack`
-resumes). Beside the pack's own files, `studio.json` records the source
-names shown on the page. Only regular files are served, listed or zipped: a
-link or folder put in a pack's place is skipped.
+notes off their pitch, expected values), so asking again for a pack already
+rendered reuses it, and an interrupted one is completed
+(`sample_pack.render_pack` resumes). Beside the pack's own files,
+`studio.json` records the source names shown on the page. Only regular files
+are served, listed or zipped: a link or folder put in a pack's place is
+skipped.
 """
 
 import hashlib
@@ -30,9 +31,10 @@ def pack_id(settings, model_name, shifted_sources=False):
 
   Args:
     settings: The checked render settings (`renders.check_settings`), the
-      harmonic filter and the retry of notes off their pitch among them.
-      Only a filter that is not 0 and a retry that is on are there, so
-      that the ids of packs without them stay as they were.
+      harmonic filter, the retry of notes off their pitch and the expected
+      values among them. Only a filter that is not 0 and a retry or
+      expected values that are on are there, so that the ids of packs
+      without them stay as they were.
     model_name: The model's name or path.
     shifted_sources: Whether the model is pitch-conditioned, whose packs
       now encode their sources shifted to each pitch
@@ -93,7 +95,8 @@ class Packs:
     Returns:
       dict: id, complete, sources (shown names), rows, cols, pitches,
       note_seconds, sample_rate, harmonic_filter_db (0 for none),
-      retry_off_pitch (whether notes off their pitch were retried), samples
+      retry_off_pitch (whether notes off their pitch were retried),
+      expected_value (whether the samples are expected values), samples
       (file names, in `plan_notes` order).
 
     Raises:
@@ -117,6 +120,7 @@ class Packs:
         'sample_rate': manifest['sample_rate'],
         'harmonic_filter_db': manifest.get('harmonic_filter_db', 0.0),
         'retry_off_pitch': manifest.get('retry_off_pitch', False),
+        'expected_value': manifest.get('expected_value', False),
         'samples': [os.path.basename(name) for name in manifest['samples']],
     }
 

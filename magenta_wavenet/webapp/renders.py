@@ -54,7 +54,7 @@ def _integer(value, what):
 
 
 SETTINGS = ('sources', 'points', 'pitches', 'note_seconds', 'seed',
-            'harmonic_filter_db', 'retry_off_pitch')
+            'harmonic_filter_db', 'retry_off_pitch', 'expected_value')
 
 
 class QueueFull(MagentaWavenetError):
@@ -70,7 +70,7 @@ class Cancelled(Exception):
 
 
 def check_settings(request, min_note_seconds, harmonic_filter_db=0.0,
-                   retry_off_pitch=False):
+                   retry_off_pitch=False, expected_value=False):
   """The render settings of a request's JSON body, checked.
 
   Args:
@@ -81,19 +81,23 @@ def check_settings(request, min_note_seconds, harmonic_filter_db=0.0,
       note's harmonics, `harmonics.harmonic_filter`; 0 to
       `MAX_HARMONIC_FILTER_DB`) and 'retry_off_pitch' (true or false:
       whether a note that does not play its pitch is generated again from
-      its sources moved a semitone or two, `sample_pack.render_pack`); no
-      other key.
+      its sources moved a semitone or two, `sample_pack.render_pack`) and
+      'expected_value' (true or false: whether each note is written as its
+      samples' expected values, `expectation.expected_audio`); no other
+      key.
     min_note_seconds: The shortest note, seconds: the model's hop (one frame
       of code), so that no note rounds to nothing.
     harmonic_filter_db: The filter of a request without one.
     retry_off_pitch: The retry of a request without one.
+    expected_value: The expected values of a request without one.
 
   Returns:
     dict with the same keys: sources a list of str, points an int, pitches
     sorted distinct ints, note_seconds a float, seed an int,
     harmonic_filter_db a float only when it is not 0, and retry_off_pitch
-    True only when it is true (so that the settings, and the pack ids made
-    of them, of renders without them stay as they were).
+    and expected_value True only when they are true (so that the settings,
+    and the pack ids made of them, of renders without them stay as they
+    were).
 
   Raises:
     MagentaWavenetError: one line naming the setting at fault.
@@ -139,15 +143,19 @@ def check_settings(request, min_note_seconds, harmonic_filter_db=0.0,
   retry = request.get('retry_off_pitch', retry_off_pitch)
   if not isinstance(retry, bool):
     raise MagentaWavenetError('retry_off_pitch must be true or false.')
+  expected = request.get('expected_value', expected_value)
+  if not isinstance(expected, bool):
+    raise MagentaWavenetError('expected_value must be true or false.')
   notes = len(pitches) * points ** (1 if len(sources) == 2 else 2)
   if notes > MAX_NOTES:
     raise MagentaWavenetError(
         f'{notes} notes is too many for one pack; at most {MAX_NOTES}.')
   filtered = {'harmonic_filter_db': float(filter_db)} if filter_db else {}
   retried = {'retry_off_pitch': True} if retry else {}
+  means = {'expected_value': True} if expected else {}
   return {'sources': sources, 'points': points, 'pitches': pitches,
           'note_seconds': float(seconds), 'seed': seed, **filtered,
-          **retried}
+          **retried, **means}
 
 
 @dataclasses.dataclass

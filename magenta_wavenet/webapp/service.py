@@ -48,11 +48,13 @@ class Studio:
     retry_off_pitch: Whether a note that does not play its pitch is
       generated again from its sources moved a semitone or two, then moved
       back (`sample_pack.render_pack`), when a request does not say.
+    expected_value: Whether each note is written as its samples' expected
+      values (`expectation.expected_audio`), when a request does not say.
   """
 
   def __init__(self, workdir, load_model, model_name, max_upload_bytes,
                max_upload_seconds, harmonic_filter_db=0.0,
-               retry_off_pitch=False):
+               retry_off_pitch=False, expected_value=False):
     self.sources = Sources(os.path.join(workdir, 'uploads'), max_upload_bytes,
                            max_upload_seconds)
     self.packs = Packs(os.path.join(workdir, 'packs'))
@@ -69,6 +71,11 @@ class Studio:
           f'the studio\'s retry_off_pitch must be true or false, got '
           f'{retry_off_pitch!r}.')
     self.retry_off_pitch = retry_off_pitch
+    if not isinstance(expected_value, bool):
+      raise MagentaWavenetError(
+          f'the studio\'s expected_value must be true or false, got '
+          f'{expected_value!r}.')
+    self.expected_value = expected_value
     self._load_model = load_model
     self._model = None
     self._model_lock = threading.Lock()
@@ -83,10 +90,12 @@ class Studio:
 
   def defaults(self):
     """The render settings whose defaults are this studio's own (its
-    harmonic filter, and whether notes off their pitch are retried), as
-    JSON for the page's form."""
+    harmonic filter, whether notes off their pitch are retried, whether
+    samples are written as expected values), as JSON for the page's
+    form."""
     return {'harmonic_filter_db': self.harmonic_filter_db,
-            'retry_off_pitch': self.retry_off_pitch}
+            'retry_off_pitch': self.retry_off_pitch,
+            'expected_value': self.expected_value}
 
   def submit(self, request):
     """Queues the render a request's JSON asks for; returns its job dict,
@@ -104,7 +113,7 @@ class Studio:
     config = self.model().config
     settings = renders.check_settings(
         request, config.hop_length / config.sample_rate,
-        self.harmonic_filter_db, self.retry_off_pitch)
+        self.harmonic_filter_db, self.retry_off_pitch, self.expected_value)
     for source in settings['sources']:
       self.sources.path(source)
     pack = pack_id(settings, self.model_name,
@@ -168,5 +177,6 @@ class Studio:
         batch_size=sample_pack.DEFAULT_BATCH_SIZE, model_name=self.model_name,
         progress=progress.within_batch, on_batch=progress.on_batch,
         harmonic_filter_db=settings.get('harmonic_filter_db', 0.0),
-        retry_off_pitch=settings.get('retry_off_pitch', False))
+        retry_off_pitch=settings.get('retry_off_pitch', False),
+        expected_value=settings.get('expected_value', False))
     logger.info('Pack %s rendered.', job.pack)

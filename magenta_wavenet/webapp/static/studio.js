@@ -105,6 +105,7 @@ async function render(event) {
     seed: Number($('seed').value),
     harmonic_filter_db: Number($('harmonic-filter-db').value),
     retry_off_pitch: $('retry-off-pitch').checked,
+    expected_value: $('expected-value').checked,
   };
   try {
     let job = await api('/api/renders', {
@@ -181,9 +182,10 @@ async function loadPacks(selected) {
     const filter = pack.harmonic_filter_db ?
         `, harmonic filter ${pack.harmonic_filter_db} dB` : '';
     const retry = pack.retry_off_pitch ? ', retried off pitch' : '';
+    const means = pack.expected_value ? ', expected values' : '';
     option.textContent = `${pack.sources.join(' / ')}: ${grid} points, ` +
         `pitches ${pack.pitches.join(',')}, ${pack.note_seconds} s` +
-        `${filter}${retry}`;
+        `${filter}${retry}${means}`;
     return option;
   }));
   if (!packs.length) {
@@ -376,6 +378,7 @@ function start() {
   api('/api/defaults').then((defaults) => {
     $('harmonic-filter-db').value = defaults.harmonic_filter_db;
     $('retry-off-pitch').checked = defaults.retry_off_pitch;
+    $('expected-value').checked = defaults.expected_value;
   }).catch((error) => showMessage($('render-message'), error.message, true));
   loadSources().catch((error) =>
       showMessage($('upload-message'), error.message, true));
