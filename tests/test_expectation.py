@@ -50,19 +50,16 @@ class TonePredictor:
     self.spread = spread
 
   def __call__(self, inputs, code):
-    start = int(code[0, 0, 0]) * self.config.hop_length
-    return tone_logits(start, inputs.shape[1], self.spread)
+    start = code[0, 0, 0] * self.config.hop_length
+    times = start + tf.range(tf.shape(inputs)[1], dtype=tf.float32)
+    centre = dsp.to_class(dsp.mu_law_encode(tone(times)))
+    distance = (tf.range(256, dtype=tf.float32)[tf.newaxis]
+                - tf.cast(centre, tf.float32)[:, tf.newaxis]) / self.spread
+    return (-0.5 * distance**2)[tf.newaxis]
 
 
-def tone(start, samples):
-  times = np.arange(start, start + samples)
-  return (0.5 * np.sin(2 * np.pi * 440 * times / 16000)).astype(np.float32)
-
-
-def tone_logits(start, samples, spread):
-  centre = dsp.to_class(dsp.mu_law_encode(tone(start, samples))).numpy()
-  distance = (np.arange(256)[None] - centre[:, None]) / spread
-  return tf.constant(-0.5 * distance[None]**2, tf.float32)
+def tone(times):
+  return 0.5 * tf.sin(2 * np.pi * 440 * tf.cast(times, tf.float32) / 16000)
 
 
 def test_the_mean_takes_the_draws_noise_out(tiny_model, monkeypatch):
@@ -71,18 +68,18 @@ def test_the_mean_takes_the_draws_noise_out(tiny_model, monkeypatch):
   of 256 samples, at least 10 dB less."""
   config = tiny_model.config
   samples = 900
-  logits = tone_logits(0, samples, 4.0)[0].numpy()
+  frames = -(-samples // config.hop_length)
+  codes = np.zeros([1, frames, config.code_width], np.float32)
+  codes[0, :, 0] = np.arange(frames)
+  predictor = TonePredictor(config, 4.0)
+  logits = predictor(np.zeros([1, samples]), codes)[0].numpy()
   gumbel = -np.log(-np.log(np.random.default_rng(0).uniform(
       size=logits.shape)))
   drawn = dsp.mu_law_decode(dsp.from_class(np.argmax(
       logits + gumbel, -1))).numpy()[None]
-  frames = -(-samples // config.hop_length)
-  codes = np.zeros([1, frames, config.bottleneck_width], np.float32)
-  codes[0, :, 0] = np.arange(frames)
   monkeypatch.setattr(expectation, 'WINDOW_SAMPLES', 256)
-  means = expectation.expected_audio(TonePredictor(config, 4.0), codes,
-                                     drawn)
-  clean = tone(0, samples)[None]
+  means = expectation.expected_audio(predictor, codes, drawn)
+  clean = tone(np.arange(samples)).numpy()[None]
 
   def noise_db(audio):
     return 10 * np.log10(np.mean((audio - clean)**2) / np.mean(clean**2))
@@ -93,27 +90,55 @@ def test_the_mean_takes_the_draws_noise_out(tiny_model, monkeypatch):
 
 @pytest.mark.parametrize('runtime', ['xla', 'numba'])
 def test_generation_returns_the_means_of_its_draws(tiny_model, runtime):
-  """`expected_value`: the means of the very draws the loop made, in both
-  float32 runtimes; zero past each row's length; a run resumed from its
-  partial draws returns what the whole run does."""
+  """`expected_value`: the loop's means are those of the very draws it
+  made, in both float32 runtimes; zero past each row's length; the draws
+  themselves at temperature 0; a run resumed from its partial draws returns
+  what the whole run does."""
   _, codes = random_inputs(tiny_model.config, 2, 320, seed=3)
   synthesize = functools.partial(
       generation.synthesize, tiny_model, codes, runtime=runtime, seed=5,
-      temperature=0.9, lengths=[320, 200], chunk_size=64)
-  drawn = synthesize()
-  means = synthesize(expected_value=True)
+      lengths=[320, 200], chunk_size=64)
+  drawn = synthesize(temperature=0.9)
+  means = synthesize(temperature=0.9, expected_value=True)
   expected = expectation.expected_audio(tiny_model.decoder, codes, drawn,
                                         0.9)
   expected[1, 200:] = 0.0
   np.testing.assert_allclose(means, expected, atol=1e-6)
   assert np.all(means[1, 200:] == 0) and not np.array_equal(means, drawn)
-  resumed = synthesize(prime=drawn[:, :150], expected_value=True)
-  np.testing.assert_array_equal(resumed, means)
+  resumed = synthesize(temperature=0.9, prime=drawn[:, :150],
+                       expected_value=True)
+  np.testing.assert_allclose(resumed, means, atol=1e-6)
+  np.testing.assert_array_equal(
+      synthesize(temperature=0.0, expected_value=True),
+      synthesize(temperature=0.0))
 
 
-def test_a_litert_decoder_alone_has_no_means(tiny_model):
+@pytest.mark.parametrize('weights, runtime', [('int8', 'numba'),
+                                              ('float16', 'litert')])
+def test_approximate_weights_give_the_means_of_their_own_logits(
+    tiny_model, weights, runtime):
+  """With 16- or 8-bit weights the means are those of the distributions
+  the loop drew from, its own logits (teacher-forced over its draws)."""
+  _, codes = random_inputs(tiny_model.config, 2, 256, seed=6)
+  synthesize = functools.partial(generation.synthesize, tiny_model, codes,
+                                 weights=weights, runtime=runtime, seed=2)
+  drawn = synthesize()
+  logits = generation.incremental_logits(tiny_model, drawn, codes,
+                                         weights=weights, runtime=runtime)
+  np.testing.assert_allclose(
+      synthesize(expected_value=True),
+      tf.linalg.matvec(tf.nn.softmax(logits), feedback_tables()[0]),
+      atol=1e-6)
+
+
+def test_a_litert_decoder_alone_has_no_means_of_a_prime(tiny_model):
   decoder = mw.synthesis.litert.LiteRTDecoder.from_decoder(
       tiny_model.decoder, 'int8')
   _, codes = random_inputs(tiny_model.config, 1, 128, seed=4)
+  alone = mw.Synthesizer(decoder)
+  means = alone.generate(codes, seed=1, expected_value=True)
+  np.testing.assert_array_equal(means, generation.synthesize(
+      tiny_model, codes, seed=1, weights='int8', runtime='litert',
+      expected_value=True))
   with pytest.raises(mw.ConfigError, match='LiteRT decoder alone'):
-    mw.Synthesizer(decoder).generate(codes, seed=1, expected_value=True)
+    alone.generate(codes, seed=1, prime=means[:, :64], expected_value=True)

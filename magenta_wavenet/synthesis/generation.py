@@ -20,6 +20,7 @@ compiles (or converts); a model's synthesizers go when the model is garbage
 collected.
 """
 
+import functools
 import sys
 import time
 import weakref
@@ -143,7 +144,8 @@ class Synthesizer:
     check_runtime(runtime, weights)
     self.weights = weights
     self.runtime = runtime
-    # The Keras decoder, for `expected_value` (None: a LiteRT decoder alone).
+    # The Keras decoder, for the expected values of a prime (None: a LiteRT
+    # decoder alone).
     self.keras_decoder = (None if isinstance(model, litert.LiteRTDecoder)
                           else model.decoder)
     if isinstance(model, litert.LiteRTDecoder):
@@ -151,6 +153,8 @@ class Synthesizer:
     elif runtime == 'xla':
       self.decoder = IncrementalDecoder(model.decoder)
       self.sample_chunk = tf.function(self._sample_loop, jit_compile=True)
+      self.sample_means_chunk = tf.function(
+          functools.partial(self._sample_loop, means=True), jit_compile=True)
       self.forced_chunk = tf.function(self._forced_loop, jit_compile=True)
     elif runtime == 'numba':
       self.decoder = numba_loop.NumbaDecoder(model.decoder, weights)
@@ -162,15 +166,17 @@ class Synthesizer:
                                     position // self.config.hop_length)
 
   def _sample_loop(self, state, x_prev, projected, num_steps, seed,
-                   temperature):
+                   temperature, means=False):
     """Samples `num_steps` (<= chunk_size) samples; returns the new state,
     the last network input and audio [chunk_size, batch] (zeros past
-    num_steps)."""
+    num_steps), and with `means` the samples' expected values
+    [chunk_size, batch] (`_expected_value`) too."""
     batch = tf.shape(x_prev)[0]
     audio = tf.zeros([self.chunk_size, batch])
+    kept = tf.zeros([self.chunk_size if means else 0, batch])
     audio_table, input_table = feedback_tables()
 
-    def body(i, state, x_prev, audio):
+    def body(i, state, x_prev, audio, kept):
       position = state[0]
       logits, state = self.decoder.step(state, x_prev,
                                         self._frame_at(projected, position))
@@ -178,11 +184,14 @@ class Synthesizer:
       sample = tf.gather(audio_table, sample_class)
       x_prev = tf.gather(input_table, sample_class)
       audio = tf.tensor_scatter_nd_update(audio, [[i]], sample[tf.newaxis])
-      return i + 1, state, x_prev, audio
+      if means:
+        kept = tf.tensor_scatter_nd_update(kept, [[i]], _expected_value(
+            logits, temperature, sample, audio_table)[tf.newaxis])
+      return i + 1, state, x_prev, audio, kept
 
-    _, state, x_prev, audio = tf.while_loop(
-        lambda i, *_: i < num_steps, body, (0, state, x_prev, audio))
-    return state, x_prev, audio
+    _, state, x_prev, audio, kept = tf.while_loop(
+        lambda i, *_: i < num_steps, body, (0, state, x_prev, audio, kept))
+    return (state, x_prev, audio) + ((kept,) if means else ())
 
   def _forced_loop(self, state, x_prev, projected, inputs, num_steps):
     """Teacher forcing: inputs [chunk_size, batch] are the network inputs of
@@ -203,15 +212,22 @@ class Synthesizer:
         lambda i, *_: i < num_steps, body, (0, state, x_prev, logits_out))
     return state, x_prev, logits_out
 
-  def _sample(self, state, x_prev, projected, steps, seed, temperature):
-    """Samples `steps` samples: (state, last input, audio [steps, batch])."""
+  def _sample(self, state, x_prev, projected, steps, seed, temperature,
+              means=False):
+    """Samples `steps` samples: (state, last input, audio [steps, batch],
+    and with `means` their expected values [steps, batch], else None)."""
     if self.runtime != 'xla':
-      return self.decoder.sample_loop(state, x_prev, projected, steps, seed,
-                                      temperature)
-    state, x_prev, audio = self.sample_chunk(
+      kept = (np.zeros([steps, len(x_prev)], np.float32) if means
+              else None)
+      state, x_prev, audio = self.decoder.sample_loop(
+          state, x_prev, projected, steps, seed, temperature, kept)
+      return state, x_prev, audio, kept
+    loop = self.sample_means_chunk if means else self.sample_chunk
+    state, x_prev, audio, *kept = loop(
         state, x_prev, projected, tf.constant(steps),
         tf.constant(seed, tf.int32), tf.constant(temperature, tf.float32))
-    return state, x_prev, audio[:steps].numpy()
+    return (state, x_prev, audio[:steps].numpy(),
+            kept[0][:steps].numpy() if means else None)
 
   def _force(self, state, x_prev, projected, inputs):
     """Teacher forcing over inputs [steps, batch]: (state, last input,
@@ -261,9 +277,10 @@ class Synthesizer:
     """See `synthesize` (one batch, no splitting)."""
     codes = np.asarray(codes, np.float32)
     check_code(codes, self.config)
-    if expected_value and self.keras_decoder is None:
-      raise ConfigError('The expected value of each sample needs the Keras '
-                        'model\'s decoder; a LiteRT decoder alone has none.')
+    if expected_value and prime is not None and self.keras_decoder is None:
+      raise ConfigError('The expected values of a prime\'s samples need the '
+                        'Keras model\'s decoder; a LiteRT decoder alone has '
+                        'none.')
     batch, frames = codes.shape[:2]
     total = frames * self.config.hop_length
     lengths = _check_lengths(lengths, batch, total)
@@ -274,6 +291,7 @@ class Synthesizer:
     state = self.decoder.init_state(batch)
     x_prev = np.zeros([batch], np.float32)
     audio = np.zeros([batch, total], np.float32)
+    means = np.zeros([batch, total], np.float32) if expected_value else None
     start = 0
     if prime is not None:
       prime = np.asarray(prime, np.float32)
@@ -281,19 +299,23 @@ class Synthesizer:
       state, x_prev, _ = self._teacher_force(prime, projected, state, x_prev,
                                              keep_logits=False)
       audio[:, :start] = prime
+      if expected_value:
+        means[:, :start] = expected_audio(self.keras_decoder, codes, prime,
+                                          temperature)
     report = _progress_reporter(progress, total - start)
     for begin, steps in self._chunks(start, total):
-      state, x_prev, chunk = self._sample(state, x_prev, projected, steps,
-                                          int(seed) % 2**31, temperature)
+      state, x_prev, chunk, chunk_means = self._sample(
+          state, x_prev, projected, steps, int(seed) % 2**31, temperature,
+          expected_value)
       audio[:, begin:begin + steps] = chunk.T
+      if expected_value:
+        means[:, begin:begin + steps] = chunk_means.T
       done = begin + steps
       if report:
         report(done - start)
       if on_chunk:
         on_chunk(_trimmed(audio[:, :done], lengths), done)
-    if expected_value:
-      audio = expected_audio(self.keras_decoder, codes, audio, temperature)
-    return _trimmed(audio, lengths)
+    return _trimmed(means if expected_value else audio, lengths)
 
 
 # model -> {(weights, runtime, chunk_size): Synthesizer}, each holding a
@@ -326,6 +348,16 @@ def _sample(logits, temperature, seed, position):
   gumbel = -tf.math.log(-tf.math.log(uniform))
   return tf.argmax(logits + temperature * gumbel, axis=-1,
                    output_type=tf.int32)
+
+
+def _expected_value(logits, temperature, sample, audio_table):
+  """The mean amplitude [batch] of softmax(logits / temperature), the
+  distribution `_sample` draws from (`host_loop.expected_value` in the
+  graph); at temperature 0, the sample drawn, the most likely class's."""
+  drawn = temperature > 0
+  probabilities = tf.nn.softmax(
+      logits / tf.where(drawn, temperature, 1.0), axis=-1)
+  return tf.where(drawn, tf.linalg.matvec(probabilities, audio_table), sample)
 
 
 def _check_lengths(lengths, batch, total):
@@ -405,10 +437,11 @@ def synthesize(model, codes, *, temperature=1.0, seed=None, prime=None,
     runtime: One of `RUNTIMES`; None picks `default_runtime`.
     chunk_size: Samples per loop call.
     expected_value: Return each sample's expected value under the
-      distribution it was drawn from instead of the draw
-      (`expectation.expected_audio`, the prime's samples too, so that a run
-      resumed from its partial audio returns what the whole run would):
-      the draws still drive each next step, and `on_chunk` gets them.
+      distribution it was drawn from instead of the draw, kept by the loop
+      as it draws (a softmax a step), and for the prime's samples by
+      `expectation.expected_audio`, so that a run resumed from its partial
+      audio returns what the whole run would (to float32 rounding): the
+      draws still drive each next step, and `on_chunk` gets them.
 
   Returns:
     float32 numpy array [batch, frames * hop_length] in [-1, 1] (or

@@ -7,7 +7,9 @@
 * The noise: standard Gumbel noise, a pure function (`gumbel`) of (seed,
   position, batch row, category), so a seed replays exactly whatever the
   loop's chunk size, also across a resume (`prime`), and a loop computes
-  only the noise it needs (`gumbel_max`).
+  only the noise it needs (`gumbel_max`); a loop asked for each sample's
+  expected value writes the mean of the distribution it draws from
+  (`expected_value`) beside the draw.
 * Whether a decoder's step weights fit in the CPU caches, which decides
   which loop runs it fastest.
 """
@@ -146,6 +148,26 @@ def gumbel_max(logits, temperature, seed, position, row):
     if value > best_value or (value == best_value and category < best):
       best, best_value = category, value
   return best
+
+
+@numba.njit(fastmath=True, error_model='numpy', cache=True)
+def expected_value(logits, temperature, audio_table):
+  """sum_o softmax(logits / temperature)[o] * audio_table[o]: the mean
+  amplitude of the distribution `gumbel_max` draws from; at temperature 0,
+  the most likely class's."""
+  top = 0
+  for category in range(1, logits.shape[0]):
+    if logits[category] > logits[top]:
+      top = category
+  if temperature <= 0:
+    return audio_table[top]
+  total = np.float32(0.0)
+  weighted = np.float32(0.0)
+  for category in range(logits.shape[0]):
+    weight = np.exp((logits[category] - logits[top]) / temperature)
+    total += weight
+    weighted += weight * audio_table[category]
+  return weighted / total
 
 
 # decoder -> a graph function concatenating its weights: one call instead

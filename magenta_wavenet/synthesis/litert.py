@@ -346,10 +346,12 @@ class LiteRTDecoder:
     return output
 
   def sample_loop(self, state, x_prev, projected, num_steps, seed,
-                  temperature):
+                  temperature, means=None):
     """Samples `num_steps` samples; returns (state, last input, audio
     [num_steps, batch]), drawn by `host_loop.gumbel_max` with the seed's
-    noise, as the Numba loop draws them.
+    noise, as the Numba loop draws them. `means`, when given (float32
+    [num_steps, batch]), gets each sample's expected value
+    (`host_loop.expected_value`).
     """
     batch = x_prev.shape[0]
     step = self._step_at(batch)
@@ -363,6 +365,10 @@ class LiteRTDecoder:
                                  row)
             for row, row_logits in enumerate(logits)])
         audio[i] = self._audio_table[sample_class]
+        if means is not None:
+          means[i] = [host_loop.expected_value(row_logits, temperature,
+                                               self._audio_table)
+                      for row_logits in logits]
         x_prev = self._input_table[sample_class]
     return state, x_prev, audio
 

@@ -299,10 +299,12 @@ def _run_steps(start, start_scale, start_bias, skip_start, skip_start_scale,
                res_skip_bias, out1, out1_scale, logits_matrix, logits_scale,
                logits_bias, layer_terms, out_term, hop_length, dilations,
                offsets, rings, start_past, position, x_prev, forced, seed,
-               temperature, audio_table, input_table, audio, logits_out,
-               shared, part, parts, counter, streamed):
+               temperature, audio_table, input_table, audio, means,
+               logits_out, shared, part, parts, counter, streamed):
   """Steps from t = position: sampling (forced has 0 rows; audio [steps, B]
-  gets the samples) or teacher forcing (forced [steps, B] are the network
+  gets the samples, and means [steps, B], unless it has 0 rows, their
+  distributions' expected values, `host_loop.expected_value`) or teacher
+  forcing (forced [steps, B] are the network
   inputs of the samples predicted; logits_out [steps, B, 256] gets the
   logits). Matrices are `NumbaDecoder`'s, [out, in] with a scale per row.
 
@@ -418,6 +420,9 @@ def _run_steps(start, start_scale, start_bias, skip_start, skip_start_scale,
       best = host_loop.gumbel_max(logits[b], temperature, seed, t, b)
       if part == 0:
         audio[i, b] = audio_table[best]
+        if means.shape[0]:
+          means[i, b] = host_loop.expected_value(logits[b], temperature,
+                                                 audio_table)
       x_now[b] = input_table[best]
   if part == 0:
     x_prev[:] = x_now
@@ -516,7 +521,7 @@ class NumbaDecoder:
     return self._rings.init_state(batch)
 
   def _run(self, state, x_prev, projected, forced, seed, temperature,
-           audio, logits):
+           audio, logits, means=None):
     """Runs `_run_steps` from the state, which it advances in place, on
     all of the decoder's threads at once (`threads`; each computes its
     share of every step's rows); returns the last network input [batch].
@@ -524,6 +529,8 @@ class NumbaDecoder:
     x_prev = np.array(x_prev, np.float32)
     batch = len(x_prev)
     steps = max(len(forced), len(audio))
+    if means is None:
+      means = np.zeros([0, batch], np.float32)
     last = state[0] + steps - 1
     if last // self.config.hop_length >= len(projected[0]):
       raise ValueError(f'step {last} needs code frame '
@@ -540,7 +547,7 @@ class NumbaDecoder:
                  self.config.hop_length, self._rings.dilations,
                  self._rings.offsets, state[2], state[1], state[0], x_prev,
                  forced, seed, np.float32(temperature), self._audio_table,
-                 self._input_table, audio, logits, shared, part,
+                 self._input_table, audio, means, logits, shared, part,
                  self._threads, counter, self._streamed)
 
     if self._threads == 1:
@@ -571,16 +578,17 @@ class NumbaDecoder:
     return self._executor
 
   def sample_loop(self, state, x_prev, projected, num_steps, seed,
-                  temperature):
+                  temperature, means=None):
     """Samples `num_steps` samples; returns (state, last input, audio
     [num_steps, batch]), drawn by `host_loop.gumbel_max` with the seed's
-    noise.
+    noise. `means`, when given (float32 [num_steps, batch]), gets each
+    sample's expected value (`host_loop.expected_value`).
     """
     batch = len(x_prev)
     audio = np.zeros([num_steps, batch], np.float32)
     x_prev = self._run(state, x_prev, projected,
                        np.zeros([0, batch], np.float32), seed, temperature,
-                       audio, np.zeros([0, batch, 256], np.float32))
+                       audio, np.zeros([0, batch, 256], np.float32), means)
     return state, x_prev, audio
 
   def forced_loop(self, state, x_prev, projected, inputs):
