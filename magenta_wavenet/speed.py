@@ -23,7 +23,13 @@ Measures, in one process so the ratios are fair:
   `NSynthEncoder.infer` runs them) at the float32 product rate
   (`peak_rate`), since its products share the cores as the 1,024-square
   product does; and the encoder network alone, by Winograd against
-  TensorFlow's convolutions, which Magenta's graph runs (`time_encoder`).
+  TensorFlow's convolutions, which Magenta's graph runs (`time_encoder`);
+* the sample loop keeping each sample's expected value (float32 in its
+  default runtime, at the first and last batch size), and two passes over
+  a note once generated: the harmonic filter (`time_harmonic_filter`), and
+  its expected values (`time_expected_values`, one teacher-forced pass of
+  the decoder) against their floor, a step's products for every sample at
+  the float32 product rate.
 """
 
 import os
@@ -40,6 +46,7 @@ from magenta_wavenet.sound.harmonics import harmonic_filter
 from magenta_wavenet.sound.pitch import f0
 from magenta_wavenet.synthesis import generation
 from magenta_wavenet.synthesis import litert
+from magenta_wavenet.synthesis.expectation import expected_audio
 from magenta_wavenet.synthesis.generation import Synthesizer
 from magenta_wavenet.synthesis.incremental import IncrementalDecoder
 
@@ -246,8 +253,10 @@ def timed_steps(batch, steps):
   return min(steps, max(MIN_STEPS, steps * FULL_BATCH // batch))
 
 
-def time_loop(model, batch, weights, runtime, steps, repeats):
-  """ms per sample-step of `Synthesizer.generate` at this batch size.
+def time_loop(model, batch, weights, runtime, steps, repeats,
+              expected_value=False):
+  """ms per sample-step of `Synthesizer.generate` at this batch size (with
+  each sample's expected value kept too, when `expected_value`).
 
   The fastest of `repeats` calls generating `steps` (at least 2) samples of
   each note, less the fastest of as many generating one, over steps - 1:
@@ -265,7 +274,8 @@ def time_loop(model, batch, weights, runtime, steps, repeats):
 
   def run(length):
     return fastest(lambda: synthesizer.generate(
-        code, seed=0, lengths=[length] * batch), repeats)
+        code, seed=0, lengths=[length] * batch,
+        expected_value=expected_value), repeats)
 
   return 1000 * (run(steps) - run(1)) / (steps - 1)
 
@@ -332,6 +342,15 @@ def time_harmonic_filter(sample_rate, repeats):
   return (fastest(lambda: harmonic_filter(note, FILTER_DB, sample_rate),
                   repeats),
           fastest(lambda: f0(note, sample_rate), repeats))
+
+
+def time_expected_values(model, repeats):
+  """Seconds of `expectation.expected_audio` over one 4 s note (the
+  harmonic filter's, conditioned on its own code), as `--expected_value`
+  runs it once the note is generated."""
+  note = _harmonic_note(model.config.sample_rate)[np.newaxis]
+  codes = model.encode(note).numpy()
+  return fastest(lambda: expected_audio(model.decoder, codes, note), repeats)
 
 
 def _cpuinfo():
@@ -497,6 +516,26 @@ def run_benchmark(model, batch_sizes, weight_formats, steps, repeats,
             f'({ENCODE_SAMPLES / sample_rate / filter_seconds:.1f}x real '
             f'time); librosa\'s pYIN, which its compiled pYIN replaces, '
             f'takes {pyin_seconds * 1000:.4g} ms alone.']
+  runtime = generation.default_runtime(model.config, 'float32')
+  kept = []
+  for batch in sorted({batch_sizes[0], batch_sizes[-1]}):
+    step_ms = time_loop(model, batch, 'float32', runtime,
+                        timed_steps(batch, steps), repeats,
+                        expected_value=True)
+    plain = timings.get(('float32', runtime), {}).get(batch)
+    kept.append(f'{step_ms:.3g} ms a step at batch {batch}' + (
+        f' ({step_ms / plain:.2f}x the step above)' if plain else ''))
+  means_seconds = time_expected_values(model, repeats)
+  means_flops = ENCODE_SAMPLES * step_flops(fast, 1)
+  lines += ['', 'Keeping each sample\'s expected value (`--expected_value`) '
+            f'in the {LOOP_NAMES[runtime]} with float32 weights: '
+            f'{", ".join(kept)}. Expected values of the same 4 s note drawn '
+            f'before (`mw.expected_audio`, one teacher-forced pass): '
+            f'{means_seconds * 1000:.4g} ms '
+            f'({ENCODE_SAMPLES / sample_rate / means_seconds:.1f}x real '
+            f'time); compute floor {means_flops / peak * 1000:.4g} ms (a '
+            'step\'s products for every sample, at the float32 product rate '
+            f'above): {means_seconds * peak / means_flops:.2f}x the floor.']
   return '\n'.join(lines), timings
 
 

@@ -109,6 +109,25 @@ def test_table_has_every_case_with_consistent_numbers():
   filter_ms, real_time, pyin_ms = map(float, filtered.groups())
   assert filter_ms > 0 and pyin_ms > 0
   assert real_time == pytest.approx(4000 / filter_ms, rel=0.01, abs=0.05)
+  kept = re.search(
+      r'Keeping each sample.s expected value \(`--expected_value`\) in the '
+      r'(\w+) loop with float32 weights: ([\d.]+) ms a step at batch 1 '
+      r'\(([\d.]+)x the step above\)', report)
+  assert kept, report
+  plain = float(re.search(
+      rf'\| {kept.group(1)} loop, float32 weights \| 1 \| ([\d.]+) \|',
+      report).group(1))
+  assert float(kept.group(3)) == pytest.approx(
+      float(kept.group(2)) / plain, rel=0.01, abs=0.01)
+  means = re.search(
+      r'Expected values of the same 4 s note drawn before '
+      r'\(`mw.expected_audio`, one teacher-forced pass\): ([\d.]+) ms '
+      r'\(([\d.]+)x real time\); compute floor ([\d.]+) ms .*: '
+      r'([\d.]+)x the floor\.', report)
+  means_ms, real_time, floor_ms, ratio = map(float, means.groups())
+  assert means_ms > 0 and floor_ms > 0
+  assert real_time == pytest.approx(4000 / means_ms, rel=0.01, abs=0.05)
+  assert ratio == pytest.approx(means_ms / floor_ms, rel=0.01, abs=0.01)
   # Ratios against the XLA loop's float32 at the same batch and against
   # batch 1 of the same case, from the printed steps: each step printed to
   # 3 significant digits, so a ratio of them is off by up to 1% (and the
@@ -215,9 +234,12 @@ def test_large_batch_rows_and_each_formats_floor(monkeypatch):
   timed = []
   time_loop = speed.time_loop
 
-  def recording_time_loop(model, batch, weights, runtime, steps, repeats):
-    timed.append((weights, runtime, batch, steps))
-    return time_loop(model, batch, weights, runtime, steps, repeats)
+  def recording_time_loop(model, batch, weights, runtime, steps, repeats,
+                          expected_value=False):
+    timed.append((weights, runtime, batch, steps) + (
+        ('expected values',) if expected_value else ()))
+    return time_loop(model, batch, weights, runtime, steps, repeats,
+                     expected_value)
 
   monkeypatch.setattr(speed, 'time_loop', recording_time_loop)
   model = randomize(mw.NSynthAutoencoder('tiny'))
@@ -229,8 +251,12 @@ def test_large_batch_rows_and_each_formats_floor(monkeypatch):
   names = {f'{speed.LOOP_NAMES[runtime]}, {weights} weights': (weights,
                                                                  runtime)
            for weights, runtime in cases}
+  # Then float32 in its default runtime keeping expected values, at the
+  # first and last batch.
   assert timed == [case + (batch, steps) for case in cases
-                   for batch, steps in ((1, 256), (64, 64))]
+                   for batch, steps in ((1, 256), (64, 64))] + [
+                       ('float32', 'numba', batch, steps, 'expected values')
+                       for batch, steps in ((1, 256), (64, 64))]
   assert ('A timed run is 256 steps up to batch 16, then as many '
           'sample-steps (batch x steps): 64 at batch 64;') in report
   assert 'float32 at 0.01 GFLOP/s' in report
