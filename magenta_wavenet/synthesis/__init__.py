@@ -1,3 +1,3 @@
 """Audio from codes: `synthesize` and `Synthesizer`, the step
-arithmetic, the three sample loops (XLA, Numba, LiteRT) and
-the batch choice."""
+arithmetic, the three sample loops (XLA, Numba, LiteRT), each sample's
+expected value (`expectation`) and the batch choice."""
