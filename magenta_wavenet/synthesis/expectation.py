@@ -79,17 +79,27 @@ def expected_audio(decoder, codes, audio, temperature=1.0):
   return means
 
 
+def expected_value(logits, temperature):
+  """The mean amplitude of softmax(logits / temperature) over the mu-law
+  classes' values, float32 [..., 256] -> [...], in the graph (the XLA loop
+  and `expected_audio`; `host_loop.expected_value` for the host loops); at
+  temperature 0, the most likely class's value, the draw itself."""
+  values = feedback_tables()[0]
+  drawn = temperature > 0
+  probabilities = tf.nn.softmax(
+      logits / tf.where(drawn, temperature, 1.0), axis=-1)
+  return tf.where(drawn, tf.linalg.matvec(probabilities, values),
+                  tf.gather(values, tf.argmax(logits, axis=-1)))
+
+
 def _window_means(decoder):
   """The traced function (audio [batch, samples], codes, temperature) ->
   means [batch, samples] of `decoder`, made on first use."""
   if decoder not in _WINDOWS:
-    values = feedback_tables()[0]
 
     def window_means(audio, codes, temperature):
       inputs = dsp.to_network_input(dsp.mu_law_encode(audio))
-      probabilities = tf.nn.softmax(decoder(inputs, codes) / temperature,
-                                    axis=-1)
-      return tf.linalg.matvec(probabilities, values)
+      return expected_value(decoder(inputs, codes), temperature)
     _WINDOWS[decoder] = tf.function(window_means, input_signature=[
         tf.TensorSpec([None, None], tf.float32),
         tf.TensorSpec([None, None, decoder.config.code_width], tf.float32),

@@ -35,6 +35,7 @@ from magenta_wavenet.synthesis import host_loop
 from magenta_wavenet.synthesis import litert
 from magenta_wavenet.synthesis import numba_loop
 from magenta_wavenet.synthesis.expectation import expected_audio
+from magenta_wavenet.synthesis.expectation import expected_value
 from magenta_wavenet.synthesis.incremental import IncrementalDecoder
 from magenta_wavenet.synthesis.incremental import feedback_tables
 
@@ -170,7 +171,7 @@ class Synthesizer:
     """Samples `num_steps` (<= chunk_size) samples; returns the new state,
     the last network input and audio [chunk_size, batch] (zeros past
     num_steps), and with `means` the samples' expected values
-    [chunk_size, batch] (`_expected_value`) too."""
+    [chunk_size, batch] (`expectation.expected_value`) too."""
     batch = tf.shape(x_prev)[0]
     audio = tf.zeros([self.chunk_size, batch])
     kept = tf.zeros([self.chunk_size if means else 0, batch])
@@ -185,8 +186,8 @@ class Synthesizer:
       x_prev = tf.gather(input_table, sample_class)
       audio = tf.tensor_scatter_nd_update(audio, [[i]], sample[tf.newaxis])
       if means:
-        kept = tf.tensor_scatter_nd_update(kept, [[i]], _expected_value(
-            logits, temperature, sample, audio_table)[tf.newaxis])
+        kept = tf.tensor_scatter_nd_update(
+            kept, [[i]], expected_value(logits, temperature)[tf.newaxis])
       return i + 1, state, x_prev, audio, kept
 
     _, state, x_prev, audio, kept = tf.while_loop(
@@ -348,16 +349,6 @@ def _sample(logits, temperature, seed, position):
   gumbel = -tf.math.log(-tf.math.log(uniform))
   return tf.argmax(logits + temperature * gumbel, axis=-1,
                    output_type=tf.int32)
-
-
-def _expected_value(logits, temperature, sample, audio_table):
-  """The mean amplitude [batch] of softmax(logits / temperature), the
-  distribution `_sample` draws from (`host_loop.expected_value` in the
-  graph); at temperature 0, the sample drawn, the most likely class's."""
-  drawn = temperature > 0
-  probabilities = tf.nn.softmax(
-      logits / tf.where(drawn, temperature, 1.0), axis=-1)
-  return tf.where(drawn, tf.linalg.matvec(probabilities, audio_table), sample)
 
 
 def _check_lengths(lengths, batch, total):

@@ -154,7 +154,7 @@ def gumbel_max(logits, temperature, seed, position, row):
 def expected_value(logits, temperature, audio_table):
   """sum_o softmax(logits / temperature)[o] * audio_table[o]: the mean
   amplitude of the distribution `gumbel_max` draws from; at temperature 0,
-  the most likely class's."""
+  the most likely class's (`expectation.expected_value` in the graph)."""
   top = 0
   for category in range(1, logits.shape[0]):
     if logits[category] > logits[top]:
