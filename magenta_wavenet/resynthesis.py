@@ -133,8 +133,9 @@ def generate_files(model, paths, outputs, sample_length, batch_size=1,
       then moved back, and the one that plays it most is written
       (`pitch_retry.retry_off_pitch`).
     expected_value: Write each sample's expected value under the
-      distribution it was drawn from (`expectation.expected_audio`); the
-      partial files stay the draws, so that `resume` primes with them.
+      distribution it was drawn from (`generation.synthesize`'s
+      `expected_value`); the partial files stay the draws, so that `resume`
+      primes with them.
 
   Returns:
     List of the paths whose audio was saved.

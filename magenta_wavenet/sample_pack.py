@@ -392,7 +392,8 @@ def make_manifest(source_names, paths, source_pitches, weights, pitches,
     retry_off_pitch: Whether notes off their pitch are generated again
       from their sources moved (`render_batch`); recorded only when True.
     expected_value: Whether each note is its samples' expected values
-      (`expectation.expected_audio`); recorded only when True.
+      (`generation.synthesize`'s `expected_value`); recorded only when
+      True.
 
   Returns:
     A dict ready for JSON, with `complete` False; `shifted_sources` True
@@ -686,8 +687,8 @@ def render_pack(model, sources, save_path, points, pitches, note_length,
       back (the module's docstring); None takes the existing pack's, or
       False. Each retry costs one more generation of the note.
     expected_value: Whether each note is written as its samples' expected
-      values (`expectation.expected_audio`); None takes the existing
-      pack's, or False (the draws).
+      values (`generation.synthesize`'s `expected_value`); None takes the
+      existing pack's, or False (the draws).
 
   Returns:
     The complete manifest (a dict, as in `manifest.json`).

@@ -346,8 +346,8 @@ def time_harmonic_filter(sample_rate, repeats):
 
 def time_expected_values(model, repeats):
   """Seconds of `expectation.expected_audio` over one 4 s note (the
-  harmonic filter's, conditioned on its own code), as `--expected_value`
-  runs it once the note is generated."""
+  harmonic filter's, conditioned on its own code), as it gives the expected
+  values of audio drawn before (a resumed run's prime)."""
   note = _harmonic_note(model.config.sample_rate)[np.newaxis]
   codes = model.encode(note).numpy()
   return fastest(lambda: expected_audio(model.decoder, codes, note), repeats)

@@ -29,7 +29,7 @@ note's harmonics as it is written (`harmonics.harmonic_filter`).
 a wrong partial, or with none) again from its sources shifted a semitone or
 two further, then shifts it back; each retry is logged. --expected_value
 writes each note's samples as the expected values of the distributions they
-were drawn from (`expectation.expected_audio`).
+were drawn from (`generation.synthesize`'s `expected_value`).
 
 Usage:
   # Two bundled notes, 5 timbres from E5's to A1's, at C3, C4 and C5:

@@ -171,7 +171,7 @@ def synthesize_codes(model, named_codes, save_path, batch_size, temperature,
   """Generates `<name>.wav` for each code, `batch_size` at a time, with
   `harmonic_filter_db` dB taken off between the harmonics of each
   (`harmonics.harmonic_filter`; 0: as generated), of its samples' expected
-  values when `expected_value` (`expectation.expected_audio`).
+  values when `expected_value` (`generation.synthesize`'s).
 
   `moved_codes`, when given, is a function (names, move) returning the codes
   [len(names), frames, channels] of those results made from their sounds

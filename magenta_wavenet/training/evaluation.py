@@ -118,8 +118,8 @@ def evaluate(model, audio, names, pitches, temperature=1.0, seed=0,
       generated again from the note moved a semitone or two
       (`pitch_retry.retry_off_pitch`), as `generate --retry_off_pitch`.
     expected_value: Whether each resynthesis (and each of
-      `follow_semitones`) is its samples' expected values
-      (`expectation.expected_audio`), as `generate --expected_value`.
+      `follow_semitones`) is its samples' expected values (`synthesize`'s
+      `expected_value`), as `generate --expected_value`.
 
   Each note is encoded as a command encodes it (`codes.encode_at_level`,
   which raises a note quieter than the model's `input_peak`), its NLL is

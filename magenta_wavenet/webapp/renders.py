@@ -83,7 +83,7 @@ def check_settings(request, min_note_seconds, harmonic_filter_db=0.0,
       whether a note that does not play its pitch is generated again from
       its sources moved a semitone or two, `sample_pack.render_pack`) and
       'expected_value' (true or false: whether each note is written as its
-      samples' expected values, `expectation.expected_audio`); no other
+      samples' expected values, `generation.synthesize`'s); no other
       key.
     min_note_seconds: The shortest note, seconds: the model's hop (one frame
       of code), so that no note rounds to nothing.

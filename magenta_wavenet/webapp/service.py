@@ -49,7 +49,8 @@ class Studio:
       generated again from its sources moved a semitone or two, then moved
       back (`sample_pack.render_pack`), when a request does not say.
     expected_value: Whether each note is written as its samples' expected
-      values (`expectation.expected_audio`), when a request does not say.
+      values (`generation.synthesize`'s `expected_value`), when a request
+      does not say.
   """
 
   def __init__(self, workdir, load_model, model_name, max_upload_bytes,
